@@ -1,0 +1,113 @@
+"""The composition root: the one place that builds the pipeline, the stores, the summarizer and
+the channels from the settings. Everything below receives its dependencies from here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.config import Settings
+from bot.i18n import Catalog
+from bot.ingest.fetch import FeedFetcher, make_client
+from bot.pipeline import Pipeline
+from bot.store.archive import Archive
+from bot.store.state import StateStore
+from bot.summarize import FallbackSummarizer
+from bot.summarize.llm import LLMSummarizer
+from bot.topic.lexicon import load_lexicon
+from bot.topic.matcher import TopicMatcher
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """Everything a command needs, built once."""
+
+    settings: Settings
+    state: StateStore
+    archive: Archive
+    matcher: TopicMatcher
+    catalog: Catalog
+    pipeline: Pipeline
+    llm: LLMSummarizer | None
+    now: Callable[[], datetime]
+
+
+def build_matcher(settings: Settings) -> TopicMatcher:
+    path = Path(settings.topic.file) if settings.topic.file else None
+    return TopicMatcher(load_lexicon(path))
+
+
+def open_stores(settings: Settings) -> tuple[StateStore, Archive]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    state = StateStore(settings.data_dir)
+    try:
+        archive = Archive.in_dir(settings.data_dir)
+    except BaseException:
+        state.close()
+        raise
+    return state, archive
+
+
+@contextlib.asynccontextmanager
+async def services(
+    settings: Settings, *, now: Callable[[], datetime] = utc_now
+) -> AsyncIterator[Services]:
+    """Build the services for one command and close them all afterwards."""
+    matcher = build_matcher(settings)
+    catalog = Catalog.load()
+    state, archive = open_stores(settings)
+    client = make_client(timeout_s=settings.ingest.timeout_s)
+    llm: LLMSummarizer | None = None
+    if settings.llm.enabled:
+        key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
+        llm = LLMSummarizer(
+            base_url=settings.llm.base_url or None,
+            # A local OpenAI-compatible server needs no key, but the SDK insists on one.
+            api_key=key or "not-needed",
+            model=settings.llm.model,
+            timeout_s=settings.llm.timeout_s,
+        )
+    summarizer = FallbackSummarizer(llm, entity_score=matcher.entity_score)
+    fetcher = FeedFetcher(
+        client,
+        allow_private_networks=settings.ingest.allow_private_networks,
+        max_bytes=settings.ingest.max_bytes,
+    )
+    pipeline = Pipeline(
+        settings=settings,
+        state=state,
+        archive=archive,
+        fetcher=fetcher,
+        matcher=matcher,
+        summarizer=summarizer,
+        catalog=catalog,
+        now=now,
+    )
+    try:
+        yield Services(
+            settings=settings,
+            state=state,
+            archive=archive,
+            matcher=matcher,
+            catalog=catalog,
+            pipeline=pipeline,
+            llm=llm,
+            now=now,
+        )
+    finally:
+        await client.aclose()
+        if llm is not None:
+            await llm.aclose()
+        archive.close()
+        state.close()

@@ -1,0 +1,80 @@
+"""Telegram delivery through python-telegram-bot: the ``Channel`` and the Application factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.channels import ChatGoneError, ChatMovedError, RetryLaterError, TransientDeliveryError
+from bot.errors import DeliveryError
+
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def build_application(token: str, base_url: str) -> Application:  # type: ignore[type-arg]
+    """A python-telegram-bot Application with the global and per-group flood limits.
+
+    AIORateLimiter keeps the overall (~30/s) and per-group (20/min) limits; the per-chat pace of
+    about one message a second is kept by ``bot.channels.delivery``.
+    """
+    return (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(base_url.replace("/bot", "/file/bot", 1))
+        .rate_limiter(AIORateLimiter())
+        .build()
+    )
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB warns while it moves from int to timedelta
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+class TelegramChannel:
+    """Sends HTML message parts with link previews off."""
+
+    platform = "telegram"
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
+        try:
+            message = await self._bot.send_message(
+                chat_id=chat_id,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=_NO_PREVIEW,
+                message_thread_id=thread_id,
+            )
+        except RetryAfter as exc:
+            raise RetryLaterError(str(exc), retry_seconds(exc)) from exc
+        except ChatMigrated as exc:
+            raise ChatMovedError(str(exc), exc.new_chat_id) from exc
+        except Forbidden as exc:
+            raise ChatGoneError(str(exc)) from exc
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                raise ChatGoneError(str(exc)) from exc
+            raise DeliveryError(str(exc)) from exc
+        except NetworkError as exc:  # includes TimedOut
+            raise TransientDeliveryError(str(exc)) from exc
+        except TelegramError as exc:
+            raise DeliveryError(str(exc)) from exc
+        return message.message_id

@@ -1,0 +1,203 @@
+"""Telegram commands: /start, /help, /subscribe, /unsubscribe, /search.
+
+Handlers read and write the state and the archive on the event loop's thread, like the rest of
+the bot. Every reply goes through the message catalog in the chat's language.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Literal
+
+from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot.i18n import Catalog
+from bot.models import Chat, ChatLang, SearchHit
+from bot.store.archive import Archive
+from bot.store.fts import AliasExpander
+from bot.store.state import StateStore
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "help", "subscribe", "unsubscribe", "search")
+SEARCH_LIMIT = 5
+_ADMINS = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
+
+
+def lang_from_code(code: str | None) -> Literal["ar", "en"]:
+    return "ar" if code and code.lower().startswith("ar") else "en"
+
+
+def format_hits(hits: list[SearchHit], query: str, lang: str, catalog: Catalog) -> str:
+    """Search results as Telegram HTML: title in bold, outlet as a link, date and a snippet."""
+    lines = [html.escape(catalog.t(lang, "bot.search_results", query=query), quote=False)]
+    for number, hit in enumerate(hits, start=1):
+        article = hit.article
+        link = f'<a href="{html.escape(article.url, quote=True)}">{html.escape(article.source)}</a>'
+        lines.append(
+            f"\n{number}. <b>{html.escape(article.title, quote=False)}</b>\n"
+            f"{link} · {article.published:%Y-%m-%d}\n{html.escape(hit.snippet, quote=False)}"
+        )
+    return "\n".join(lines)
+
+
+class TelegramCommands:
+    """The command handlers, bound to the stores they use."""
+
+    def __init__(
+        self,
+        *,
+        state: StateStore,
+        archive: Archive,
+        catalog: Catalog,
+        expand: AliasExpander,
+        digest_times: str,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.state = state
+        self.archive = archive
+        self.catalog = catalog
+        self.expand = expand
+        self.digest_times = digest_times
+        self.now = now
+
+    def install(self, application: Application) -> None:  # type: ignore[type-arg]
+        for name in COMMANDS:
+            application.add_handler(CommandHandler(name, getattr(self, f"cmd_{name}")))
+        application.add_handler(MessageHandler(filters.COMMAND, self.cmd_unknown))
+        application.add_handler(
+            MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, self.cmd_unknown)
+        )
+
+    async def register_menus(self, application: Application) -> None:  # type: ignore[type-arg]
+        """The command menu in English (default) and Arabic (users with Arabic Telegram)."""
+        for lang, code in (("en", None), ("ar", "ar")):
+            commands = [BotCommand(n, self.catalog.t(lang, f"commands.{n}")) for n in COMMANDS]
+            await application.bot.set_my_commands(
+                commands, scope=BotCommandScopeDefault(), language_code=code
+            )
+
+    # helpers
+
+    def _chat(self, update: Update) -> Chat:
+        tg_chat = update.effective_chat
+        assert tg_chat is not None
+        chat = self.state.chat("telegram", tg_chat.id)
+        if chat is None:
+            user = update.effective_user
+            lang = lang_from_code(user.language_code if user else None)
+            chat = Chat(
+                platform="telegram",
+                chat_id=tg_chat.id,
+                lang=lang,
+                ui_lang=lang,
+                title=tg_chat.title or tg_chat.full_name or "",
+            )
+            self.state.save_chat(chat)
+        return chat
+
+    def _lang(self, chat: Chat) -> str:
+        return chat.ui_lang
+
+    def _help(self, lang: str) -> str:
+        return self.catalog.t(lang, "bot.help", times=self.digest_times)
+
+    async def _reply(self, update: Update, text: str, *, html_mode: bool = False) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        await message.reply_text(
+            text,
+            parse_mode=ParseMode.HTML if html_mode else None,
+            do_quote=False,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+
+    async def _may_manage(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None:
+            return False
+        if chat.type == ChatType.PRIVATE:
+            return True
+        member = await context.bot.get_chat_member(chat.id, user.id)
+        return member.status in _ADMINS
+
+    # commands
+
+    async def cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        lang = self._lang(self._chat(update))
+        await self._reply(update, self.catalog.t(lang, "bot.start", help=self._help(lang)))
+
+    async def cmd_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._reply(update, self._help(self._lang(self._chat(update))))
+
+    async def cmd_subscribe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = self._chat(update)
+        lang = self._lang(chat)
+        if not await self._may_manage(update, context):
+            await self._reply(update, self.catalog.t(lang, "bot.admins_only"))
+            return
+        choice = (context.args or [""])[0].lower()
+        new_lang: ChatLang = chat.lang
+        if choice in ("ar", "en", "both"):
+            new_lang = choice  # type: ignore[assignment]
+        if chat.subscribed and new_lang == chat.lang:
+            await self._reply(update, self.catalog.t(lang, "bot.already_subscribed"))
+            return
+        message = update.effective_message
+        thread_id = message.message_thread_id if message and message.is_topic_message else None
+        chat = replace(
+            chat,
+            subscribed=True,
+            lang=new_lang,
+            ui_lang=chat.ui_lang if new_lang == "both" else new_lang,
+            thread_id=thread_id,
+            subscribed_at=chat.subscribed_at if chat.subscribed else self.now(),
+        )
+        self.state.save_chat(chat)
+        lang = self._lang(chat)
+        await self._reply(
+            update,
+            self.catalog.t(
+                lang,
+                "bot.subscribed",
+                times=self.digest_times,
+                language=self.catalog.t(lang, f"bot.lang_{chat.lang}"),
+            ),
+        )
+
+    async def cmd_unsubscribe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = self._chat(update)
+        lang = self._lang(chat)
+        if not await self._may_manage(update, context):
+            await self._reply(update, self.catalog.t(lang, "bot.admins_only"))
+            return
+        if not chat.subscribed:
+            await self._reply(update, self.catalog.t(lang, "bot.not_subscribed"))
+            return
+        self.state.save_chat(replace(chat, subscribed=False))
+        await self._reply(update, self.catalog.t(lang, "bot.unsubscribed"))
+
+    async def cmd_search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        lang = self._lang(self._chat(update))
+        query = " ".join(context.args or []).strip()
+        if not query:
+            await self._reply(update, self.catalog.t(lang, "bot.search_usage"))
+            return
+        hits = self.archive.search(query[:200], limit=SEARCH_LIMIT, expand=self.expand)
+        if not hits:
+            await self._reply(update, self.catalog.t(lang, "bot.search_none", query=query[:200]))
+            return
+        await self._reply(
+            update, format_hits(hits, query[:200], lang, self.catalog), html_mode=True
+        )
+
+    async def cmd_unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        lang = self._lang(self._chat(update))
+        await self._reply(update, self.catalog.t(lang, "bot.unknown", help=self._help(lang)))

@@ -1,0 +1,260 @@
+"""Settings: a TOML file plus environment variables, validated into frozen models.
+
+Every problem becomes one ``ConfigError`` line naming the file, the key and what is wrong, e.g.
+``config.toml: [llm] timeout_s: expected a number, got 'soon'``. Secrets (tokens, API keys) may
+come from the environment instead of the file and are never included in ``repr`` or logs.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+from bot.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config.toml")
+DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+
+ENV_SECRETS: Mapping[str, tuple[str, str]] = {
+    "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
+    "OPENAI_API_KEY": ("llm", "api_key"),
+    "DISCORD_BOT_TOKEN": ("discord", "token"),
+}
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value
+
+
+def _optional_http_url(value: str) -> str:
+    return _http_url(value) if value else value
+
+
+def _clock_time(value: str) -> str:
+    try:
+        parsed = time.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not a time of day (HH:MM): {value!r}") from None
+    if parsed.second or parsed.microsecond or len(value) != 5:
+        raise ValueError(f"not a time of day (HH:MM): {value!r}")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+OptionalHttpUrl = Annotated[str, AfterValidator(_optional_http_url)]
+ClockTime = Annotated[str, AfterValidator(_clock_time)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class StorageSettings(_Section):
+    data_dir: str = "./data"
+
+
+class TelegramSettings(_Section):
+    token: SecretStr | None = None
+    base_url: HttpUrl = DEFAULT_TELEGRAM_BASE_URL
+
+    @property
+    def enabled(self) -> bool:
+        return self.token is not None and bool(self.token.get_secret_value())
+
+
+class DiscordSettings(_Section):
+    token: SecretStr | None = None
+
+
+class LLMSettings(_Section):
+    base_url: OptionalHttpUrl = ""
+    api_key: SecretStr | None = None
+    model: str = "gpt-4o-mini"
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+    @property
+    def enabled(self) -> bool:
+        has_key = self.api_key is not None and bool(self.api_key.get_secret_value())
+        return has_key or bool(self.base_url)
+
+
+class FeedSettings(_Section):
+    url: HttpUrl
+    name: str = Field(min_length=1)
+    lang: Literal["ar", "en"] | None = None
+
+
+class IngestSettings(_Section):
+    allow_private_networks: bool = False
+    timeout_s: float = Field(default=20.0, gt=0, le=300)
+    max_bytes: int = Field(default=5_000_000, ge=1_000, le=100_000_000)
+    max_items: int = Field(default=500, ge=1, le=10_000)
+    concurrency: int = Field(default=16, ge=1, le=256)
+
+
+class ScheduleSettings(_Section):
+    poll_minutes: int = Field(default=30, ge=1, le=1440)
+    digest_times: list[ClockTime] = Field(default_factory=lambda: ["08:00", "20:00"])
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone: {value!r}") from None
+        return value
+
+    @field_validator("digest_times")
+    @classmethod
+    def _some_times(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("give at least one time of day")
+        return sorted(set(value))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class DigestSettings(_Section):
+    default_lang: Literal["ar", "en", "both"] = "both"
+    initial_hours: int = Field(default=24, ge=1, le=24 * 30)
+    max_age_hours: int = Field(default=72, ge=1, le=24 * 365)
+    max_stories: int = Field(default=20, ge=1, le=100)
+
+
+class TopicSettings(_Section):
+    file: str = ""
+
+
+class Settings(_Section):
+    storage: StorageSettings = StorageSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    discord: DiscordSettings = DiscordSettings()
+    llm: LLMSettings = LLMSettings()
+    ingest: IngestSettings = IngestSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    digest: DigestSettings = DigestSettings()
+    topic: TopicSettings = TopicSettings()
+    feeds: list[FeedSettings] = Field(default_factory=list)
+
+    @field_validator("feeds")
+    @classmethod
+    def _unique_feeds(cls, value: list[FeedSettings]) -> list[FeedSettings]:
+        seen: set[str] = set()
+        for feed in value:
+            if feed.url in seen:
+                raise ValueError(f"feed listed twice: {feed.url}")
+            seen.add(feed.url)
+        return value
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.storage.data_dir)
+
+
+def _key_name(loc: tuple[int | str, ...]) -> str:
+    """Turn a pydantic location into the key as a user writes it: ``[llm] timeout_s``."""
+    if not loc:
+        return "(top level)"
+    head, *rest = loc
+    if head == "feeds":
+        index = f"[{int(rest[0]) + 1}]" if rest and isinstance(rest[0], int) else ""
+        tail = ".".join(str(p) for p in rest[1:]) if index else ".".join(str(p) for p in rest)
+        return f"[[feeds]]{index}" + (f" {tail}" if tail else "")
+    if rest:
+        return f"[{head}] " + ".".join(str(p) for p in rest if not isinstance(p, int))
+    return f"[{head}]" if head in Settings.model_fields else str(head)
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    kind = error.get("type", "")
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    expected = {
+        "string_type": "a string",
+        "bool_type": "true or false",
+        "int_type": "a whole number",
+        "float_type": "a number",
+        "list_type": "a list",
+        "model_type": "a table",
+    }
+    if kind in expected:
+        return f"expected {expected[kind]}, got {value!r}"
+    message = str(error.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ")
+
+
+def _secret_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Copy ``data`` with environment secrets filled in where the file has none."""
+    merged: dict[str, Any] = {key: value for key, value in data.items()}
+    for env_name, (section, key) in ENV_SECRETS.items():
+        value = os.environ.get(env_name)
+        if not value:
+            continue
+        table = merged.get(section, {})
+        if not isinstance(table, dict):
+            continue  # the validator reports the wrong type
+        if not table.get(key):
+            merged[section] = {**table, key: value}
+    return merged
+
+
+def parse_settings(data: Mapping[str, Any], *, source: str = "config") -> Settings:
+    """Validate an already-parsed TOML document (plus environment secrets)."""
+    try:
+        return Settings.model_validate(_secret_values(data))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(
+            f"{source}: {_key_name(tuple(first['loc']))}: {_describe(first)}"
+        ) from None
+
+
+def load_settings(path: Path | None = None, *, data_dir: str | None = None) -> Settings:
+    """Load settings from ``path`` (default ``./config.toml``).
+
+    A missing default file means built-in defaults; a missing file that was asked for by name is
+    an error. ``data_dir`` (from ``--data-dir``) overrides ``[storage] data_dir``.
+    """
+    explicit = path is not None
+    path = path or DEFAULT_CONFIG_PATH
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    elif explicit:
+        raise ConfigError(f"{path}: no such file")
+    settings = parse_settings(data, source=str(path))
+    if data_dir is not None:
+        storage = settings.storage.model_copy(update={"data_dir": data_dir})
+        settings = settings.model_copy(update={"storage": storage})
+    return settings

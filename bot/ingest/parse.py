@@ -1,0 +1,302 @@
+"""Turn a feed body (bytes) into ``Entry`` values. Pure: no network, no files, no clock.
+
+::
+
+    body ─▶ JSON Feed?  ── yes ─▶ our own reader of items
+              │ no
+              ▼
+            make the prolog safe (transcode UTF-16/32, drop DOCTYPE, comments, stray PIs)
+              ▼
+            feedparser.parse (strict XML, falling back to its loose parser)
+              ▼
+            entries ─▶ Entry (guid, absolute http(s) link, title, longest summary, UTC date)
+
+Text fields keep their HTML; ``bot.ingest.articles`` cleans them. The caller runs this in a
+worker thread (``parse_feed_async``): parsing a large feed takes a noticeable fraction of a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import io
+import json
+import re
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+
+from bot.errors import ParseError
+from bot.models import Entry
+
+# Encodings that are not ASCII-compatible, recognised by their byte-order mark or by how
+# "<?" looks in them (the XML spec's appendix F). Order matters: UTF-32 LE starts like UTF-16 LE.
+_WIDE_ENCODINGS: tuple[tuple[bytes, int, str], ...] = (
+    (codecs.BOM_UTF32_BE, 4, "utf-32-be"),
+    (codecs.BOM_UTF32_LE, 4, "utf-32-le"),
+    (codecs.BOM_UTF16_BE, 2, "utf-16-be"),
+    (codecs.BOM_UTF16_LE, 2, "utf-16-le"),
+    (b"\x00\x00\x00<", 0, "utf-32-be"),
+    (b"<\x00\x00\x00", 0, "utf-32-le"),
+    (b"\x00<\x00?", 0, "utf-16-be"),
+    (b"<\x00?\x00", 0, "utf-16-le"),
+    (b"\x4c\x6f\xa7\x94", 0, "cp037"),
+)
+_XML_DECLARATION = re.compile(rb"<\?xml[ \t\r\n][^<>]*\?>")
+_JSON_FEED_VERSION = "jsonfeed.org/version/"
+_FORWARDED_HEADERS = ("content-type", "content-language")
+
+
+def parse_feed(
+    body: bytes,
+    *,
+    headers: Mapping[str, str] | None = None,
+    base_url: str = "",
+    max_items: int = 500,
+) -> list[Entry]:
+    """The entries of an RSS, Atom, RDF or JSON Feed document, at most ``max_items``.
+
+    ``headers`` are the HTTP response headers (their content type may name the charset);
+    ``base_url`` is the feed's URL, against which relative links are resolved. A malformed feed
+    that still yields entries is accepted; entries with no id, link, title or text are skipped.
+    Raises ``ParseError`` when the body holds no feed.
+    """
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    json_feed = _load_json_feed(body)
+    if json_feed is not None:
+        return _json_feed_entries(json_feed, base_url, max_items)
+
+    data, transcoded = _to_ascii_compatible(body)
+    data = _safe_prolog(data)
+    if not data.strip():
+        raise ParseError("the body holds no XML feed")
+    response_headers = {k: lowered[k] for k in _FORWARDED_HEADERS if k in lowered}
+    if transcoded:
+        response_headers["content-type"] = "application/xml; charset=utf-8"
+    else:
+        # Without a content type feedparser assumes ISO-8859-1 and garbles UTF-8 feeds that
+        # have no XML declaration; XML itself says the default is UTF-8.
+        response_headers.setdefault("content-type", "application/xml")
+    content_location = base_url or lowered.get("content-location", "")
+    if content_location:
+        response_headers["content-location"] = content_location
+    try:
+        # A BytesIO, never bare bytes: feedparser treats a bytes argument as a file name first.
+        result = feedparser.parse(io.BytesIO(data), response_headers=response_headers)
+    except Exception as exc:  # feedparser's loose parser has crashed on odd input before
+        raise ParseError(f"feed parser failed: {type(exc).__name__}") from exc
+    entries = result.get("entries") or []
+    if not entries and not result.get("version"):
+        problem = result.get("bozo_exception")
+        detail = f": {str(problem)[:160]}" if problem else ""
+        raise ParseError(f"the body holds no RSS, Atom or JSON feed{detail}")
+    parsed = (_entry(raw, content_location) for raw in entries)
+    # Some feeds nest an empty <item/> inside every item; feedparser reports each as an entry.
+    kept = (e for e in parsed if e.guid or e.link or e.title or e.summary)
+    return list(islice(kept, max(0, max_items)))
+
+
+async def parse_feed_async(
+    body: bytes,
+    *,
+    headers: Mapping[str, str] | None = None,
+    base_url: str = "",
+    max_items: int = 500,
+) -> list[Entry]:
+    """``parse_feed`` in a worker thread, so a large feed does not stall the event loop."""
+    return await asyncio.to_thread(
+        parse_feed, body, headers=headers, base_url=base_url, max_items=max_items
+    )
+
+
+# --- preparing XML for feedparser ------------------------------------------------------------
+
+
+def _to_ascii_compatible(body: bytes) -> tuple[bytes, bool]:
+    """UTF-16/32 and EBCDIC bodies re-encoded as UTF-8, so that the prolog can be scanned as
+    bytes; the flag says the body was re-encoded. A UTF-8 BOM is dropped (the flag says so)."""
+    if body.startswith(codecs.BOM_UTF8):
+        return body[len(codecs.BOM_UTF8) :], True
+    for marker, skip, encoding in _WIDE_ENCODINGS:
+        if body.startswith(marker):
+            text = body[skip:].decode(encoding, "replace")
+            return text.encode("utf-8", "replace"), True
+    return body, False
+
+
+def _safe_prolog(data: bytes) -> bytes:
+    """The document with everything before its root element dropped, except the XML declaration.
+
+    This removes DOCTYPEs with an internal subset: feedparser 6.0.14 re-inserts their entity
+    declarations and its loose parser expands them, so a small feed that references a large
+    entity many times grows quadratically (a 78 KB feed reached 1.2 GB of memory). Comments and
+    processing instructions go too, because feedparser looks for ENTITY declarations anywhere
+    before the root, including inside them. Leading blank lines, which make a document with an
+    XML declaration ill-formed, disappear as a side effect.
+    """
+    declaration = b""
+    i, end = 0, len(data)
+    while True:
+        i = data.find(b"<", i)
+        if i < 0 or i + 1 >= end:
+            return declaration
+        kind = data[i + 1 : i + 2]
+        if kind == b"?":
+            close = data.find(b"?>", i + 2)
+            if close < 0:
+                return declaration
+            if not declaration and _XML_DECLARATION.fullmatch(data, i, close + 2):
+                declaration = data[i : close + 2] + b"\n"
+            i = close + 2
+        elif kind == b"!":
+            i = _skip_markup_declaration(data, i)
+        else:
+            return declaration + data[i:]
+
+
+def _skip_markup_declaration(data: bytes, start: int) -> int:
+    """The index just past the ``<!…>`` at ``start``: a comment, or a declaration whose
+    ``[…]`` internal subset may hold nested declarations, quoted strings and comments."""
+    if data.startswith(b"<!--", start):
+        close = data.find(b"-->", start + 4)
+        return len(data) if close < 0 else close + 3
+    depth = 0
+    i, end = start + 2, len(data)
+    while i < end:
+        byte = data[i]
+        if byte in b"\"'":
+            close = data.find(bytes([byte]), i + 1)
+            i = end if close < 0 else close + 1
+            continue
+        if data.startswith(b"<!--", i):
+            close = data.find(b"-->", i + 4)
+            i = end if close < 0 else close + 3
+            continue
+        if data.startswith(b"<?", i):
+            close = data.find(b"?>", i + 2)
+            i = end if close < 0 else close + 2
+            continue
+        if byte == ord("["):
+            depth += 1
+        elif byte == ord("]"):
+            depth = max(0, depth - 1)
+        elif byte == ord(">") and depth == 0:
+            return i + 1
+        i += 1
+    return end
+
+
+# --- feedparser entries -----------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _http_link(value: Any, base: str) -> str | None:
+    """An absolute http(s) URL, or None: a digest must never carry a javascript: or data: link."""
+    link = _text(value)
+    if not link:
+        return None
+    try:
+        absolute = urljoin(base, link) if base else link
+        scheme = urlsplit(absolute).scheme.lower()
+    except ValueError:
+        return None
+    return absolute if scheme in ("http", "https") else None
+
+
+def _from_struct(value: Any) -> datetime | None:
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        # feedparser gives UTC; a leap second (60) is not a valid datetime second.
+        return datetime(*value[:5], min(value[5], 59), tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _entry(raw: dict[str, Any], base: str) -> Entry:
+    summary = _text(raw.get("summary"))
+    content = raw.get("content")
+    if isinstance(content, list) and content and isinstance(content[0], Mapping):
+        body = _text(content[0].get("value"))
+        if len(body) > len(summary):
+            summary = body
+    return Entry(
+        guid=_text(raw.get("id")) or None,
+        link=_http_link(raw.get("link"), base),
+        title=_text(raw.get("title")),
+        summary=summary,
+        # dict.get: FeedParserDict.get("updated_parsed") falls back to the published date with a
+        # DeprecationWarning (feedparser issue 310).
+        published=_from_struct(dict.get(raw, "published_parsed"))
+        or _from_struct(dict.get(raw, "updated_parsed")),
+    )
+
+
+# --- JSON Feed ----------------------------------------------------------------------------------
+
+
+def _load_json_feed(body: bytes) -> dict[str, Any] | None:
+    """The decoded document when ``body`` is a JSON Feed (https://jsonfeed.org), else None."""
+    start = body.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
+    if start != b"{":
+        return None
+    try:
+        document = json.loads(body.decode("utf-8-sig"))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict):
+        return None
+    version = document.get("version")
+    if isinstance(version, str) and _JSON_FEED_VERSION in version:
+        return document
+    return None
+
+
+def _json_date(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+def _json_feed_entries(document: Mapping[str, Any], base: str, max_items: int) -> list[Entry]:
+    items = document.get("items")
+    if not isinstance(items, list):
+        return []
+    base = base or _text(document.get("feed_url")) or _text(document.get("home_page_url"))
+    entries: list[Entry] = []
+    for item in items:
+        if len(entries) >= max_items:
+            break
+        if not isinstance(item, dict):
+            continue
+        raw_id = item.get("id")
+        guid = str(raw_id).strip() if isinstance(raw_id, str | int) else ""
+        texts = [_text(item.get(k)) for k in ("content_html", "content_text", "summary")]
+        entry = Entry(
+            guid=guid or None,
+            link=_http_link(item.get("url"), base),
+            title=_text(item.get("title")),
+            summary=max(texts, key=len),
+            published=_json_date(item.get("date_published"))
+            or _json_date(item.get("date_modified")),
+        )
+        if entry.guid or entry.link or entry.title or entry.summary:
+            entries.append(entry)
+    return entries

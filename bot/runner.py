@@ -1,0 +1,201 @@
+"""What each CLI command does, as async functions over the services from the composition root."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TextIO
+
+from telegram.ext import Application
+
+from bot.app import Services, services
+from bot.channels import Channel
+from bot.channels.console import ConsoleChannel
+from bot.channels.delivery import DeliveryReport, deliver
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.telegram_commands import TelegramCommands
+from bot.config import FeedSettings, Settings
+from bot.demo import load_manifest, serve
+from bot.digest.render import render_plain
+from bot.models import Chat
+from bot.pipeline import PollReport
+from bot.scheduler import build_scheduler, latest_slot
+
+log = logging.getLogger(__name__)
+
+CONSOLE_CHAT = 0
+
+
+@dataclass
+class CycleReport:
+    poll: PollReport
+    summarized: int
+    queued: int
+    delivery: DeliveryReport
+
+
+def _console_chat(svc: Services) -> Chat:
+    chat = svc.state.chat("console", CONSOLE_CHAT)
+    if chat is None:
+        chat = Chat(
+            platform="console",
+            chat_id=CONSOLE_CHAT,
+            lang=svc.settings.digest.default_lang,
+            subscribed=True,
+            subscribed_at=svc.now(),
+        )
+        svc.state.save_chat(chat)
+    return chat
+
+
+def telegram_application(svc: Services) -> Application:  # type: ignore[type-arg]
+    token = svc.settings.telegram.token
+    assert token is not None
+    application = build_application(token.get_secret_value(), svc.settings.telegram.base_url)
+    commands = TelegramCommands(
+        state=svc.state,
+        archive=svc.archive,
+        catalog=svc.catalog,
+        expand=svc.matcher.alias_expander(),
+        digest_times=", ".join(svc.settings.schedule.digest_times),
+        now=svc.now,
+    )
+    commands.install(application)
+    application.bot_data["commands"] = commands
+    return application
+
+
+async def digest_and_deliver(
+    svc: Services, channel: Channel, *, until: datetime | None = None
+) -> tuple[int, DeliveryReport]:
+    if channel.platform == "console":
+        _console_chat(svc)
+    queued = svc.pipeline.queue_digests(until=until or svc.now(), platform=channel.platform)
+    report = await deliver(archive=svc.archive, state=svc.state, channel=channel, now=svc.now)
+    return queued, report
+
+
+async def run_cycle(svc: Services, channel: Channel) -> CycleReport:
+    """One poll, summarize, digest and delivery cycle."""
+    poll = await svc.pipeline.poll()
+    summarized = await svc.pipeline.summarize()
+    queued, delivery = await digest_and_deliver(svc, channel)
+    return CycleReport(poll=poll, summarized=summarized, queued=queued, delivery=delivery)
+
+
+async def once(settings: Settings, out: TextIO) -> CycleReport:
+    """``digestbot once``: one cycle; to Telegram when a token is set, else to the terminal."""
+    async with services(settings) as svc:
+        if not settings.telegram.enabled:
+            return await run_cycle(svc, ConsoleChannel(out))
+        application = telegram_application(svc)
+        async with application:
+            return await run_cycle(svc, TelegramChannel(application.bot))
+
+
+async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """``digestbot run``: the scheduler and the Telegram bot until SIGTERM or SIGINT."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with services(settings) as svc:
+        application = telegram_application(svc) if settings.telegram.enabled else None
+        channel: Channel = TelegramChannel(application.bot) if application else ConsoleChannel()
+
+        async def poll_job() -> None:
+            report = await svc.pipeline.poll()
+            await svc.pipeline.summarize()
+            log.info(
+                "poll: %d feeds ok, %d unchanged, %d failed, %d new, %d relevant",
+                report.feeds_ok,
+                report.feeds_not_modified,
+                report.feeds_failed,
+                report.new_items,
+                report.relevant,
+            )
+
+        async def digest_job() -> None:
+            queued, report = await digest_and_deliver(svc, channel)
+            log.info("digests: %d parts queued, %d sent", queued, report.sent)
+
+        async def deliver_job() -> None:
+            await deliver(archive=svc.archive, state=svc.state, channel=channel, now=svc.now)
+
+        scheduler = build_scheduler(
+            poll=poll_job,
+            digest=digest_job,
+            deliver=deliver_job,
+            poll_minutes=settings.schedule.poll_minutes,
+            digest_times=settings.schedule.digest_times,
+            zone=settings.schedule.zone,
+            first_poll_at=svc.now(),
+        )
+        if application is not None:
+            await application.initialize()
+            await application.bot_data["commands"].register_menus(application)
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(drop_pending_updates=False)
+        # A digest whose time passed while the bot was down goes out now, once: the outbox
+        # remembers each chat's last period, so this is a no-op when nothing was missed.
+        slot = latest_slot(settings.schedule.digest_times, settings.schedule.zone, svc.now())
+        await digest_and_deliver(svc, channel, until=slot)
+        scheduler.start()
+        log.info("digestbot is running; digests at %s", ", ".join(settings.schedule.digest_times))
+        try:
+            await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            if application is not None:
+                assert application.updater is not None
+                await application.updater.stop()
+                await application.stop()
+                await application.shutdown()
+            log.info("digestbot stopped")
+
+
+async def demo(out: TextIO) -> CycleReport:
+    """``digestbot demo``: bundled feeds on loopback, offline summaries, digest printed."""
+    manifest = load_manifest()
+    with serve(manifest) as base_url, tempfile.TemporaryDirectory() as data_dir:
+        settings = Settings.model_validate(
+            {
+                "storage": {"data_dir": data_dir},
+                "ingest": {"allow_private_networks": True},
+                "digest": {"max_age_hours": 24 * 30, "max_stories": 50},
+                "feeds": [
+                    FeedSettings(url=base_url + f.path, name=f.name, lang=f.lang).model_dump()  # type: ignore[arg-type]
+                    for f in manifest.feeds
+                ],
+            }
+        )
+        async with services(settings, now=lambda: manifest.now) as svc:
+            poll = await svc.pipeline.poll()
+            summarized = await svc.pipeline.summarize()
+            digest = svc.pipeline.digest(lang="both", since=None, until=manifest.now)
+            out.write(render_plain(digest, svc.catalog) + "\n")
+            out.write(
+                f"\n— demo: {len(manifest.feeds)} feeds, {poll.new_items} items read, "
+                f"{poll.relevant} about Russia–North Korea, {summarized} stories "
+                f"(offline summaries; set [llm] for bilingual summaries)\n"
+            )
+            return CycleReport(
+                poll=poll, summarized=summarized, queued=0, delivery=DeliveryReport()
+            )
+
+
+async def search(settings: Settings, query: str, limit: int, out: TextIO) -> int:
+    async with services(settings) as svc:
+        hits = svc.archive.search(query, limit=limit, expand=svc.matcher.alias_expander())
+        for number, hit in enumerate(hits, start=1):
+            article = hit.article
+            out.write(
+                f"{number}. {article.title}\n   {article.source} · {article.published:%Y-%m-%d}"
+                f" · {article.url}\n   {hit.snippet}\n"
+            )
+        return len(hits)

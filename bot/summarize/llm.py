@@ -1,0 +1,142 @@
+"""The LLM summarizer: one chat-completions call per story, both languages at once.
+
+Works with any OpenAI-compatible endpoint (``base_url``: OpenAI, Ollama, vLLM, llama.cpp).
+
+::
+
+    messages = system prompt + the story's articles as quoted data     (prompt.py)
+    answer   = chat.completions.create(..., strict JSON schema)         SDK retries 408/409/429/5xx
+    check    = parse_answer(answer)                                     (schema.py)
+    invalid  → one more call with a note saying why → still invalid → SummarizeError
+    network, timeout or API error after the SDK's retries            → SummarizeError
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+import openai
+
+from bot.errors import ConfigError, SummarizeError
+from bot.models import Story, Summary
+from bot.summarize.prompt import build_messages, retry_message
+from bot.summarize.schema import RESPONSE_FORMAT, AnswerError, parse_answer
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+    from openai.types.chat.completion_create_params import ResponseFormat
+
+# Local servers (Ollama, llama.cpp) need no key, but the SDK refuses to start without one.
+_PLACEHOLDER_KEY = "no-key"
+_ATTEMPTS = 2
+DEFAULT_MAX_TOKENS = 1200
+
+
+@dataclass(slots=True)
+class LLMUsage:
+    """What the summarizer has spent since it was created."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    invalid_answers: int = 0
+    failures: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+def _describe(err: openai.OpenAIError) -> str:
+    """One line about an SDK error, without the request or response bodies."""
+    if isinstance(err, openai.APIStatusError):
+        return f"{type(err).__name__} (HTTP {err.status_code})"
+    return type(err).__name__
+
+
+class LLMSummarizer:
+    """Summarizes a story with a chat-completions model; raises ``SummarizeError`` on failure."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        api_key: str | None,
+        model: str,
+        timeout_s: float = 30.0,
+        max_retries: int = 2,
+        temperature: float | None = 0.2,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+    ) -> None:
+        """``base_url=None`` means the SDK's default endpoint; ``api_key=None`` with a custom
+        ``base_url`` sends a placeholder key, and with the default endpoint lets the SDK read
+        ``OPENAI_API_KEY``. ``max_retries`` is the SDK's own retry count for 408/409/429/5xx
+        and connection errors, with its backoff (honouring ``Retry-After``)."""
+        if api_key is None and base_url is not None:
+            api_key = _PLACEHOLDER_KEY
+        try:
+            self._client = openai.AsyncOpenAI(
+                base_url=base_url,
+                api_key=api_key,
+                timeout=timeout_s,
+                max_retries=max_retries,
+            )
+        except openai.OpenAIError as err:
+            raise ConfigError(f"llm: cannot set up the OpenAI client: {_describe(err)}") from None
+        self.model = model
+        self._temperature = temperature
+        self._max_tokens = max_tokens
+        # OpenAI's reasoning models accept only max_completion_tokens, while several
+        # OpenAI-compatible servers still know only the older max_tokens.
+        self._limit_name = "max_completion_tokens" if base_url is None else "max_tokens"
+        self.usage = LLMUsage()
+
+    async def summarize(self, story: Story) -> Summary:
+        """One story's headline and summary in Arabic and English, validated."""
+        if not story.articles:
+            raise SummarizeError(f"story {story.id} has no articles")
+        messages = build_messages(story)
+        problem = ""
+        for attempt in range(_ATTEMPTS):
+            asked = messages if attempt == 0 else [*messages, retry_message(problem)]
+            try:
+                return parse_answer(await self._complete(asked)).to_summary(self.model)
+            except AnswerError as err:
+                self.usage.invalid_answers += 1
+                problem = str(err)
+        self.usage.failures += 1
+        raise SummarizeError(f"story {story.id}: invalid LLM answer twice, last: {problem}")
+
+    async def _complete(self, messages: list[dict[str, str]]) -> str | None:
+        """The answer's text. A cut-off or refused answer raises ``AnswerError`` (it must not
+        pass even if it happens to parse); API errors become ``SummarizeError``."""
+        self.usage.calls += 1
+        limit = self._max_tokens
+        try:
+            response: ChatCompletion = await self._client.chat.completions.create(
+                model=self.model,
+                messages=cast("list[ChatCompletionMessageParam]", messages),
+                response_format=cast("ResponseFormat", RESPONSE_FORMAT),
+                temperature=openai.omit if self._temperature is None else self._temperature,
+                max_tokens=limit if self._limit_name == "max_tokens" else openai.omit,
+                max_completion_tokens=openai.omit if self._limit_name == "max_tokens" else limit,
+            )
+        except openai.OpenAIError as err:
+            self.usage.failures += 1
+            raise SummarizeError(f"LLM request failed: {_describe(err)}") from err
+        if response.usage is not None:
+            self.usage.prompt_tokens += response.usage.prompt_tokens
+            self.usage.completion_tokens += response.usage.completion_tokens
+        if not response.choices:
+            raise AnswerError("no choices in the answer")
+        choice = response.choices[0]
+        if choice.message.refusal:
+            raise AnswerError("the model refused")
+        if choice.finish_reason != "stop":
+            raise AnswerError(f"answer ended with finish_reason={choice.finish_reason}")
+        return choice.message.content
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._client.close()

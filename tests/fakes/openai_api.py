@@ -1,0 +1,222 @@
+"""A loopback fake of the OpenAI chat-completions API, for the real openai SDK to talk to.
+
+``POST /v1/chat/completions`` answers with a real-shaped ``ChatCompletion``. Each request's
+JSON is recorded. Tests queue what the next requests get, one step per request::
+
+    api.queue_answer({...})                 # the dict, serialized, as the message content
+    api.queue_raw("not json")               # this exact message content
+    api.queue_status(429, headers={"retry-after-ms": "1"})   # an OpenAI-shaped error
+    api.queue_delay(5.0)                    # wait, then answer the default
+
+With nothing queued it answers a valid bilingual default. Use the ``openai_api`` fixture in
+async tests, or ``run_in_thread()`` for synchronous callers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest_asyncio
+from aiohttp import web
+
+DEFAULT_ANSWER: dict[str, str] = {
+    "headline_ar": "روسيا وكوريا الشمالية تبحثان تعزيز التعاون",
+    "summary_ar": "أجرى مسؤولون من روسيا وكوريا الشمالية محادثات في موسكو. "
+    "وقال الجانبان إنهما سيوسعان التعاون في مجالات عدة.",
+    "headline_en": "Russia and North Korea discuss closer cooperation",
+    "summary_en": "Officials from Russia and North Korea held talks in Moscow. "
+    "Both sides said they would expand cooperation in several areas.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    kind: str  # "answer", "status" or "delay"
+    content: str = ""
+    finish_reason: str = "stop"
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+def _tokens(text: str) -> int:
+    # Roughly what a tokenizer gives; tests compare totals, not exact counts.
+    return max(1, len(text) // 4)
+
+
+class FakeOpenAI:
+    """The fake server. Start it with ``start()`` in a running loop; stop it with ``stop()``."""
+
+    def __init__(self, *, model: str = "fake-model") -> None:
+        self.model = model
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.calls = 0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self._steps: deque[_Step] = deque()
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+        self._closing: asyncio.Event | None = None
+
+    # -- queueing ---------------------------------------------------------------------------
+
+    def queue_answer(self, answer: Mapping[str, Any]) -> None:
+        """The next request gets ``answer`` serialized as JSON as its message content."""
+        self._steps.append(_Step("answer", content=json.dumps(answer, ensure_ascii=False)))
+
+    def queue_raw(self, content: str, *, finish_reason: str = "stop") -> None:
+        """The next request gets exactly ``content`` as its message content."""
+        self._steps.append(_Step("answer", content=content, finish_reason=finish_reason))
+
+    def queue_status(self, status: int, *, headers: Mapping[str, str] | None = None) -> None:
+        """The next request gets an OpenAI-shaped error with this HTTP status."""
+        self._steps.append(_Step("status", status=status, headers=dict(headers or {})))
+
+    def queue_delay(self, seconds: float) -> None:
+        """The next request waits ``seconds`` (or until the server stops), then gets the
+        default answer."""
+        self._steps.append(_Step("delay", delay=seconds))
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if not self._port:
+            raise RuntimeError("the fake OpenAI server is not running")
+        return f"http://127.0.0.1:{self._port}/v1"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._chat_completions)
+        self._closing = asyncio.Event()
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self._closing is not None:
+            self._closing.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self._port = 0
+
+    # -- the endpoint -----------------------------------------------------------------------
+
+    @staticmethod
+    def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
+        kind = (
+            "rate_limit_error"
+            if status == 429
+            else "server_error"
+            if status >= 500
+            else ("invalid_request_error")
+        )
+        body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+        return web.json_response(body, status=status, headers=dict(headers or {}))
+
+    async def _chat_completions(self, request: web.Request) -> web.Response:
+        self.calls += 1
+        self.headers.append(dict(request.headers))
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or not auth[len("Bearer ") :].strip():
+            return self._error(401, "missing bearer token")
+        try:
+            payload = await request.json()
+        except json.JSONDecodeError:
+            return self._error(400, "request body is not JSON")
+        self.requests.append(payload)
+        if not isinstance(payload, dict) or "model" not in payload or "messages" not in payload:
+            return self._error(400, "model and messages are required")
+
+        step = self._steps.popleft() if self._steps else _Step("delay")
+        if step.kind == "status":
+            return self._error(step.status, f"fake error {step.status}", step.headers)
+        if step.kind == "delay" and step.delay > 0:
+            assert self._closing is not None
+            try:
+                await asyncio.wait_for(self._closing.wait(), step.delay)
+                return self._error(503, "server stopping")
+            except TimeoutError:
+                pass
+        content = step.content or json.dumps(DEFAULT_ANSWER, ensure_ascii=False)
+        return web.json_response(self._completion(payload, content, step.finish_reason))
+
+    def _completion(
+        self, payload: dict[str, Any], content: str, finish_reason: str
+    ) -> dict[str, Any]:
+        prompt = "".join(
+            str(message.get("content", ""))
+            for message in payload.get("messages", [])
+            if isinstance(message, dict)
+        )
+        prompt_tokens = _tokens(prompt)
+        completion_tokens = _tokens(content)
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+        return {
+            "id": f"chatcmpl-fake{self.calls}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": str(payload.get("model") or self.model),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": finish_reason,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+
+    # -- what tests read --------------------------------------------------------------------
+
+    @property
+    def last_messages(self) -> list[dict[str, Any]]:
+        """The messages of the last recorded request."""
+        messages: list[dict[str, Any]] = self.requests[-1]["messages"]
+        return messages
+
+
+@pytest_asyncio.fixture
+async def openai_api() -> AsyncIterator[FakeOpenAI]:
+    """A running fake OpenAI server on loopback, stopped after the test."""
+    api = FakeOpenAI()
+    await api.start()
+    try:
+        yield api
+    finally:
+        await api.stop()
+
+
+@contextmanager
+def run_in_thread() -> Iterator[FakeOpenAI]:
+    """The fake server running on its own event loop in a thread, for synchronous callers."""
+    api = FakeOpenAI()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="fake-openai", daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(api.start(), loop).result(timeout=10)
+        yield api
+    finally:
+        asyncio.run_coroutine_threadsafe(api.stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()

@@ -1,0 +1,89 @@
+"""The TinyDB state store and its atomic storage."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.errors import StoreError
+from bot.models import Chat, FeedSource
+from bot.store.state import StateStore
+
+NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
+
+
+def test_chats_round_trip_and_survive_reopen(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    chat = Chat("telegram", -100123, lang="ar", subscribed=True, subscribed_at=NOW, thread_id=7)
+    store.save_chat(chat)
+    store.save_chat(Chat("telegram", 42))
+    store.close()
+
+    again = StateStore(tmp_path)
+    assert again.chat("telegram", -100123) == chat
+    assert [c.chat_id for c in again.chats(subscribed_only=True)] == [-100123]
+    moved = again.move_chat(chat, -100999)
+    assert again.chat("telegram", -100123) is None
+    assert again.chat("telegram", -100999) == moved
+    assert moved.subscribed and moved.lang == "ar"
+
+
+def test_sync_feeds_stamps_new_feeds_only(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    first = store.sync_feeds([FeedSource("https://a.example/rss", "A", "en")], NOW)
+    later = datetime(2024, 12, 1, tzinfo=UTC)
+    second = store.sync_feeds(
+        [FeedSource("https://a.example/rss", "A2", "en"), FeedSource("https://b.example/", "B")],
+        later,
+    )
+    assert first[0].added_at == NOW
+    assert second[0].added_at == NOW and second[0].name == "A2"
+    assert second[1].added_at == later
+
+
+def test_the_file_is_replaced_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = StateStore(tmp_path)
+    store.save_chat(Chat("telegram", 1))
+    path = tmp_path / "state.json"
+    renames: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def recording_replace(src: str, dst: str) -> None:
+        assert json.loads(Path(src).read_text(encoding="utf-8"))  # complete before the rename
+        renames.append((Path(src).name, Path(dst).name))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", recording_replace)
+    store.save_chat(Chat("telegram", 2))
+    assert renames and all(dst == "state.json" != src for src, dst in renames)
+    assert json.loads(path.read_text(encoding="utf-8"))["chats"]
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temp files left
+
+
+def test_a_failed_write_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = StateStore(tmp_path)
+    store.save_chat(Chat("telegram", 1))
+    before = (tmp_path / "state.json").read_bytes()
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(StoreError, match="No space left"):
+        store.save_chat(Chat("telegram", 2))
+    assert (tmp_path / "state.json").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_a_corrupt_file_is_reported_not_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    path.write_text('{"chats": {"1": ', encoding="utf-8")
+    with pytest.raises(StoreError, match=r"state\.json: the state file is corrupt"):
+        StateStore(tmp_path).chats()
+    assert path.read_text(encoding="utf-8") == '{"chats": {"1": '
