@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.text.normalize import clitic_forms, normalize, tokenize
+from bot.text.normalize import _TABLE, _fold_letters, clitic_forms, normalize, tokenize
 
 VERIFIED = [
     # research A.1 "Verified outputs"
@@ -93,6 +93,13 @@ def test_normalize(text: str, expected: str) -> None:
 @pytest.mark.parametrize(("plain", "variant"), SAME)
 def test_variants_fold_together(plain: str, variant: str) -> None:
     assert normalize(variant) == normalize(plain)
+
+
+def test_fast_folding_matches_the_rule_table() -> None:
+    # The normalizer replaces common characters with str.replace and the rest with one regex;
+    # together they must do exactly what the rule table says, for every character in it.
+    every = "".join(f"x{chr(code)}" for code in _TABLE)
+    assert _fold_letters(every) == every.translate(_TABLE)
 
 
 def test_lone_hamza_and_standalone_letters_are_kept() -> None:

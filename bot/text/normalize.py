@@ -127,7 +127,7 @@ PROCLITICS: tuple[str, ...] = tuple(
 """Arabic proclitics (conjunctions, prepositions, the article), longest first."""
 
 MIN_STEM = 3
-"""A stripped form must keep at least this many letters (keeps بوتين from becoming وتين...)."""
+"""A stripped form keeps at least this many letters, so short words (ولد, بلد) are never split."""
 
 
 def normalize(text: str) -> str:

@@ -132,8 +132,9 @@ class TopicMatcher:
         if not reading.weak or reading.trap:
             return
         first, second = self._sides
+        named = reading.sides  # before promotion: a weak hit never vouches for another
         for side, other in ((first, second), (second, first)):
-            if side in reading.weak and other in reading.strong:
+            if side in reading.weak and other in named:
                 reading.strong.setdefault(side, []).extend(reading.weak[side])
 
     # ── deciding ──
