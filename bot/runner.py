@@ -18,8 +18,8 @@ from bot.channels.console import ConsoleChannel
 from bot.channels.delivery import DeliveryReport, deliver
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_commands import TelegramCommands
-from bot.config import FeedSettings, Settings
-from bot.demo import load_manifest, serve
+from bot.config import Settings
+from bot.demo import DemoManifest, load_manifest, serve
 from bot.digest.render import render_plain
 from bot.models import Chat
 from bot.pipeline import PollReport
@@ -159,21 +159,27 @@ async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> 
             log.info("digestbot stopped")
 
 
+def demo_settings(manifest: DemoManifest, base_url: str, data_dir: str) -> Settings:
+    """Settings for the demo: its feeds on loopback, a fresh data directory, no LLM."""
+    return Settings.model_validate(
+        {
+            "storage": {"data_dir": data_dir},
+            # the demo feeds are served on 127.0.0.1, which the address guard refuses by default
+            "ingest": {"allow_private_networks": True},
+            "digest": {"max_age_hours": 24 * 30, "max_stories": 50},
+            "feeds": [
+                {"url": base_url + feed.path, "name": feed.name, "lang": feed.lang}
+                for feed in manifest.feeds
+            ],
+        }
+    )
+
+
 async def demo(out: TextIO) -> CycleReport:
     """``digestbot demo``: bundled feeds on loopback, offline summaries, digest printed."""
     manifest = load_manifest()
     with serve(manifest) as base_url, tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings.model_validate(
-            {
-                "storage": {"data_dir": data_dir},
-                "ingest": {"allow_private_networks": True},
-                "digest": {"max_age_hours": 24 * 30, "max_stories": 50},
-                "feeds": [
-                    FeedSettings(url=base_url + f.path, name=f.name, lang=f.lang).model_dump()  # type: ignore[arg-type]
-                    for f in manifest.feeds
-                ],
-            }
-        )
+        settings = demo_settings(manifest, base_url, data_dir)
         async with services(settings, now=lambda: manifest.now) as svc:
             poll = await svc.pipeline.poll()
             summarized = await svc.pipeline.summarize()

@@ -11,7 +11,6 @@ import pytest
 from tests.fakes.feed_server import (
     DEFAULT_LAST_MODIFIED,
     FeedServer,
-    feed_server,  # noqa: F401
 )
 
 FUTURE = "Tue, 01 Jan 2030 00:00:00 GMT"
@@ -21,7 +20,7 @@ RSS = (
 ).encode()
 
 
-async def test_serves_the_body_with_validators(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_serves_the_body_with_validators(feed_server: FeedServer) -> None:
     feed_server.add("/rss", RSS)
     async with httpx.AsyncClient() as client:
         response = await client.get(feed_server.url("/rss"))
@@ -34,7 +33,7 @@ async def test_serves_the_body_with_validators(feed_server: FeedServer) -> None:
     assert feed_server.count("/rss") == 1
 
 
-async def test_etag_changes_with_the_body(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_etag_changes_with_the_body(feed_server: FeedServer) -> None:
     feed_server.add("/rss", RSS)
     async with httpx.AsyncClient() as client:
         first = (await client.get(feed_server.url("/rss"))).headers["etag"]
@@ -43,7 +42,7 @@ async def test_etag_changes_with_the_body(feed_server: FeedServer) -> None:  # n
     assert first != second
 
 
-async def test_conditional_get_answers_304(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_conditional_get_answers_304(feed_server: FeedServer) -> None:
     feed_server.add("/rss", RSS)
     async with httpx.AsyncClient() as client:
         etag = (await client.get(feed_server.url("/rss"))).headers["etag"]
@@ -70,7 +69,7 @@ async def test_conditional_get_answers_304(feed_server: FeedServer) -> None:  # 
     assert feed_server.headers_of("/rss")[1]["if-none-match"] == etag
 
 
-async def test_last_modified_is_settable(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_last_modified_is_settable(feed_server: FeedServer) -> None:
     when = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
     feed_server.add("/rss", RSS, etag=False, last_modified=when)
     async with httpx.AsyncClient() as client:
@@ -80,7 +79,7 @@ async def test_last_modified_is_settable(feed_server: FeedServer) -> None:  # no
     assert when > DEFAULT_LAST_MODIFIED
 
 
-async def test_server_errors_then_recovery(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_server_errors_then_recovery(feed_server: FeedServer) -> None:
     feed_server.add("/rss", RSS)
     feed_server.set_status("/rss", 503, count=2)
     feed_server.set_headers("/rss", {"Retry-After": "120"})
@@ -92,7 +91,7 @@ async def test_server_errors_then_recovery(feed_server: FeedServer) -> None:  # 
     assert feed_server.count("/rss") == 3
 
 
-async def test_redirect_is_followed(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_redirect_is_followed(feed_server: FeedServer) -> None:
     feed_server.add("/new", RSS)
     feed_server.redirect("/old", "/new", status=308)
     async with httpx.AsyncClient(follow_redirects=True) as client:
@@ -104,7 +103,7 @@ async def test_redirect_is_followed(feed_server: FeedServer) -> None:  # noqa: F
     assert (feed_server.count("/old"), feed_server.count("/new")) == (1, 1)
 
 
-async def test_gzip_is_decoded_by_httpx(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_gzip_is_decoded_by_httpx(feed_server: FeedServer) -> None:
     big = RSS * 200
     feed_server.add("/rss", big)
     feed_server.set_gzip("/rss", True)
@@ -119,7 +118,7 @@ async def test_gzip_is_decoded_by_httpx(feed_server: FeedServer) -> None:  # noq
     assert raw.content == big
 
 
-async def test_huge_body_streams_exactly_the_size(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_huge_body_streams_exactly_the_size(feed_server: FeedServer) -> None:
     size = 3 * 1024 * 1024 + 17
     feed_server.add_huge("/huge", size)
     seen = 0
@@ -132,7 +131,7 @@ async def test_huge_body_streams_exactly_the_size(feed_server: FeedServer) -> No
     assert seen == size
 
 
-async def test_huge_body_can_declare_its_length(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_huge_body_can_declare_its_length(feed_server: FeedServer) -> None:
     feed_server.add_huge("/huge", 5_000_000, declare_length=True)
     async with httpx.AsyncClient() as client, client.stream("GET", feed_server.url("/huge")) as r:
         assert r.headers["content-length"] == "5000000"
@@ -144,7 +143,7 @@ async def test_huge_body_can_declare_its_length(feed_server: FeedServer) -> None
         assert (await client.get(feed_server.url("/rss"))).status_code == 200
 
 
-async def test_slow_body_and_delay_still_deliver(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_slow_body_and_delay_still_deliver(feed_server: FeedServer) -> None:
     feed_server.add("/slow", b"0123456789")
     feed_server.set_slow_body("/slow", 3, 0.01)
     feed_server.add("/late", RSS)
@@ -157,7 +156,7 @@ async def test_slow_body_and_delay_still_deliver(feed_server: FeedServer) -> Non
     assert late.content == RSS
 
 
-async def test_slow_headers_trip_a_client_timeout(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_slow_headers_trip_a_client_timeout(feed_server: FeedServer) -> None:
     feed_server.add("/late", RSS)
     feed_server.set_delay("/late", 30)
     async with httpx.AsyncClient(timeout=httpx.Timeout(0.2)) as client:
@@ -165,7 +164,7 @@ async def test_slow_headers_trip_a_client_timeout(feed_server: FeedServer) -> No
             await client.get(feed_server.url("/late"))
 
 
-async def test_unknown_path_is_404(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_unknown_path_is_404(feed_server: FeedServer) -> None:
     async with httpx.AsyncClient() as client:
         response = await client.get(feed_server.url("/nothing"))
     assert response.status_code == 404

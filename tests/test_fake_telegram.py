@@ -23,7 +23,6 @@ from tests.fakes.telegram_api import (
     EntityParseError,
     FakeTelegramAPI,
     parse_telegram_html,
-    telegram_api,  # noqa: F401
 )
 
 TOKEN = "123456:TEST-token_abc"
@@ -34,7 +33,7 @@ def _seconds(value: int | dtm.timedelta) -> float:
 
 
 @pytest.fixture
-async def bot(telegram_api: FakeTelegramAPI) -> AsyncIterator[Bot]:  # noqa: F811
+async def bot(telegram_api: FakeTelegramAPI) -> AsyncIterator[Bot]:
     async with Bot(TOKEN, base_url=telegram_api.bot_url) as bot:
         yield bot
 
@@ -51,7 +50,7 @@ async def test_get_me_returns_the_test_bot(bot: Bot) -> None:
 
 async def test_send_message_with_valid_html_is_recorded(
     bot: Bot,
-    telegram_api: FakeTelegramAPI,  # noqa: F811
+    telegram_api: FakeTelegramAPI,
 ) -> None:
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("more", callback_data="p:2")]])
     text = '<b>كورسك</b> &amp; <a href="https://example.org/?a=1&amp;b=2">Pyongyang</a>'
@@ -78,7 +77,7 @@ async def test_send_message_with_valid_html_is_recorded(
 
 async def test_link_preview_options_are_recorded_as_given(
     bot: Bot,
-    telegram_api: FakeTelegramAPI,  # noqa: F811
+    telegram_api: FakeTelegramAPI,
 ) -> None:
     await bot.send_message(42, "x", disable_web_page_preview=True)
     [sent] = telegram_api.messages_to(42)
@@ -101,7 +100,7 @@ async def test_link_preview_options_are_recorded_as_given(
 )
 async def test_invalid_html_is_refused_with_bad_request(
     bot: Bot,
-    telegram_api: FakeTelegramAPI,  # noqa: F811
+    telegram_api: FakeTelegramAPI,
     text: str,
     reason: str,
 ) -> None:
@@ -136,7 +135,7 @@ def test_byte_offsets_count_utf8_bytes() -> None:
 
 async def test_length_is_measured_after_entity_parsing(
     bot: Bot,
-    telegram_api: FakeTelegramAPI,  # noqa: F811
+    telegram_api: FakeTelegramAPI,
 ) -> None:
     fits = "<b>" + "&amp;" * 4096 + "</b>"
     await bot.send_message(1, fits, parse_mode="HTML")
@@ -151,7 +150,7 @@ async def test_length_is_measured_after_entity_parsing(
 @pytest.mark.filterwarnings("ignore:.*retry_after.*")
 async def test_flood_control_raises_retry_after_then_recovers(
     bot: Bot,
-    telegram_api: FakeTelegramAPI,  # noqa: F811
+    telegram_api: FakeTelegramAPI,
 ) -> None:
     telegram_api.fail_next("sendMessage", status=429, retry_after=3, count=2)
     for _ in range(2):
@@ -165,7 +164,7 @@ async def test_flood_control_raises_retry_after_then_recovers(
 
 async def test_blocked_bot_raises_forbidden_only_for_that_chat(
     bot: Bot,
-    telegram_api: FakeTelegramAPI,  # noqa: F811
+    telegram_api: FakeTelegramAPI,
 ) -> None:
     telegram_api.fail_next(
         "sendMessage", status=403, description="Forbidden: bot was blocked by the user", chat_id=9
@@ -179,7 +178,7 @@ async def test_blocked_bot_raises_forbidden_only_for_that_chat(
 
 async def test_migrated_group_raises_chat_migrated(
     bot: Bot,
-    telegram_api: FakeTelegramAPI,  # noqa: F811
+    telegram_api: FakeTelegramAPI,
 ) -> None:
     telegram_api.fail_next("sendMessage", status=400, migrate_to_chat_id=-100123, chat_id=-55)
     with pytest.raises(ChatMigrated) as caught:
@@ -187,7 +186,7 @@ async def test_migrated_group_raises_chat_migrated(
     assert caught.value.new_chat_id == -100123
 
 
-async def test_bad_token_and_unknown_method(telegram_api: FakeTelegramAPI) -> None:  # noqa: F811
+async def test_bad_token_and_unknown_method(telegram_api: FakeTelegramAPI) -> None:
     bad = Bot("not-a-token", base_url=telegram_api.bot_url)
     with pytest.raises(InvalidToken):
         await bad.initialize()
@@ -204,7 +203,7 @@ async def test_bad_token_and_unknown_method(telegram_api: FakeTelegramAPI) -> No
 
 async def test_commands_are_kept_per_scope_and_language(
     bot: Bot,
-    telegram_api: FakeTelegramAPI,  # noqa: F811
+    telegram_api: FakeTelegramAPI,
 ) -> None:
     await bot.set_my_commands([("search", "Search the archive")])
     await bot.set_my_commands([("search", "ابحث في الأرشيف")], language_code="ar")
@@ -220,7 +219,7 @@ async def test_commands_are_kept_per_scope_and_language(
 
 async def test_edit_and_delete_follow_telegram_rules(
     bot: Bot,
-    telegram_api: FakeTelegramAPI,  # noqa: F811
+    telegram_api: FakeTelegramAPI,
 ) -> None:
     message = await bot.send_message(3, "page 1")
     edited = await bot.edit_message_text("page 2", chat_id=3, message_id=message.message_id)
@@ -241,7 +240,7 @@ async def test_edit_and_delete_follow_telegram_rules(
 
 async def test_chat_member_status_comes_from_the_map(
     bot: Bot,
-    telegram_api: FakeTelegramAPI,  # noqa: F811
+    telegram_api: FakeTelegramAPI,
 ) -> None:
     telegram_api.chat_member_status[-77] = {5: "administrator", 6: "creator", 7: "kicked"}
     statuses = [(await bot.get_chat_member(-77, uid)).status for uid in (5, 6, 7, 8)]
@@ -253,7 +252,7 @@ async def test_chat_member_status_comes_from_the_map(
 
 async def test_get_updates_honours_offset_and_limit(
     bot: Bot,
-    telegram_api: FakeTelegramAPI,  # noqa: F811
+    telegram_api: FakeTelegramAPI,
 ) -> None:
     for word in ("one", "two", "three"):
         telegram_api.user_sends(word)
@@ -268,7 +267,7 @@ async def test_get_updates_honours_offset_and_limit(
 
 async def test_long_poll_returns_when_an_update_arrives(
     bot: Bot,
-    telegram_api: FakeTelegramAPI,  # noqa: F811
+    telegram_api: FakeTelegramAPI,
 ) -> None:
     poll = asyncio.ensure_future(bot.get_updates(timeout=30))
     await asyncio.sleep(0.05)
@@ -282,7 +281,7 @@ async def test_long_poll_returns_when_an_update_arrives(
 
 
 async def test_application_answers_start_over_long_polling(
-    telegram_api: FakeTelegramAPI,  # noqa: F811
+    telegram_api: FakeTelegramAPI,
 ) -> None:
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None and update.effective_user is not None
@@ -317,7 +316,7 @@ async def test_application_answers_start_over_long_polling(
 
 
 async def test_wait_for_messages_reports_what_arrived(
-    telegram_api: FakeTelegramAPI,  # noqa: F811
+    telegram_api: FakeTelegramAPI,
 ) -> None:
     with pytest.raises(AssertionError, match="expected 1 message"):
         await telegram_api.wait_for_messages(1, chat_id=1, timeout=0.05)

@@ -15,7 +15,7 @@ from bot.errors import BlockedURLError, FetchError
 from bot.ingest.fetch import FeedFetcher, FetchStatusError, make_client
 from bot.ingest.guard import check_host, check_url, is_forbidden_address, redact_url
 from bot.ingest.parse import parse_feed
-from tests.fakes.feed_server import FeedServer, feed_server  # noqa: F401
+from tests.fakes.feed_server import FeedServer
 
 RSS = (
     b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
@@ -394,7 +394,7 @@ def test_redact_url(url: str, shown: str) -> None:
 # --- over a real loopback socket ------------------------------------------------------------------
 
 
-async def test_real_server_fetch_then_304_then_parse(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_real_server_fetch_then_304_then_parse(feed_server: FeedServer) -> None:
     url = feed_server.add("/rss", RSS)
     async with make_client(timeout_s=5.0) as client:
         fetcher = FeedFetcher(client, allow_private_networks=True)
@@ -407,7 +407,7 @@ async def test_real_server_fetch_then_304_then_parse(feed_server: FeedServer) ->
     assert feed_server.headers_of("/rss")[1]["If-None-Match"] == first.etag
 
 
-async def test_real_server_redirect_gzip_and_size_cap(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_real_server_redirect_gzip_and_size_cap(feed_server: FeedServer) -> None:
     feed_server.add("/rss", RSS)
     feed_server.set_gzip("/rss", True)
     feed_server.redirect("/old", "/rss", 301)
@@ -422,7 +422,7 @@ async def test_real_server_redirect_gzip_and_size_cap(feed_server: FeedServer) -
     assert moved.headers["content-encoding"] == "gzip"
 
 
-async def test_real_server_is_refused_without_allow_private(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_real_server_is_refused_without_allow_private(feed_server: FeedServer) -> None:
     url = feed_server.add("/rss", RSS)
     async with make_client(timeout_s=5.0) as client:
         with pytest.raises(BlockedURLError):
@@ -430,7 +430,7 @@ async def test_real_server_is_refused_without_allow_private(feed_server: FeedSer
     assert feed_server.count("/rss") == 0
 
 
-async def test_real_server_slow_body_hits_the_deadline(feed_server: FeedServer) -> None:  # noqa: F811
+async def test_real_server_slow_body_hits_the_deadline(feed_server: FeedServer) -> None:
     url = feed_server.add("/rss", RSS)
     feed_server.set_slow_body("/rss", 10, 0.2)
     async with make_client(timeout_s=5.0) as client:

@@ -52,7 +52,9 @@ def sample_digest(lang: ChatLang) -> Digest:
         entities=(EntityName("bridge:tumangang", "تومانغانغ", "Tumangang"), KURSK),
         updated_at=NOW - timedelta(hours=1),
     )
-    return Digest(lang=lang, period_start=NOW - timedelta(hours=12), period_end=NOW, items=(both, arabic_only))
+    return Digest(
+        lang=lang, period_start=NOW - timedelta(hours=12), period_end=NOW, items=(both, arabic_only)
+    )
 
 
 def check_golden(name: str, text: str) -> None:

@@ -20,7 +20,7 @@ from bot.summarize import FallbackSummarizer, offline_summary
 from bot.summarize.llm import LLMSummarizer
 from bot.summarize.prompt import CLOSE_TAG, OPEN_TAG
 from bot.summarize.schema import AnswerError, parse_answer
-from tests.fakes.openai_api import DEFAULT_ANSWER, FakeOpenAI, openai_api, run_in_thread  # noqa: F401
+from tests.fakes.openai_api import DEFAULT_ANSWER, FakeOpenAI, run_in_thread
 
 T0 = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
 FAST_RETRY = {"retry-after-ms": "1"}
@@ -64,7 +64,7 @@ Factory = Callable[..., LLMSummarizer]
 
 
 @pytest_asyncio.fixture
-async def make_llm(openai_api: FakeOpenAI) -> AsyncIterator[Factory]:  # noqa: F811
+async def make_llm(openai_api: FakeOpenAI) -> AsyncIterator[Factory]:
     made: list[LLMSummarizer] = []
 
     def make(**kwargs: Any) -> LLMSummarizer:
@@ -91,7 +91,7 @@ def user_data(request: dict[str, Any]) -> list[dict[str, Any]]:
     return data
 
 
-async def test_valid_answer(openai_api: FakeOpenAI, make_llm: Factory) -> None:  # noqa: F811
+async def test_valid_answer(openai_api: FakeOpenAI, make_llm: Factory) -> None:
     openai_api.queue_answer(GOOD)
     llm = make_llm()
     summary = await llm.summarize(make_story())
@@ -125,7 +125,7 @@ async def test_valid_answer(openai_api: FakeOpenAI, make_llm: Factory) -> None: 
 
 
 async def test_default_answer_of_the_fake_is_valid(
-    openai_api: FakeOpenAI,  # noqa: F811
+    openai_api: FakeOpenAI,
     make_llm: Factory,
 ) -> None:
     summary = await make_llm(api_key=None).summarize(make_story())
@@ -134,7 +134,7 @@ async def test_default_answer_of_the_fake_is_valid(
     assert openai_api.headers[0]["Authorization"] == "Bearer no-key"
 
 
-async def test_invalid_json_is_retried_once(openai_api: FakeOpenAI, make_llm: Factory) -> None:  # noqa: F811
+async def test_invalid_json_is_retried_once(openai_api: FakeOpenAI, make_llm: Factory) -> None:
     openai_api.queue_raw('{"headline_ar": "لافروف", ')
     openai_api.queue_answer(GOOD)
     llm = make_llm()
@@ -150,7 +150,7 @@ async def test_invalid_json_is_retried_once(openai_api: FakeOpenAI, make_llm: Fa
 
 
 async def test_cut_off_answer_is_rejected_even_if_it_parses(
-    openai_api: FakeOpenAI,  # noqa: F811
+    openai_api: FakeOpenAI,
     make_llm: Factory,
 ) -> None:
     openai_api.queue_raw(json.dumps(GOOD), finish_reason="length")
@@ -161,7 +161,7 @@ async def test_cut_off_answer_is_rejected_even_if_it_parses(
 
 
 async def test_english_in_the_arabic_field_twice_falls_back(
-    openai_api: FakeOpenAI,  # noqa: F811
+    openai_api: FakeOpenAI,
     make_llm: Factory,
 ) -> None:
     bad = GOOD | {"summary_ar": "Russia's foreign minister arrived in Pyongyang."}
@@ -181,7 +181,7 @@ async def test_english_in_the_arabic_field_twice_falls_back(
     assert openai_api.calls == 4
 
 
-async def test_timeout_raises_and_falls_back(openai_api: FakeOpenAI, make_llm: Factory) -> None:  # noqa: F811
+async def test_timeout_raises_and_falls_back(openai_api: FakeOpenAI, make_llm: Factory) -> None:
     openai_api.queue_delay(30)
     llm = make_llm(timeout_s=0.2, max_retries=0)
     with pytest.raises(SummarizeError, match="Timeout"):
@@ -193,7 +193,7 @@ async def test_timeout_raises_and_falls_back(openai_api: FakeOpenAI, make_llm: F
     assert summary.headline_en == "Lavrov lands in Pyongyang"
 
 
-async def test_rate_limit_then_success(openai_api: FakeOpenAI, make_llm: Factory) -> None:  # noqa: F811
+async def test_rate_limit_then_success(openai_api: FakeOpenAI, make_llm: Factory) -> None:
     openai_api.queue_status(429, headers={"retry-after": "0"})
     openai_api.queue_answer(GOOD)
     llm = make_llm(max_retries=2)
@@ -204,7 +204,7 @@ async def test_rate_limit_then_success(openai_api: FakeOpenAI, make_llm: Factory
 
 
 async def test_server_errors_until_fallback(
-    openai_api: FakeOpenAI,  # noqa: F811
+    openai_api: FakeOpenAI,
     make_llm: Factory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -222,7 +222,7 @@ async def test_server_errors_until_fallback(
     assert "sk-secret-value" not in caplog.text
 
 
-async def test_one_call_per_story(openai_api: FakeOpenAI, make_llm: Factory) -> None:  # noqa: F811
+async def test_one_call_per_story(openai_api: FakeOpenAI, make_llm: Factory) -> None:
     llm = make_llm()
     first = await llm.summarize(make_story(1))
     second = await llm.summarize(make_story(2, article("en2", "en", "More", "More text.", 9)))
@@ -240,7 +240,7 @@ INJECTION = (
 
 
 async def test_prompt_injection_stays_quoted_data(
-    openai_api: FakeOpenAI,  # noqa: F811
+    openai_api: FakeOpenAI,
     make_llm: Factory,
 ) -> None:
     evil = article("evil", "en", "Kim and Putin meet", INJECTION, 7)

@@ -165,3 +165,21 @@ def test_arabic_cut_keeps_whole_words() -> None:
     assert result.endswith("…")
     assert text.startswith(result[:-1])
     assert text[len(result) - 1] == " "
+
+
+def test_a_headline_only_report_gives_way_to_one_with_text() -> None:
+    result = offline_summary(
+        story(
+            article("first", "en", "Lavrov lands in Pyongyang"),
+            article("later", "en", "Lavrov in Pyongyang for talks", EN_TEXT, minutes=30),
+        ),
+        entity_score=names_an_entity,
+    )
+    assert result.headline_en == "Lavrov in Pyongyang for talks"
+    assert result.summary_en is not None and "Lavrov arrived in Pyongyang" in result.summary_en
+
+
+def test_headline_only_stories_keep_their_headline() -> None:
+    result = offline_summary(story(article("only", "en", "Lavrov lands in Pyongyang")))
+    assert result.headline_en == "Lavrov lands in Pyongyang"
+    assert result.summary_en is None

@@ -96,9 +96,11 @@ def extract_summary(
 
 
 def representative(articles: Sequence[Article], lang: str) -> Article | None:
-    """The earliest-published article in ``lang`` (ties broken by id), if any."""
-    in_lang = [a for a in articles if a.lang == lang]
-    return min(in_lang, key=lambda a: (a.published, a.id)) if in_lang else None
+    """The earliest-published article in ``lang`` (ties broken by id) that has a text, else the
+    earliest one with only a headline (headline-only feeds are common), if any."""
+    in_lang = sorted((a for a in articles if a.lang == lang), key=lambda a: (a.published, a.id))
+    with_text = [a for a in in_lang if a.summary.strip()]
+    return (with_text or in_lang or [None])[0]
 
 
 def offline_summary(

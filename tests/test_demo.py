@@ -1,0 +1,52 @@
+"""`digestbot demo`: the whole pipeline on the bundled feeds, offline, deterministic."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from bot.app import services
+from bot.cli import main
+from bot.demo import load_manifest, serve
+from bot.runner import demo_settings
+
+
+def test_demo_prints_a_bilingual_digest_with_links() -> None:
+    out = io.StringIO()
+    assert main(["demo"], out=out) == 0
+    text = out.getvalue()
+    assert "📰 Russia–North Korea digest" in text
+    assert "📰 موجز العلاقات الروسية الكورية الشمالية" in text
+    links = re.findall(r"<(https://[^>]+)>", text)
+    assert len(links) >= 10 and all(".example." in link for link in links)
+    # both stories of the seed article are caught
+    assert "10900" in text and "تومانغانغ" in text and "Tumangang" in text
+    # near-misses and off-topic items are not in the digest
+    assert "Hyundai" not in text and "أوبك" not in text and "Kursk submarine" not in text
+    assert "— demo: 4 feeds, 40 items read, 18 about Russia–North Korea" in text
+    # deterministic: a second run prints the same digest
+    again = io.StringIO()
+    main(["demo"], out=again)
+    assert again.getvalue() == text
+
+
+async def test_demo_feeds_are_filtered_and_clustered_as_labelled(tmp_path: Path) -> None:
+    manifest = load_manifest()
+    expected = manifest.expected
+    with serve(manifest) as base_url:
+        settings = demo_settings(manifest, base_url, str(tmp_path))
+        async with services(settings, now=lambda: manifest.now) as svc:
+            report = await svc.pipeline.poll()
+            assert report.feeds_ok == 4 and report.new_items == 40
+            rows = svc.archive.recent_articles(manifest.now.replace(year=2000))
+    story_of = {row.article.id.removeprefix("g:"): row.story_id for row in rows}
+    assert set(story_of) == set(expected["relevant"])
+    for group in expected["same_event"]:
+        assert len({story_of[guid] for guid in group}) == 1, group
+    grouped = {guid for group in expected["same_event"] for guid in group}
+    # every labelled event is its own story, and no two events share one
+    events = [tuple(g) for g in expected["same_event"]] + [
+        (guid,) for guid in expected["relevant"] if guid not in grouped
+    ]
+    assert len({story_of[event[0]] for event in events}) == len(events)

@@ -1,0 +1,99 @@
+"""The pipeline against the loopback feed server: isolation of failing feeds, conditional GET,
+old items archived but never announced, and digests composed once per period."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+from bot.app import Services, services
+from bot.config import Settings
+from bot.models import Chat
+from tests.fakes.feed_server import FeedServer
+
+NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
+
+
+def rss(*items: tuple[str, str, datetime]) -> bytes:
+    body = "".join(
+        f"<item><guid>tag:news.example,2024:{guid}</guid><title>{title}</title>"
+        f"<link>https://news.example/{guid}</link>"
+        f"<pubDate>{format_datetime(when)}</pubDate></item>"
+        for guid, title, when in items
+    )
+    head = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+    return f"{head}{body}</channel></rss>".encode()
+
+
+@pytest.fixture
+async def svc(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Services]:
+    feed_server.add(
+        "/good.xml",
+        rss(
+            ("k1", "Kim Jong Un meets Putin in Vladivostok", NOW - timedelta(hours=2)),
+            ("k2", "Football: Brighton beat Liverpool", NOW - timedelta(hours=3)),
+            ("old", "Putin and Kim sign treaty in Pyongyang", NOW - timedelta(days=30)),
+        ),
+    )
+    feed_server.add("/broken.xml", b"not a feed at all")
+    feed_server.set_status("/down.xml", 503)
+    feed_server.add("/down.xml", rss())
+    settings = Settings.model_validate(
+        {
+            "storage": {"data_dir": str(tmp_path)},
+            "ingest": {"allow_private_networks": True},
+            "feeds": [
+                {"url": feed_server.url("/down.xml"), "name": "Down"},
+                {"url": feed_server.url("/broken.xml"), "name": "Broken"},
+                {"url": feed_server.url("/good.xml"), "name": "Good"},
+            ],
+        }
+    )
+    async with services(settings, now=lambda: NOW) as built:
+        yield built
+
+
+async def test_one_broken_feed_never_stops_the_others(svc: Services) -> None:
+    report = await svc.pipeline.poll()
+    assert report.feeds_ok == 1 and report.feeds_failed == 2
+    assert report.new_items == 3 and report.relevant == 2
+    down = svc.state.feed(svc.settings.feeds[0].url)
+    assert down is not None and down.failures == 1 and "503" in (down.last_error or "")
+    broken = svc.state.feed(svc.settings.feeds[1].url)
+    assert broken is not None and broken.failures == 1
+    good = svc.state.feed(svc.settings.feeds[2].url)
+    assert good is not None and good.failures == 0 and good.etag and good.items == 3
+
+
+async def test_unchanged_feeds_cost_no_parsing(svc: Services, feed_server: FeedServer) -> None:
+    await svc.pipeline.poll()
+    again = await svc.pipeline.poll()
+    assert again.feeds_not_modified == 1 and again.new_items == 0
+    assert feed_server.headers_of("/good.xml")[-1]["If-None-Match"]
+
+
+async def test_old_items_are_archived_for_search_but_not_announced(svc: Services) -> None:
+    await svc.pipeline.poll()
+    assert await svc.pipeline.summarize() == 2
+    hits = svc.archive.search("treaty")
+    assert [h.article.id for h in hits] == ["g:tag:news.example,2024:old"]
+    digest = svc.pipeline.digest(lang="en", since=NOW - timedelta(days=60), until=NOW)
+    headlines = [item.summary.headline_en for item in digest.items]
+    assert headlines == ["Kim Jong Un meets Putin in Vladivostok"]
+
+
+async def test_a_digest_is_queued_once_per_period(svc: Services) -> None:
+    await svc.pipeline.poll()
+    await svc.pipeline.summarize()
+    chat = Chat("telegram", 99, lang="en", subscribed=True, subscribed_at=NOW)
+    svc.state.save_chat(chat)
+    assert svc.pipeline.queue_digests(until=NOW) == 1
+    assert svc.pipeline.queue_digests(until=NOW) == 0  # same period: nothing new
+    later = NOW + timedelta(hours=12)
+    assert svc.pipeline.queue_digests(until=later) == 0  # nothing announced since
+    [part] = svc.archive.pending("telegram")
+    assert "Vladivostok" in part.text and "Brighton" not in part.text
