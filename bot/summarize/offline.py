@@ -100,7 +100,8 @@ def representative(articles: Sequence[Article], lang: str) -> Article | None:
     earliest one with only a headline (headline-only feeds are common), if any."""
     in_lang = sorted((a for a in articles if a.lang == lang), key=lambda a: (a.published, a.id))
     with_text = [a for a in in_lang if a.summary.strip()]
-    return (with_text or in_lang or [None])[0]
+    candidates = with_text or in_lang
+    return candidates[0] if candidates else None
 
 
 def offline_summary(
