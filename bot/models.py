@@ -43,8 +43,11 @@ class FeedState:
     last_fetch_at: datetime | None = None
     last_error: str | None = None
     failures: int = 0
+    failing_since: datetime | None = None
     items: int = 0
     added_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    disabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,8 @@ class FetchResult:
     status: int
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
+    permanent_url: str | None = None
+    """Where every redirect on the way was permanent (301/308), the URL it ended at."""
 
     @property
     def not_modified(self) -> bool:

@@ -8,7 +8,7 @@
                     new entries → Article → topic filter             ── worker thread
                 relevant → archive → cluster into a story            ── event loop (SQLite)
                 irrelevant → remembered as seen, never shown
-    summarize:  each story whose articles changed → LLM or offline   ── network
+    summarize:  each story whose articles changed → LLM or offline   ── network, 4 at once
     digests:    each subscribed chat whose digest is due
                     compose → render → outbox (one transaction)
     deliver:    outbox → channel (see bot.channels.delivery)
@@ -51,6 +51,9 @@ from bot.summarize import Summarizer
 from bot.topic.matcher import TopicMatcher
 
 log = logging.getLogger(__name__)
+
+SUMMARY_CONCURRENCY = 4
+"""Stories summarized at the same time (LLM requests in flight)."""
 
 
 class Fetcher(Protocol):
@@ -235,8 +238,14 @@ class Pipeline:
     async def summarize(self) -> int:
         """Summarize every story whose articles changed; returns how many were summarized."""
         stories = self.archive.stories_without_current_summary()
-        for story in stories:
-            summary = await self.summarizer.summarize(story)
+        limit = asyncio.Semaphore(SUMMARY_CONCURRENCY)
+
+        async def one(story: Story) -> Summary:
+            async with limit:
+                return await self.summarizer.summarize(story)
+
+        summaries = await asyncio.gather(*(one(story) for story in stories))
+        for story, summary in zip(stories, summaries, strict=True):
             self.archive.save_summary(story, summary, self.now())
         return len(stories)
 
