@@ -106,6 +106,7 @@ async def services(
             now=now,
         )
     finally:
+        pipeline.close()
         await client.aclose()
         if llm is not None:
             await llm.aclose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -38,6 +39,27 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
         "validate the config file and the environment, then exit",
         "التحقق من ملف الإعدادات ومتغيرات البيئة ثم الخروج",
     ),
+    "classify": (
+        "run the topic filter on a JSON-lines file (or --text) and print one verdict per item",
+        "تشغيل مرشح الموضوع على ملف JSON-lines (أو ‎--text) وطباعة حكم لكل عنصر",
+    ),
+    "feeds": (
+        "list, add, remove, enable, import or export feeds, and show their status",
+        "عرض الخلاصات وإضافتها وحذفها وتفعيلها واستيرادها وتصديرها وعرض حالتها",
+    ),
+}
+
+FEEDS_HELP: dict[str, tuple[str, str]] = {
+    "list": ("list the feeds that are polled", "عرض الخلاصات التي تُجلب"),
+    "status": (
+        "last fetch, HTTP status, items, errors and next poll of each feed",
+        "آخر جلب وحالة HTTP والعناصر والأخطاء وموعد الجلب التالي لكل خلاصة",
+    ),
+    "add": ("add a feed by URL", "إضافة خلاصة برابطها"),
+    "remove": ("remove a feed added with 'feeds add'", "حذف خلاصة أضيفت بالأمر 'feeds add'"),
+    "enable": ("turn a disabled feed back on", "إعادة تفعيل خلاصة معطلة"),
+    "import": ("add the feeds of an OPML file", "إضافة خلاصات ملف OPML"),
+    "export": ("print every feed as OPML", "طباعة كل الخلاصات بصيغة OPML"),
 }
 
 OPTION_HELP: dict[str, tuple[str, str]] = {
@@ -49,6 +71,19 @@ OPTION_HELP: dict[str, tuple[str, str]] = {
     "verbose": ("log more (debug)", "سجل أكثر تفصيلًا"),
     "query": ("words to look for", "الكلمات المطلوب البحث عنها"),
     "limit": ("how many results (default 10)", "عدد النتائج (الافتراضي 10)"),
+    "jsonl": (
+        'JSON lines {"id", "title", "summary"?, "content"?, "lang"?}; - for standard input',
+        'أسطر JSON بالحقول {"id", "title", "summary"?, "content"?, "lang"?}؛ - للإدخال القياسي',
+    ),
+    "text": ("classify this one text instead of a file", "تصنيف هذا النص وحده بدل ملف"),
+    "url": ("the feed's URL", "رابط الخلاصة"),
+    "name": ("the outlet's name shown in digests", "اسم المنفذ كما يظهر في الموجزات"),
+    "lang": ("the feed's language: ar or en", "لغة الخلاصة: ar أو en"),
+    "opml": ("the OPML file", "ملف OPML"),
+    "force": (
+        "poll every enabled feed now, even those not due yet",
+        "جلب كل الخلاصات المفعلة الآن حتى غير المستحقة",
+    ),
 }
 
 
@@ -81,7 +116,30 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "search":
             sub.add_argument("query", nargs="+", help=bilingual("query", OPTION_HELP))
             sub.add_argument("--limit", type=int, default=10, help=bilingual("limit", OPTION_HELP))
+        elif name == "once":
+            sub.add_argument("--force", action="store_true", help=bilingual("force", OPTION_HELP))
+        elif name == "classify":
+            sub.add_argument("file", nargs="?", help=bilingual("jsonl", OPTION_HELP))
+            sub.add_argument("--text", help=bilingual("text", OPTION_HELP))
+        elif name == "feeds":
+            _feeds_parser(sub)
     return parser
+
+
+def _feeds_parser(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action in FEEDS_HELP:
+        sub = actions.add_parser(
+            action, help=bilingual(action, FEEDS_HELP), description=bilingual(action, FEEDS_HELP)
+        )
+        _common(sub)
+        if action in ("add", "remove", "enable"):
+            sub.add_argument("url", help=bilingual("url", OPTION_HELP))
+        if action == "add":
+            sub.add_argument("--name", help=bilingual("name", OPTION_HELP))
+            sub.add_argument("--lang", choices=("ar", "en"), help=bilingual("lang", OPTION_HELP))
+        if action == "import":
+            sub.add_argument("opml", type=Path, help=bilingual("opml", OPTION_HELP))
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -110,12 +168,13 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         if not found:
             out.write("no results / لا نتائج\n")
         return 0
-    if not settings.feeds:
-        raise DigestbotError(
-            "no feeds configured: copy config.example.toml to config.toml and edit it"
-        )
+    if args.command == "classify":
+        return _classify(args, settings, out)
+    if args.command == "feeds":
+        return asyncio.run(runner.feeds(settings, args, out))
     if args.command == "once":
-        report = asyncio.run(runner.once(settings, out))
+        progress = sys.stderr.isatty() and not args.verbose
+        report = asyncio.run(runner.once(settings, out, force=args.force, progress=progress))
         logging.getLogger("digestbot").info(
             "once: %d new items, %d relevant, %d parts queued, %d sent, %d feeds failed",
             report.poll.new_items,
@@ -129,6 +188,34 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         asyncio.run(runner.run_forever(settings))
         return 0
     raise AssertionError(args.command)
+
+
+def _classify(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """One JSON line per input line, in order; a bad line gets an error line, never a stop."""
+    from bot.app import build_matcher
+    from bot.topic.classify import classify_jsonl, classify_text
+
+    if (args.file is None) == (args.text is None):
+        raise DigestbotError("classify takes a JSON-lines file or --text, one of the two")
+    matcher = build_matcher(settings)
+    if args.text is not None:
+        out.write(json.dumps(classify_text(args.text, matcher), ensure_ascii=False) + "\n")
+        return 0
+    try:
+        stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise DigestbotError(f"{args.file}: cannot be read: {exc.strerror}") from None
+    failed = 0
+    with stream:
+        try:
+            for line, ok in classify_jsonl(stream, matcher):
+                out.write(line + "\n")
+                failed += not ok
+        except UnicodeDecodeError as exc:
+            raise DigestbotError(f"{args.file}: not UTF-8 text ({exc.reason})") from None
+    if failed:
+        print(f"digestbot: {failed} lines could not be classified", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

@@ -109,6 +109,11 @@ class IngestSettings(_Section):
     max_bytes: int = Field(default=5_000_000, ge=1_000, le=100_000_000)
     max_items: int = Field(default=500, ge=1, le=10_000)
     concurrency: int = Field(default=16, ge=1, le=256)
+    per_host_concurrency: int = Field(default=2, ge=1, le=64)
+    max_poll_minutes: int = Field(default=1440, ge=1, le=7 * 1440)
+    max_failures: int = Field(default=50, ge=1, le=100_000)
+    max_failing_days: float = Field(default=7.0, gt=0, le=365)
+    backlog_hours: int = Field(default=24, ge=0, le=24 * 365)
 
 
 class ScheduleSettings(_Section):

@@ -48,6 +48,10 @@ class FeedState:
     added_at: datetime | None = None
     next_poll_at: datetime | None = None
     disabled: bool = False
+    fetch_url: str | None = None
+    """Where the feed is fetched from after a permanent redirect (``url`` stays its identity)."""
+    origin: str = "config"
+    """``config`` (listed in the config file) or ``operator`` (added with ``digestbot feeds``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,11 +19,14 @@ A feed that fails is logged and recorded in its state; it never stops the others
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import random
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.config import FeedSettings, Settings
 from bot.digest.compose import compose
@@ -31,26 +34,31 @@ from bot.digest.render import render_plain, render_telegram
 from bot.errors import DigestbotError
 from bot.i18n import Catalog
 from bot.ingest.articles import to_article
-from bot.ingest.parse import parse_feed_async
+from bot.ingest.limits import HostLimits
+from bot.ingest.parse import parse_feed
+from bot.ingest.policy import after_failure, after_success, is_due, parse_retry_after
 from bot.models import (
     Article,
     Chat,
     ChatLang,
     Decision,
     Digest,
+    Entry,
     FeedSource,
     FeedState,
     FetchResult,
     Story,
     Summary,
 )
-from bot.store.archive import Archive
+from bot.store.archive import Archive, fingerprint
+from bot.store.fts import IndexedText, index_text
 from bot.store.state import StateStore
-from bot.stories import WINDOW, Candidate, Features, assign, features
+from bot.stories import WINDOW, Candidate, Features, StoryIndex, features
 from bot.summarize import Summarizer
 from bot.topic.matcher import TopicMatcher
 
 log = logging.getLogger(__name__)
+_R = TypeVar("_R")
 
 SUMMARY_CONCURRENCY = 4
 """Stories summarized at the same time (LLM requests in flight)."""
@@ -64,14 +72,21 @@ class Fetcher(Protocol):
     ) -> FetchResult: ...
 
 
+Progress = Callable[[int, int], None]
+"""Called with (feeds done, feeds to poll) as a poll advances."""
+
+
 @dataclass
 class PollReport:
     feeds_ok: int = 0
     feeds_not_modified: int = 0
     feeds_failed: int = 0
+    feeds_not_due: int = 0
     new_items: int = 0
     relevant: int = 0
+    edited: int = 0
     errors: list[str] = field(default_factory=list)
+    disabled: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +94,18 @@ class _Classified:
     article: Article
     decision: Decision
     entities: tuple[str, ...]
+    text: IndexedText | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What polling one feed produced. ``items`` is None when the feed did not change or failed."""
+
+    state: FeedState
+    before: FeedState
+    items: list[_Classified] | None = None
+    edited: tuple[Article, ...] = ()
+    error: str | None = None
 
 
 class Pipeline:
@@ -105,105 +132,177 @@ class Pipeline:
         self.catalog = catalog
         self.now = now
         self._generic = frozenset(matcher.generic_entities())
+        self._rng = random.Random()
+        # One worker thread for the CPU-bound stages: under the GIL more threads only take
+        # turns (and cost switches), while the event loop keeps the network busy meanwhile.
+        self._cpu_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digestbot-cpu")
+
+    def close(self) -> None:
+        self._cpu_pool.shutdown(wait=True, cancel_futures=True)
+
+    async def _cpu(self, work: Callable[[], _R]) -> _R:
+        return await asyncio.get_running_loop().run_in_executor(self._cpu_pool, work)
 
     # poll
 
-    async def poll(self) -> PollReport:
+    def feeds(self) -> list[FeedState]:
+        """The feeds to poll: the configured ones and those an operator added."""
+        return self.state.sync_feeds([_source(f) for f in self.settings.feeds], now=self.now())
+
+    async def poll(self, *, force: bool = False, progress: Progress | None = None) -> PollReport:
+        """Poll the feeds that are due (every enabled feed with ``force``)."""
         now = self.now()
-        states = self.state.sync_feeds([_source(feed) for feed in self.settings.feeds], now=now)
-        report = PollReport()
-        limit = asyncio.Semaphore(self.settings.ingest.concurrency)
+        states = self.feeds()
+        due = [s for s in states if (force and not s.disabled) or is_due(s, now)]
+        report = PollReport(feeds_not_due=len(states) - len(due))
+        ingest = self.settings.ingest
+        limits = HostLimits(overall=ingest.concurrency, per_host=ingest.per_host_concurrency)
+        done = 0
 
-        async def one(state: FeedState) -> tuple[FeedState, list[_Classified] | None, str | None]:
-            async with limit:
-                try:
-                    return state, await self._fetch_and_classify(state, now), None
-                except DigestbotError as exc:
-                    return state, None, str(exc)
+        async def one(state: FeedState) -> _Outcome:
+            nonlocal done
+            async with limits.slot(state.fetch_url or state.url):
+                outcome = await self._poll_feed(state, now)
+            done += 1
+            if progress is not None:
+                progress(done, len(due))
+            return outcome
 
-        results = await asyncio.gather(*(one(state) for state in states))
-        candidates = self._candidates(now)
-        for state, items, error in results:
-            if error is not None:
+        outcomes = await asyncio.gather(*(one(state) for state in due))
+        # Built only when a feed brought a relevant item: it reads and re-tokenizes the recent
+        # archive, which a poll of unchanged feeds must not pay for.
+        index: StoryIndex | None = None
+        if any(item.decision.relevant for o in outcomes for item in o.items or ()):
+            index = self._story_index(now)
+        archived: set[str] = set()
+        polled: list[FeedState] = []
+        for outcome in outcomes:
+            state = outcome.state
+            if outcome.error is not None:
                 report.feeds_failed += 1
-                report.errors.append(f"{state.name}: {error}")
-                log.warning("feed failed: %s: %s", state.name, error)
-                self.state.save_feed(
-                    replace(
-                        state,
-                        last_error=error,
-                        failures=state.failures + 1,
-                        last_fetch_at=now,
-                    )
+                report.errors.append(f"{state.name}: {outcome.error}")
+                log.warning(
+                    "feed failed (%d in a row): %s: %s", state.failures, state.name, outcome.error
                 )
-                continue
-            if items is None:
+                if state.disabled:
+                    report.disabled.append(state.name)
+                    log.error("feed disabled after %d failures: %s", state.failures, state.name)
+            elif outcome.items is None:
                 report.feeds_not_modified += 1
-                continue
-            report.feeds_ok += 1
-            for item in items:
-                report.new_items += 1
-                if item.decision.relevant:
-                    report.relevant += 1
-                    self._archive_relevant(item, candidates, now)
+            else:
+                try:
+                    with self.archive.transaction():
+                        self._archive_feed(outcome, index, archived, now, report)
+                except Exception:
+                    # Keep the feed's old cache state so its items are fetched again next time.
+                    log.exception("archiving %s failed; it will be fetched again", state.name)
+                    state = outcome.before
                 else:
-                    self.archive.add_seen(item.article)
+                    report.feeds_ok += 1
+            polled.append(state)
+        # Saved only once the items are archived: a crash before this line means the feeds
+        # are fetched again, never that their items are skipped.
+        self.state.save_feeds(polled)
         return report
 
-    async def _fetch_and_classify(
-        self, state: FeedState, now: datetime
-    ) -> list[_Classified] | None:
-        """New items of one feed, classified; None when the feed has not changed."""
-        result = await self.fetcher.fetch(
-            state.url, etag=state.etag, last_modified=state.last_modified
+    def _archive_feed(
+        self,
+        outcome: _Outcome,
+        index: StoryIndex | None,
+        archived: set[str],
+        now: datetime,
+        report: PollReport,
+    ) -> None:
+        for article in outcome.edited:
+            self.archive.update_text(article)
+        report.edited += len(outcome.edited)
+        for item in outcome.items or ():
+            if item.article.id in archived:
+                continue  # the same item in two feeds polled together
+            archived.add(item.article.id)
+            report.new_items += 1
+            if item.decision.relevant:
+                assert index is not None
+                report.relevant += 1
+                self._archive_relevant(item, outcome.state, index, now)
+            else:
+                self.archive.add_seen(item.article)
+
+    async def _poll_feed(self, state: FeedState, now: datetime) -> _Outcome:
+        """Fetch, parse and classify one feed; every failure ends in the returned state."""
+        ingest = self.settings.ingest
+        interval = timedelta(minutes=self.settings.schedule.poll_minutes)
+        max_interval = timedelta(minutes=ingest.max_poll_minutes)
+
+        def failure(exc: DigestbotError) -> _Outcome:
+            failed = after_failure(
+                state,
+                str(exc),
+                now=now,
+                interval=interval,
+                max_interval=max_interval,
+                rng=self._rng,
+                retry_after=parse_retry_after(getattr(exc, "retry_after", None), now),
+                status=getattr(exc, "status", None),
+                max_failures=ingest.max_failures,
+                max_failing=timedelta(days=ingest.max_failing_days),
+            )
+            return _Outcome(failed, state, error=str(exc))
+
+        try:
+            result = await self.fetcher.fetch(
+                state.fetch_url or state.url, etag=state.etag, last_modified=state.last_modified
+            )
+        except DigestbotError as exc:
+            return failure(exc)
+        fetched = after_success(
+            state, result, now=now, interval=interval, max_interval=max_interval, rng=self._rng
         )
-        fetched = replace(
-            state,
-            last_status=result.status,
-            last_fetch_at=now,
-            last_error=None,
-            failures=0,
-            etag=result.etag or state.etag,
-            last_modified=result.last_modified or state.last_modified,
-        )
+        if result.permanent_url and result.permanent_url != (state.fetch_url or state.url):
+            log.info("feed moved permanently: %s → %s", state.name, result.permanent_url)
+            fetched = replace(fetched, fetch_url=result.permanent_url)
         if result.not_modified:
-            self.state.save_feed(fetched)
-            return None
-        entries = await parse_feed_async(
+            return _Outcome(fetched, state)
+        parse = functools.partial(
+            parse_feed,
             result.body,
             headers=result.headers,
             base_url=result.final_url,
-            max_items=self.settings.ingest.max_items,
+            max_items=ingest.max_items,
         )
-        self.state.save_feed(replace(fetched, items=len(entries)))
-        articles = [
-            article
-            for entry in entries
-            if (article := to_article(entry, feed_url=state.url, source=state.name, now=now))
-        ]
-        known = self.archive.known([a.id for a in articles])
-        fresh = _unique([a for a in articles if a.id not in known])
-        return await asyncio.to_thread(self._classify_all, fresh)
+        try:
+            entries = await self._cpu(parse)
+        except DigestbotError as exc:
+            return failure(exc)
+        articles = await self._cpu(functools.partial(_articles, entries, state, now))
+        ids = [a.id for a in articles]
+        known = self.archive.known(ids)
+        stored = self.archive.fingerprints(ids)
+        edited = tuple(a for a in articles if a.id in stored and stored[a.id] != fingerprint(a))
+        fresh = [a for a in articles if a.id not in known]
+        classified = await self._cpu(functools.partial(self._classify_all, fresh))
+        return _Outcome(replace(fetched, items=len(entries)), state, classified, edited)
 
     def _classify_all(self, articles: Sequence[Article]) -> list[_Classified]:
         """CPU-bound; runs in a worker thread."""
         result = []
         for article in articles:
             decision = self.matcher.classify(article.title, article.summary)
-            entities = (
-                self.matcher.entities(f"{article.title}\n{article.summary}")
-                if decision.relevant
-                else ()
-            )
-            result.append(_Classified(article, decision, entities))
+            if not decision.relevant:
+                result.append(_Classified(article, decision, ()))
+                continue
+            entities = self.matcher.entities(f"{article.title}\n{article.summary}")
+            text = index_text(article.title, article.summary)
+            result.append(_Classified(article, decision, entities, text))
         return result
 
-    def _candidates(self, now: datetime) -> list[Candidate]:
-        return [
-            Candidate(story_id=row.story_id, features=self._features(row.article, row.matched))
-            for row in self.archive.recent_articles(now - 2 * WINDOW)
-            if row.story_id is not None
-        ]
+    def _story_index(self, now: datetime) -> StoryIndex:
+        """The recent articles that a new one may join, indexed for clustering."""
+        index = StoryIndex()
+        for row in self.archive.recent_articles(now - 2 * WINDOW):
+            if row.story_id is not None:
+                index.add(Candidate(row.story_id, self._features(row.article, row.matched)))
+        return index
 
     def _features(self, article: Article, entities: Sequence[str]) -> Features:
         return features(
@@ -215,23 +314,34 @@ class Pipeline:
             published=article.published,
         )
 
-    def _archive_relevant(
-        self, item: _Classified, candidates: list[Candidate], now: datetime
-    ) -> None:
+    def _announce(self, article: Article, feed: FeedState, now: datetime) -> bool:
+        """Whether a new relevant article may appear in digests. Old items, such as the backlog
+        of a feed that was just added or re-enabled, are archived for search but never
+        announced."""
         max_age = timedelta(hours=self.settings.digest.max_age_hours)
-        # Old items (a new feed's backlog) are archived for search but never announced.
-        announce = item.article.published >= now - max_age
+        if article.published < now - max_age:
+            return False
+        if feed.added_at is None:
+            return True
+        return article.published >= feed.added_at - timedelta(
+            hours=self.settings.ingest.backlog_hours
+        )
+
+    def _archive_relevant(
+        self, item: _Classified, feed: FeedState, index: StoryIndex, now: datetime
+    ) -> None:
+        announce = self._announce(item.article, feed, now)
         decision = replace(item.decision, matched=item.entities or item.decision.matched)
-        self.archive.add_article(item.article, decision, announce=announce)
+        self.archive.add_article(item.article, decision, announce=announce, text=item.text)
         feats = self._features(item.article, decision.matched)
         story_id = self.archive.attach(
             item.article.id,
-            assign(feats, candidates),
+            index.assign(feats),
             entities=decision.matched,
             announce=announce,
             now=now,
         )
-        candidates.append(Candidate(story_id=story_id, features=feats))
+        index.add(Candidate(story_id=story_id, features=feats))
 
     # summarize
 
@@ -312,6 +422,17 @@ class Pipeline:
 
 def _source(feed: FeedSettings) -> FeedSource:
     return FeedSource(url=feed.url, name=feed.name, lang=feed.lang)
+
+
+def _articles(entries: Sequence[Entry], feed: FeedState, now: datetime) -> list[Article]:
+    """Clean every entry into an article (CPU-bound: runs in a worker thread)."""
+    return _unique(
+        [
+            article
+            for entry in entries
+            if (article := to_article(entry, feed_url=feed.url, source=feed.name, now=now))
+        ]
+    )
 
 
 def _unique(articles: Sequence[Article]) -> list[Article]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import signal
+import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +14,7 @@ from typing import TextIO
 
 from telegram.ext import Application
 
+from bot import feeds_admin
 from bot.app import Services, services
 from bot.channels import Channel
 from bot.channels.console import ConsoleChannel
@@ -21,8 +24,9 @@ from bot.channels.telegram_commands import TelegramCommands
 from bot.config import Settings
 from bot.demo import DemoManifest, load_manifest, serve
 from bot.digest.render import render_plain
+from bot.errors import DigestbotError
 from bot.models import Chat
-from bot.pipeline import PollReport
+from bot.pipeline import PollReport, Progress
 from bot.scheduler import build_scheduler, latest_slot
 
 log = logging.getLogger(__name__)
@@ -79,22 +83,66 @@ async def digest_and_deliver(
     return queued, report
 
 
-async def run_cycle(svc: Services, channel: Channel) -> CycleReport:
+def _require_feeds(svc: Services) -> None:
+    if not svc.pipeline.feeds():
+        raise DigestbotError(
+            "no feeds configured: copy config.example.toml to config.toml and edit it,"
+            " or add one with 'digestbot feeds add URL'"
+        )
+
+
+async def run_cycle(
+    svc: Services, channel: Channel, *, force: bool = False, progress: Progress | None = None
+) -> CycleReport:
     """One poll, summarize, digest and delivery cycle."""
-    poll = await svc.pipeline.poll()
+    poll = await svc.pipeline.poll(force=force, progress=progress)
     summarized = await svc.pipeline.summarize()
     queued, delivery = await digest_and_deliver(svc, channel)
     return CycleReport(poll=poll, summarized=summarized, queued=queued, delivery=delivery)
 
 
-async def once(settings: Settings, out: TextIO) -> CycleReport:
+async def once(
+    settings: Settings, out: TextIO, *, force: bool = False, progress: bool = False
+) -> CycleReport:
     """``digestbot once``: one cycle; to Telegram when a token is set, else to the terminal."""
+    bar = feeds_admin.progress_bar(sys.stderr) if progress else None
     async with services(settings) as svc:
+        _require_feeds(svc)
         if not settings.telegram.enabled:
-            return await run_cycle(svc, ConsoleChannel(out))
+            return await run_cycle(svc, ConsoleChannel(out), force=force, progress=bar)
         application = telegram_application(svc)
         async with application:
-            return await run_cycle(svc, TelegramChannel(application.bot))
+            return await run_cycle(svc, TelegramChannel(application.bot), force=force, progress=bar)
+
+
+async def feeds(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    """``digestbot feeds …``"""
+    async with services(settings) as svc:
+        now = svc.now()
+        if args.action == "list":
+            feeds_admin.list_feeds(settings, svc.state, now, out)
+        elif args.action == "status":
+            feeds_admin.status(settings, svc.state, now, out)
+        elif args.action == "add":
+            feed = feeds_admin.add(
+                settings, svc.state, now, url=args.url, name=args.name, lang=args.lang
+            )
+            out.write(f"added: {feed.name} <{feed.url}>\n")
+        elif args.action == "remove":
+            feeds_admin.remove(settings, svc.state, args.url)
+            out.write(f"removed: {args.url}\n")
+        elif args.action == "enable":
+            feed = feeds_admin.enable(svc.state, args.url, now)
+            out.write(f"enabled: {feed.name} <{feed.url}>\n")
+        elif args.action == "import":
+            try:
+                data = args.opml.read_bytes()
+            except OSError as exc:
+                raise DigestbotError(f"{args.opml}: cannot be read: {exc.strerror}") from None
+            feeds_admin.import_opml(settings, svc.state, now, data, out)
+        elif args.action == "export":
+            out.write(feeds_admin.export(settings, svc.state, now).decode("utf-8"))
+    return 0
 
 
 async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -104,12 +152,15 @@ async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     async with services(settings) as svc:
+        _require_feeds(svc)
         application = telegram_application(svc) if settings.telegram.enabled else None
         channel: Channel = TelegramChannel(application.bot) if application else ConsoleChannel()
 
         async def poll_job() -> None:
             report = await svc.pipeline.poll()
             await svc.pipeline.summarize()
+            if report.feeds_not_due == len(svc.pipeline.feeds()):
+                return  # nothing was due
             log.info(
                 "poll: %d feeds ok, %d unchanged, %d failed, %d new, %d relevant",
                 report.feeds_ok,
@@ -130,7 +181,6 @@ async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> 
             poll=poll_job,
             digest=digest_job,
             deliver=deliver_job,
-            poll_minutes=settings.schedule.poll_minutes,
             digest_times=settings.schedule.digest_times,
             zone=settings.schedule.zone,
             first_poll_at=svc.now(),
@@ -165,7 +215,7 @@ def demo_settings(manifest: DemoManifest, base_url: str, data_dir: str) -> Setti
         {
             "storage": {"data_dir": data_dir},
             # the demo feeds are served on 127.0.0.1, which the address guard refuses by default
-            "ingest": {"allow_private_networks": True},
+            "ingest": {"allow_private_networks": True, "backlog_hours": 24 * 30},
             "digest": {"max_age_hours": 24 * 30, "max_stories": 50},
             "feeds": [
                 {"url": base_url + feed.path, "name": feed.name, "lang": feed.lang}

@@ -1,4 +1,5 @@
-"""APScheduler jobs: polling, digests at the configured times, and outbox retries.
+"""APScheduler jobs: polling the feeds that are due, digests at the configured times, and
+outbox retries.
 
 The time of the last digest lives in the archive (the outbox remembers each digest's period), so
 a digest missed while the bot was down is sent once at start, and a restart never sends it twice.
@@ -15,6 +16,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 Job = Callable[[], Awaitable[object]]
+
+POLL_TICK_S = 60
 
 
 def latest_slot(times: Sequence[str], zone: ZoneInfo, now: datetime) -> datetime:
@@ -35,20 +38,21 @@ def build_scheduler(
     poll: Job,
     digest: Job,
     deliver: Job,
-    poll_minutes: int,
     digest_times: Sequence[str],
     zone: ZoneInfo,
     first_poll_at: datetime | None = None,
 ) -> AsyncIOScheduler:
     """The scheduler with every job registered (not started)."""
     scheduler = AsyncIOScheduler(timezone=zone)
+    # Each feed has its own next poll time (interval, server hints, backoff, jitter); this tick
+    # only looks for feeds that are due, so it runs often and costs nothing when none are.
     scheduler.add_job(
         poll,
-        IntervalTrigger(minutes=poll_minutes, jitter=min(60, poll_minutes * 6)),
+        IntervalTrigger(seconds=POLL_TICK_S),
         id="poll",
         max_instances=1,  # a slow poll is never started again on top of itself
         coalesce=True,
-        misfire_grace_time=poll_minutes * 60,
+        misfire_grace_time=POLL_TICK_S,
         next_run_time=first_poll_at,
     )
     for text in digest_times:

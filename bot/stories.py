@@ -10,6 +10,7 @@ information about *which* event it is, so they are left out of the signature.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,10 +46,8 @@ class Features:
     entities: frozenset[str]
     numbers: frozenset[str]
     published: datetime
-
-    @property
-    def signature(self) -> frozenset[str]:
-        return self.entities | {f"#{n}" for n in self.numbers}
+    signature: frozenset[str] = frozenset()
+    """Entities and numbers together (numbers marked with ``#``); filled in by ``features``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +79,15 @@ def features(
 ) -> Features:
     text = normalize(f"{title} {summary}")
     words = frozenset(t for t in tokenize(text) if len(t) > 2 and t not in _STOPWORDS)
+    specific = frozenset(e for e in entities if e not in generic)
+    numbers = frozenset(numbers_in(text))
     return Features(
         lang=lang,
         words=words,
-        entities=frozenset(e for e in entities if e not in generic),
-        numbers=frozenset(numbers_in(text)),
+        entities=specific,
+        numbers=numbers,
         published=published,
+        signature=specific | {f"#{n}" for n in numbers},
     )
 
 
@@ -95,12 +97,18 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+_WORD_WEIGHT = 0.7
+
+
 def similarity(a: Features, b: Features) -> float:
     """How likely two articles report the same event, in [0, 1]."""
     signature = _jaccard(a.signature, b.signature)
     if a.lang == b.lang:
         words = len(a.words & b.words) / max(1, min(len(a.words), len(b.words)))
-        return max(0.7 * words + 0.3 * signature, signature if len(a.signature) >= 3 else 0.0)
+        return max(
+            _WORD_WEIGHT * words + (1 - _WORD_WEIGHT) * signature,
+            signature if len(a.signature) >= 3 else 0.0,
+        )
     shared = len(a.entities & b.entities)
     if not shared:
         return 0.0
@@ -126,3 +134,43 @@ def assign(new: Features, candidates: Sequence[Candidate]) -> int | None:
         if score >= threshold and (best is None or (score, candidate.story_id) > best):
             best = (score, candidate.story_id)
     return best[1] if best else None
+
+
+class StoryIndex:
+    """Candidates indexed by word and by signature, so that a new article is compared only with
+    those that could reach a threshold, not with every recent article (the same answers as
+    ``assign`` over all candidates, without its quadratic cost).
+
+    A candidate can only pass if it shares a signature element (an entity or a number) with the
+    new article, or, in the same language, enough words to pass on words alone.
+    """
+
+    def __init__(self) -> None:
+        self._items: list[Candidate] = []
+        self._by_word: dict[str, list[int]] = {}
+        self._by_mark: dict[str, list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, candidate: Candidate) -> None:
+        index = len(self._items)
+        self._items.append(candidate)
+        for word in candidate.features.words:
+            self._by_word.setdefault(word, []).append(index)
+        for mark in candidate.features.signature:
+            self._by_mark.setdefault(mark, []).append(index)
+
+    def assign(self, new: Features) -> int | None:
+        shared: Counter[int] = Counter()
+        for word in new.words:
+            shared.update(self._by_word.get(word, ()))
+        pool: set[int] = set()
+        for mark in new.signature:
+            pool.update(self._by_mark.get(mark, ()))
+        needed = SAME_LANG_THRESHOLD / _WORD_WEIGHT  # share of words that passes on its own
+        for index, count in shared.items():
+            other = self._items[index].features
+            if count >= needed * max(1, min(len(new.words), len(other.words))):
+                pool.add(index)
+        return assign(new, [self._items[i] for i in sorted(pool)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import importlib.util
 import ipaddress
 from collections.abc import AsyncIterator, Callable
 
@@ -92,7 +93,6 @@ async def test_fetch_returns_body_headers_and_final_url() -> None:
         sent["User-Agent"]
         == f"digestbot/{bot.__version__} (+https://github.com/digestbot/digestbot)"
     )
-    assert sent["Accept-Encoding"] == "gzip, deflate"
     assert "If-None-Match" not in sent
     assert "If-Modified-Since" not in sent
 
@@ -225,6 +225,63 @@ async def test_an_http_error_status_is_a_fetch_error_with_the_status(
     assert isinstance(caught.value, FetchError)
     assert caught.value.status == status
     assert str(caught.value) == f"HTTP {status} {reason}"
+
+
+async def test_an_error_status_keeps_its_headers_for_retry_after() -> None:
+    recorder = Recorder(
+        {"https://news.example/rss": lambda r: httpx.Response(429, headers={"Retry-After": "90"})}
+    )
+    with pytest.raises(FetchStatusError) as caught:
+        await fetcher_for(recorder).fetch("https://news.example/rss")
+    assert caught.value.status == 429
+    assert caught.value.headers["retry-after"] == "90"
+    assert caught.value.retry_after == "90"
+
+
+def _brotli_importable() -> bool:
+    return any(importlib.util.find_spec(name) for name in ("brotli", "brotlicffi"))
+
+
+async def test_accept_encoding_offers_br_only_when_it_can_be_decoded() -> None:
+    recorder = Recorder({"https://news.example/rss": ok()})
+    await fetcher_for(recorder).fetch("https://news.example/rss")
+    offered = [c.strip() for c in recorder.requests[0].headers["Accept-Encoding"].split(",")]
+    assert offered[:2] == ["gzip", "deflate"]
+    assert ("br" in offered) is _brotli_importable()
+    if not _brotli_importable() and importlib.util.find_spec("zstandard") is None:
+        assert recorder.requests[0].headers["Accept-Encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize(
+    ("hops", "permanent"),
+    [
+        ([301], True),
+        ([308], True),
+        ([301, 308, 301], True),
+        ([302], False),
+        ([301, 302], False),
+        ([307, 301], False),
+        ([301, 303], False),
+    ],
+)
+async def test_permanent_url_is_set_only_when_every_hop_is_permanent(
+    hops: list[int], permanent: bool
+) -> None:
+    routes: dict[str, Handler] = {
+        f"https://news.example/{i}": redirect(f"/{i + 1}", status) for i, status in enumerate(hops)
+    }
+    final = f"https://news.example/{len(hops)}"
+    routes[final] = ok()
+    result = await fetcher_for(Recorder(routes)).fetch("https://news.example/0")
+    assert result.final_url == final
+    assert result.permanent_url == (final if permanent else None)
+
+
+async def test_no_redirect_means_no_permanent_url() -> None:
+    result = await fetcher_for(Recorder({"https://news.example/rss": ok()})).fetch(
+        "https://news.example/rss"
+    )
+    assert result.permanent_url is None
 
 
 async def test_a_network_error_is_a_short_fetch_error() -> None:
@@ -437,3 +494,39 @@ async def test_real_server_slow_body_hits_the_deadline(feed_server: FeedServer) 
         fetcher = FeedFetcher(client, allow_private_networks=True, deadline_s=0.3)
         with pytest.raises(FetchError, match="no complete answer"):
             await fetcher.fetch(url)
+
+
+async def test_real_server_permanent_redirect_chain(feed_server: FeedServer) -> None:
+    feed_server.add("/rss", RSS)
+    feed_server.redirect("/a", "/b", 301)
+    feed_server.redirect("/b", "/rss", 301)
+    feed_server.redirect("/c", "/d", 301)
+    feed_server.redirect("/d", "/rss", 302)
+    async with make_client(timeout_s=5.0) as client:
+        fetcher = FeedFetcher(client, allow_private_networks=True)
+        moved = await fetcher.fetch(feed_server.url("/a"))
+        again = await fetcher.fetch(feed_server.url("/a"), etag=moved.etag)
+        temporary = await fetcher.fetch(feed_server.url("/c"))
+    assert moved.status == 200
+    assert moved.permanent_url == feed_server.url("/rss")
+    # A 304 at the end of a permanent chain still says where the feed now lives.
+    assert again.not_modified
+    assert again.permanent_url == feed_server.url("/rss")
+    assert temporary.final_url == feed_server.url("/rss")
+    assert temporary.body == RSS
+    assert temporary.permanent_url is None
+
+
+async def test_real_server_retry_after_and_cache_control_headers(feed_server: FeedServer) -> None:
+    url = feed_server.add("/rss", RSS)
+    feed_server.set_headers("/rss", {"Retry-After": "120", "Cache-Control": "max-age=600"})
+    async with make_client(timeout_s=5.0) as client:
+        fetcher = FeedFetcher(client, allow_private_networks=True)
+        fine = await fetcher.fetch(url)
+        feed_server.set_status("/rss", 503, count=1)
+        with pytest.raises(FetchStatusError) as caught:
+            await fetcher.fetch(url)
+    assert fine.headers["cache-control"] == "max-age=600"
+    assert fine.headers["retry-after"] == "120"
+    assert caught.value.status == 503
+    assert caught.value.headers["retry-after"] == "120"

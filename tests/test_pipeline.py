@@ -71,7 +71,7 @@ async def test_one_broken_feed_never_stops_the_others(svc: Services) -> None:
 
 async def test_unchanged_feeds_cost_no_parsing(svc: Services, feed_server: FeedServer) -> None:
     await svc.pipeline.poll()
-    again = await svc.pipeline.poll()
+    again = await svc.pipeline.poll(force=True)
     assert again.feeds_not_modified == 1 and again.new_items == 0
     assert feed_server.headers_of("/good.xml")[-1]["If-None-Match"]
 
@@ -97,3 +97,121 @@ async def test_a_digest_is_queued_once_per_period(svc: Services) -> None:
     assert svc.pipeline.queue_digests(until=later) == 0  # nothing announced since
     [part] = svc.archive.pending("telegram")
     assert "Vladivostok" in part.text and "Brighton" not in part.text
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def timed(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[tuple[Services, Clock]]:
+    clock = Clock(NOW)
+    feed_server.add(
+        "/live.xml",
+        rss(
+            ("fresh", "Kim Jong Un meets Putin in Vladivostok", NOW - timedelta(hours=2)),
+            ("backlog", "Lavrov visits Pyongyang for talks", NOW - timedelta(hours=40)),
+        ),
+    )
+    feed_server.set_status("/dead.xml", 500)
+    feed_server.add("/dead.xml", rss())
+    settings = Settings.model_validate(
+        {
+            "storage": {"data_dir": str(tmp_path)},
+            "ingest": {
+                "allow_private_networks": True,
+                "backlog_hours": 24,
+                "max_failures": 3,
+            },
+            "schedule": {"poll_minutes": 30},
+            "feeds": [
+                {"url": feed_server.url("/live.xml"), "name": "Live"},
+                {"url": feed_server.url("/dead.xml"), "name": "Dead"},
+            ],
+        }
+    )
+    async with services(settings, now=clock) as built:
+        yield built, clock
+
+
+async def test_a_new_feeds_backlog_is_archived_not_announced(
+    timed: tuple[Services, Clock],
+) -> None:
+    svc, _ = timed
+    await svc.pipeline.poll()
+    await svc.pipeline.summarize()
+    assert {h.article.id.rsplit(":", 1)[-1] for h in svc.archive.search("pyongyang")} == {"backlog"}
+    digest = svc.pipeline.digest(lang="en", since=None, until=NOW)
+    assert [i.summary.headline_en for i in digest.items] == [
+        "Kim Jong Un meets Putin in Vladivostok"
+    ]
+
+
+async def test_feeds_are_polled_when_due_and_failing_ones_back_off_then_stop(
+    timed: tuple[Services, Clock], feed_server: FeedServer
+) -> None:
+    svc, clock = timed
+    first = await svc.pipeline.poll()
+    assert first.feeds_ok == 1 and first.feeds_failed == 1
+    assert (await svc.pipeline.poll()).feeds_not_due == 2  # nothing is due a moment later
+    dead_url = svc.settings.feeds[1].url
+    waits = []
+    for _ in range(5):
+        dead = svc.state.feed(dead_url)
+        assert dead is not None
+        if dead.disabled:
+            break
+        assert dead.next_poll_at is not None
+        waits.append(dead.next_poll_at - clock.now)
+        clock.now = dead.next_poll_at
+        await svc.pipeline.poll()
+    dead = svc.state.feed(dead_url)
+    assert dead is not None and dead.disabled and dead.failures == 3
+    assert waits[1] > waits[0]  # exponential backoff
+    requests = feed_server.count("/dead.xml")
+    clock.now += timedelta(days=3)
+    report = await svc.pipeline.poll(force=True)
+    assert feed_server.count("/dead.xml") == requests  # a disabled feed is never polled
+    assert report.feeds_failed == 0
+
+
+async def test_an_edit_updates_the_archive_without_a_new_announcement(
+    timed: tuple[Services, Clock], feed_server: FeedServer
+) -> None:
+    svc, clock = timed
+    await svc.pipeline.poll()
+    await svc.pipeline.summarize()
+    feed_server.add(
+        "/live.xml",
+        rss(
+            (
+                "fresh",
+                "Kim Jong Un meets Putin in Vladivostok, agrees rail deal",
+                NOW - timedelta(hours=2),
+            ),
+        ),
+    )
+    clock.now += timedelta(hours=2)
+    report = await svc.pipeline.poll(force=True)
+    assert report.edited == 1 and report.new_items == 0
+    assert svc.archive.search("rail deal")
+    assert svc.archive.announced_stories(NOW, clock.now) == []
+
+
+async def test_a_permanent_redirect_moves_the_feed(
+    timed: tuple[Services, Clock], feed_server: FeedServer
+) -> None:
+    svc, clock = timed
+    feed_server.add("/new-home.xml", rss(("x", "Weather", NOW)))
+    feed_server.redirect("/live.xml", "/new-home.xml", status=301)
+    await svc.pipeline.poll()
+    live = svc.state.feed(svc.settings.feeds[0].url)
+    assert live is not None and live.fetch_url == feed_server.url("/new-home.xml")
+    clock.now += timedelta(hours=1)
+    before = feed_server.count("/live.xml")
+    await svc.pipeline.poll(force=True)
+    assert feed_server.count("/live.xml") == before  # fetched from the new address directly

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -87,3 +88,25 @@ def test_a_corrupt_file_is_reported_not_overwritten(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"state\.json: the state file is corrupt"):
         StateStore(tmp_path).chats()
     assert path.read_text(encoding="utf-8") == '{"chats": {"1": '
+
+
+def test_many_feeds_are_saved_in_one_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.models import FeedState
+
+    store = StateStore(tmp_path)
+    store.save_feeds([FeedState(url=f"https://f{i}.example/", name=f"F{i}") for i in range(50)])
+    writes: list[int] = []
+    real_replace = os.replace
+
+    def counting_replace(src: str, dst: str) -> None:
+        writes.append(1)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", counting_replace)
+    updated = [replace(f, failures=3) for f in store.feeds()[:40]]
+    new = [FeedState(url=f"https://new{i}.example/", name="N") for i in range(10)]
+    store.save_feeds(updated + new)
+    assert len(writes) == 2  # one update of the present feeds, one insert of the new ones
+    feeds = {f.url: f for f in store.feeds()}
+    assert len(feeds) == 60
+    assert sum(f.failures == 3 for f in feeds.values()) == 40

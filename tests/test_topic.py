@@ -215,20 +215,62 @@ def test_lead_rule_uses_only_the_first_sentence(matcher: TopicMatcher) -> None:
 
 
 def test_summary_repeated_in_content_is_not_counted_twice(matcher: TopicMatcher) -> None:
-    line = "Russia and North Korea held talks."
-    assert not matcher.classify("Weekly digest", line, line).relevant
-    assert matcher.classify("Weekly digest", line, f"{line}\nMoscow and Pyongyang agreed.").relevant
+    lead = "Markets were calm this week. Russia and North Korea held talks."
+    assert not matcher.classify("Weekly digest", lead, lead).relevant
+    more = f"{lead}\nMoscow and Pyongyang agreed."
+    assert matcher.classify("Weekly digest", lead, more).relevant
 
 
 def test_content_counts_like_summary(matcher: TopicMatcher) -> None:
     decision = matcher.classify(
-        "Ukraine captures soldiers", "", "North Korean troops fought in Kursk."
+        "Ukraine captures soldiers",
+        "",
+        "The fighting went on. North Korean troops fought in Kursk.",
     )
-    assert not decision.relevant  # title names neither side: needs two linked sentences
+    assert not decision.relevant  # one linked sentence, not the lead: needs two
     decision = matcher.classify(
         "North Korean soldiers captured", "", "They fought in Russia's Kursk region."
     )
     assert decision.relevant
+
+
+def test_lead_naming_both_sides_is_enough(matcher: TopicMatcher) -> None:
+    decision = matcher.classify(
+        "Analysis: a new axis in Asia", "Russia and North Korea signed a defence treaty."
+    )
+    assert decision.relevant
+    assert decision.reason == "first sentence names both sides: nk:north-korea + ru:russia"
+    # only the lead: the same sentence later in the body is one linked sentence, not enough
+    later = "Few expected it. Russia and North Korea signed a defence treaty."
+    assert not matcher.classify("Analysis: a new axis in Asia", later).relevant
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Debris from the Jan. 2 strike came from a North Korean missile supplied to Russia.",
+        "Gen. Kim spoke. North Korean shells went to Russia, the St. Petersburg daily said.",
+    ],
+)
+def test_abbreviations_do_not_end_the_lead(matcher: TopicMatcher, summary: str) -> None:
+    decision = matcher.classify("Kharkiv strike investigated", summary)
+    assert decision.relevant == summary.startswith("Debris"), decision.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "relevant"),
+    [
+        ("كوريا الشمالية تختبر صاروخ كروز جديدا - روسيا اليوم", False),
+        ("كوريا الشمالية تختبر صاروخ كروز جديدا | روسيا اليوم", False),
+        ("North Korea tests cruise missile (Russia Today)", False),
+        ('North Korea tests cruise missile, "RT" says', False),
+        # as words of a sentence, "روسيا اليوم" is "Russia today"
+        ("كيم يصل إلى روسيا اليوم", True),
+        ("روسيا اليوم تستقبل وفدا من كوريا الشمالية", True),
+    ],
+)
+def test_set_off_source_names(matcher: TopicMatcher, title: str, relevant: bool) -> None:
+    assert matcher.classify(title).relevant is relevant
 
 
 def test_cues_raise_the_score_but_never_decide(matcher: TopicMatcher) -> None:
@@ -249,6 +291,9 @@ def test_bridge_requirement(matcher: TopicMatcher) -> None:
         ("moscow, nov 3 /tass/. north korea fired", "north korea fired"),
         ("seoul, oct. 31 (yonhap) -- north korea said", "north korea said"),
         ("(reuters) - north korea said", "north korea said"),
+        ("seoul/moscow (reuters) - north korea fired", "north korea fired"),
+        ("kyiv/moscow, jan 5 (reuters) - talks", "talks"),
+        ("سيول/ موسكو (رويترز) - اطلقت", "اطلقت"),
         ("موسكو - اعلن الكرملين", "اعلن الكرملين"),
         ("بيونغ يانغ, 5 مارس (شينخوا) -- قال", "قال"),
         # not datelines: headline-like pairs, compounds, no separator
@@ -294,10 +339,17 @@ def test_find_aliases(lexicon: Lexicon, text: str, entity: str) -> None:
     assert not hits[0].weak
 
 
-@pytest.mark.parametrize("text", ["وتين", "روس", "كروس", "فروسية", "بروسيا دورتموند", "دروس"])
+@pytest.mark.parametrize(
+    "text", ["وتين", "بروس", "كروس", "لروس", "فروسية", "بروسيا دورتموند", "دروس", "ديانا روسا"]
+)
 def test_no_side_hit_for_lookalikes(lexicon: Lexicon, text: str) -> None:
     groups = {hit.group for hit in lexicon.find(normalize(text))}
     assert not groups & {"russia", "nk"}
+
+
+@pytest.mark.parametrize("text", ["سياح روس", "خبراء وروس"])
+def test_exact_alias_matches_only_as_written(lexicon: Lexicon, text: str) -> None:
+    assert [hit.entity for hit in lexicon.find(normalize(text))] == ["ru:russian"]
 
 
 def test_find_positions_and_consumption(lexicon: Lexicon) -> None:
@@ -446,6 +498,8 @@ def _load(tmp_path: Path, text: str) -> Lexicon:
             + 'aliases = ["SAME"]\n',
             "entity 'b:two': alias 'same' is also an alias of entity 'a:one'",
         ),
+        (_TOPIC + _entity(set_off_aliases=["x"]) + _SIDE_B, "only for group 'attribution'"),
+        (_TOPIC + _entity(exact_aliases="x") + _SIDE_B, "'exact_aliases' must be a list"),
         (_TOPIC + _entity(), "side 'b' has no entity"),
         (_TOPIC + "[extra]\n" + _entity() + _SIDE_B, "unknown top-level key 'extra'"),
     ],

@@ -10,8 +10,12 @@ the bytes to ``bot.ingest.parse``. One fetch::
             GET url (If-None-Match / If-Modified-Since), not following redirects
             3xx with Location -> url = Location resolved against url; next hop
             304               -> FetchResult with an empty body
-            >= 400            -> FetchStatusError
+            >= 400            -> FetchStatusError (with the response headers, for Retry-After)
             2xx               -> stream the body, abort past max_bytes -> FetchResult
+
+``FetchResult.permanent_url`` is the final URL when there was at least one redirect and every
+one was permanent (301/308): the caller may then move the feed there. A single temporary hop
+(302/303/307) anywhere on the way leaves it ``None``.
 
 Fetches of different feeds run concurrently on one shared ``httpx.AsyncClient``.
 """
@@ -20,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from dataclasses import replace
 
 import httpx
 
@@ -37,15 +43,25 @@ _ACCEPT = (
     " application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
 )
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT_REDIRECTS = frozenset({301, 308})
 _FALLBACK_DEADLINE_S = 60.0
 
 
 class FetchStatusError(FetchError):
     """The server answered with an HTTP error status (400 and above, or a stray 3xx)."""
 
-    def __init__(self, status: int, reason: str = "") -> None:
+    def __init__(
+        self, status: int, reason: str = "", headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(f"HTTP {status} {reason}".rstrip())
         self.status = status
+        self.headers: Mapping[str, str] = dict(headers or {})
+        """The response headers, lower-case keys."""
+
+    @property
+    def retry_after(self) -> str | None:
+        """The raw ``Retry-After`` header a 429 or 503 may carry; see ``parse_retry_after``."""
+        return self.headers.get("retry-after")
 
 
 def make_client(
@@ -59,12 +75,9 @@ def make_client(
     return httpx.AsyncClient(
         timeout=httpx.Timeout(connect=timeout_s, read=timeout_s, write=timeout_s, pool=timeout_s),
         follow_redirects=False,
-        headers={
-            "User-Agent": user_agent,
-            "Accept": _ACCEPT,
-            # Only what httpx can always decode; br and zstd need optional packages.
-            "Accept-Encoding": "gzip, deflate",
-        },
+        # No Accept-Encoding of our own: httpx offers exactly the codings it can decode (gzip
+        # and deflate always, br only when brotli or brotlicffi is importable, zstd likewise).
+        headers={"User-Agent": user_agent, "Accept": _ACCEPT},
         transport=transport,
     )
 
@@ -123,6 +136,8 @@ class FeedFetcher:
 
     async def _follow(self, url: str, headers: dict[str, str]) -> FetchResult:
         current = url
+        redirected = False
+        all_permanent = True
         for _ in range(self._max_redirects + 1):
             host, port = url_target(current)
             await check_host(host, port, allow_private=self._allow_private, resolve=self._resolve)
@@ -131,13 +146,20 @@ class FeedFetcher:
             except httpx.HTTPError as exc:
                 raise FetchError(_short(exc)) from None
             if isinstance(outcome, FetchResult):
+                if redirected and all_permanent and outcome.final_url != url:
+                    return replace(outcome, permanent_url=outcome.final_url)
                 return outcome
-            log.debug("redirect %s -> %s", redact_url(current), redact_url(outcome))
-            current = outcome
+            status, target = outcome
+            redirected = True
+            all_permanent = all_permanent and status in _PERMANENT_REDIRECTS
+            log.debug("redirect %d %s -> %s", status, redact_url(current), redact_url(target))
+            current = target
         raise FetchError(f"more than {self._max_redirects} redirects")
 
-    async def _get(self, url: str, current: str, headers: dict[str, str]) -> FetchResult | str:
-        """One hop: a result, or the absolute URL a redirect points to."""
+    async def _get(
+        self, url: str, current: str, headers: dict[str, str]
+    ) -> FetchResult | tuple[int, str]:
+        """One hop: a result, or a redirect's status and the absolute URL it points to."""
         async with self._client.stream(
             "GET", current, headers=headers, follow_redirects=False
         ) as resp:
@@ -147,14 +169,14 @@ class FeedFetcher:
                 if not location:
                     raise FetchError(f"HTTP {status} redirect without a Location header")
                 try:
-                    return str(resp.url.join(location))
+                    return status, str(resp.url.join(location))
                 except httpx.InvalidURL as exc:
                     raise FetchError(f"HTTP {status} redirect to an invalid URL: {exc}") from None
             response_headers = {k.lower(): v for k, v in resp.headers.items()}
             if status == 304:
                 return FetchResult(url, current, status, b"", response_headers)
             if status >= 300:
-                raise FetchStatusError(status, resp.reason_phrase)
+                raise FetchStatusError(status, resp.reason_phrase, response_headers)
             body = await self._read_capped(resp)
             return FetchResult(url, current, status, body, response_headers)
 

@@ -87,7 +87,14 @@ def parse_feed(
         response_headers["content-location"] = content_location
     try:
         # A BytesIO, never bare bytes: feedparser treats a bytes argument as a file name first.
-        result = feedparser.parse(io.BytesIO(data), response_headers=response_headers)
+        # No sanitizing or link rewriting inside the HTML: the bot never shows feed HTML, it
+        # reduces it to plain text (bot.text.html), so that work would be thrown away.
+        result = feedparser.parse(
+            io.BytesIO(data),
+            response_headers=response_headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
     except Exception as exc:  # feedparser's loose parser has crashed on odd input before
         raise ParseError(f"feed parser failed: {type(exc).__name__}") from exc
     entries = result.get("entries") or []

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.errors import StoreError
 from bot.models import Article, Decision, SearchHit, Story, Summary
-from bot.store.fts import AliasExpander, build_match, index_text
+from bot.store.fts import AliasExpander, IndexedText, build_match, index_text
 
 ARCHIVE_FILE = "archive.sqlite3"
 
@@ -39,7 +39,8 @@ MIGRATIONS: tuple[str, ...] = (
         matched TEXT NOT NULL,
         reason TEXT NOT NULL,
         announce INTEGER NOT NULL,
-        story_id INTEGER REFERENCES stories(id)
+        story_id INTEGER REFERENCES stories(id),
+        fingerprint TEXT NOT NULL
     );
     CREATE INDEX articles_story ON articles(story_id);
     CREATE INDEX articles_seen ON articles(seen_at);
@@ -53,7 +54,8 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         announced_at TEXT,
-        entities TEXT NOT NULL
+        entities TEXT NOT NULL,
+        content_key TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX stories_announced ON stories(announced_at);
     CREATE TABLE summaries (
@@ -118,6 +120,12 @@ def _iso(value: datetime) -> str:
 
 def _dt(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+def fingerprint(article: Article) -> str:
+    """Identity of an article's visible text: changes when the publisher edits it."""
+    text = f"{article.title}\n{article.summary}\n{article.url}"
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def content_key(article_ids: Iterable[str]) -> str:
@@ -195,13 +203,21 @@ class Archive:
             (article.id, article.feed_url, _iso(article.seen_at)),
         )
 
-    def add_article(self, article: Article, decision: Decision, *, announce: bool) -> None:
-        text = index_text(article.title, article.summary)
+    def add_article(
+        self,
+        article: Article,
+        decision: Decision,
+        *,
+        announce: bool,
+        text: IndexedText | None = None,
+    ) -> None:
+        """Archive a relevant article and index it (``text`` when computed beforehand)."""
+        text = text or index_text(article.title, article.summary)
         with self._transaction():
             cursor = self._db.execute(
                 """INSERT INTO articles (id, feed_url, source, url, title, summary, lang,
-                       published, seen_at, score, matched, reason, announce)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       published, seen_at, score, matched, reason, announce, fingerprint)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     article.id,
                     article.feed_url,
@@ -216,11 +232,42 @@ class Archive:
                     json.dumps(decision.matched),
                     decision.reason,
                     int(announce),
+                    fingerprint(article),
                 ),
             )
             self._db.execute(
                 "INSERT INTO articles_fts (rowid, title, body, shadow) VALUES (?, ?, ?, ?)",
                 (cursor.lastrowid, text.title, text.body, text.shadow),
+            )
+
+    def fingerprints(self, ids: Sequence[str]) -> dict[str, str]:
+        """The stored fingerprints of those of ``ids`` that are archived articles."""
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT id, fingerprint FROM articles WHERE id IN ({marks})", chunk
+            )
+            found.update((row[0], row[1]) for row in rows)
+        return found
+
+    def update_text(self, article: Article) -> None:
+        """Take in a publisher's edit: new text, link and index; never announced again."""
+        text = index_text(article.title, article.summary)
+        with self._transaction():
+            row = self._db.execute("SELECT rowid FROM articles WHERE id = ?", (article.id,))
+            found = row.fetchone()
+            if found is None:
+                return
+            self._db.execute(
+                "UPDATE articles SET title = ?, summary = ?, url = ?, fingerprint = ?"
+                " WHERE rowid = ?",
+                (article.title, article.summary, article.url, fingerprint(article), found[0]),
+            )
+            self._db.execute(
+                "UPDATE articles_fts SET title = ?, body = ?, shadow = ? WHERE rowid = ?",
+                (text.title, text.body, text.shadow, found[0]),
             )
 
     def recent_articles(self, since: datetime) -> list[ArchivedArticle]:
@@ -273,6 +320,11 @@ class Archive:
             self._db.execute(
                 "UPDATE articles SET story_id = ? WHERE id = ?", (story_id, article_id)
             )
+            members = self._db.execute("SELECT id FROM articles WHERE story_id = ?", (story_id,))
+            self._db.execute(
+                "UPDATE stories SET content_key = ? WHERE id = ?",
+                (content_key(r[0] for r in members.fetchall()), story_id),
+            )
         return story_id
 
     def story(self, story_id: int) -> Story:
@@ -296,14 +348,10 @@ class Archive:
     def stories_without_current_summary(self) -> list[Story]:
         """Stories whose articles changed since they were last summarized (or never were)."""
         rows = self._db.execute(
-            "SELECT s.id, m.content_key FROM stories s LEFT JOIN summaries m ON m.story_id = s.id"
+            "SELECT s.id FROM stories s LEFT JOIN summaries m ON m.story_id = s.id"
+            " WHERE m.content_key IS NULL OR m.content_key != s.content_key ORDER BY s.id"
         ).fetchall()
-        result: list[Story] = []
-        for row in rows:
-            story = self.story(row["id"])
-            if row["content_key"] != content_key(a.id for a in story.articles):
-                result.append(story)
-        return result
+        return [self.story(row["id"]) for row in rows]
 
     def save_summary(self, story: Story, summary: Summary, now: datetime) -> None:
         self._db.execute(
@@ -472,19 +520,26 @@ class Archive:
             return []  # a query the index cannot answer is "no results", never a crash
         return [SearchHit(article=_article(row), snippet=_snippet(row["summary"])) for row in rows]
 
-    def _transaction(self) -> _Transaction:
+    def transaction(self) -> _Transaction:
+        """All writes inside happen together or not at all; transactions nest."""
         return _Transaction(self._db)
+
+    _transaction = transaction
 
 
 class _Transaction:
+    """A SAVEPOINT: a transaction of its own at the top level, a nested one inside another."""
+
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
 
     def __enter__(self) -> None:
-        self._db.execute("BEGIN")
+        self._db.execute("SAVEPOINT digestbot")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type:
+            self._db.execute("ROLLBACK TO digestbot")
+        self._db.execute("RELEASE digestbot")
 
 
 def _article(row: sqlite3.Row) -> Article:

@@ -36,9 +36,11 @@ def index_text(title: str, body: str) -> IndexedText:
     """The three indexed columns for an article."""
     title_n = normalize(title)
     body_n = normalize(body)
-    forms: list[str] = []
-    for token in tokenize(f"{title_n} {body_n}"):
-        forms.extend(clitic_forms(token))
+    # The shadow column answers single-word queries only (phrases go to title and body), so
+    # each distinct form is needed once, in first-seen order.
+    forms: dict[str, None] = {}
+    for token in dict.fromkeys(tokenize(f"{title_n} {body_n}")):
+        forms.update(dict.fromkeys(clitic_forms(token)))
     return IndexedText(title=title_n, body=body_n, shadow=" ".join(forms))
 
 

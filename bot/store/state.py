@@ -19,6 +19,7 @@ from bot.store.atomic import AtomicJSONStorage
 
 STATE_FILE = "state.json"
 _T = TypeVar("_T", Chat, FeedState)
+_DATETIME_FIELDS = frozenset({"failing_since"})
 
 
 def _encode(value: Chat | FeedState) -> dict[str, Any]:
@@ -35,7 +36,7 @@ def _decode(cls: type[_T], doc: dict[str, Any]) -> _T:
     for key, item in doc.items():
         if key not in known:
             continue  # a newer version's field: ignored, not lost (the document keeps it)
-        if isinstance(item, str) and key.endswith("_at"):
+        if isinstance(item, str) and (key.endswith("_at") or key in _DATETIME_FIELDS):
             values[key] = datetime.fromisoformat(item)
         else:
             values[key] = item
@@ -95,24 +96,57 @@ class StateStore:
     def save_feed(self, state: FeedState) -> None:
         self._feeds.upsert(_encode(state), Query().url == state.url)
 
+    def save_feeds(self, states: Iterable[FeedState]) -> None:
+        """Save many feed states with one read and at most two writes of the file (polls save
+        every feed's state; one write each would rewrite the whole file hundreds of times)."""
+        by_url = {state.url: _encode(state) for state in states}
+        if not by_url:
+            return
+        stored = {doc["url"] for doc in self._feeds.all()}
+
+        def apply(doc: Any) -> None:
+            doc.update(by_url[doc["url"]])
+
+        present = [url for url in by_url if url in stored]
+        if present:
+            self._feeds.update(apply, Query().url.one_of(present))
+        new = [doc for url, doc in by_url.items() if url not in stored]
+        if new:
+            self._feeds.insert_multiple(new)
+
     def feeds(self) -> list[FeedState]:
         return sorted((_decode(FeedState, dict(doc)) for doc in self._feeds.all()), key=_url)
+
+    def remove_feed(self, url: str) -> bool:
+        return bool(self._feeds.remove(Query().url == url))
 
     def sync_feeds(self, sources: Iterable[FeedSource], now: datetime) -> list[FeedState]:
         """Make sure every configured feed has a state; new ones are stamped ``added_at=now``.
 
-        Returns the states of the configured feeds, in the configured order.
+        Returns the feeds to poll: the configured ones in the configured order, then those an
+        operator added with ``digestbot feeds add``. A feed that left the config is kept (its
+        history stays) but no longer polled.
         """
+        known = {state.url: state for state in self.feeds()}
         states: list[FeedState] = []
+        changed: list[FeedState] = []
+        configured: set[str] = set()
         for source in sources:
-            state = self.feed(source.url)
+            configured.add(source.url)
+            state = known.get(source.url)
             if state is None:
                 state = FeedState(url=source.url, name=source.name, lang=source.lang, added_at=now)
-                self.save_feed(state)
-            elif (state.name, state.lang) != (source.name, source.lang):
-                state = replace(state, name=source.name, lang=source.lang)
-                self.save_feed(state)
+                changed.append(state)
+            elif (state.name, state.lang, state.origin) != (source.name, source.lang, "config"):
+                state = replace(state, name=source.name, lang=source.lang, origin="config")
+                changed.append(state)
             states.append(state)
+        self.save_feeds(changed)
+        states.extend(
+            state
+            for url, state in known.items()
+            if state.origin == "operator" and url not in configured
+        )
         return states
 
 

@@ -113,7 +113,9 @@ def _fold_letters(text: str) -> str:
     return text
 
 
-_TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+TOKEN_PATTERN = r"[^\W_]+(?:'[^\W_]+)*"
+"""A word token: a run of letters and digits, with an apostrophe inside kept (``tokenize``)."""
+_TOKEN_RE = re.compile(TOKEN_PATTERN)
 
 PROCLITICS: tuple[str, ...] = tuple(
     sorted(

@@ -9,6 +9,12 @@ that ``find`` costs one dictionary look-up per text token and a set test per sen
 sentence names nothing at all. This is the dictionary-guarded stripping of the research notes:
 only spellings that are in the lexicon ever match, and nothing is stemmed.
 
+An alias may be marked exact: it then matches only as written, with no proclitic forms, for a
+word whose prefixed spellings are other words (روس "Russians", but بروس "Bruce", كروس "cross").
+An attribution may also list set-off names: a source name that is an ordinary phrase inside a
+sentence ("روسيا اليوم", "Russia today") and names the outlet only when it is set off as one, at
+the end of a title after a dash or a bar, or in parentheses or quotes.
+
 Where two readings of one token compete, the one that strips less wins, then the longer alias:
 "فروسية" (horsemanship, a trap) beats "ف + روسية", and "جمهورية كوريا الديمقراطية الشعبية"
 beats the trap "جمهورية كوريا".
@@ -33,8 +39,11 @@ CUE = "cue"
 RESERVED_GROUPS = (BRIDGE, ATTRIBUTION, TRAP, CUE)
 
 _ENTITY_KEYS = frozenset(
-    {"id", "group", "ar", "en", "aliases", "weak_aliases", "weak", "generic", "requires_any"}
-)
+    {
+        "id", "group", "ar", "en", "aliases", "weak_aliases", "exact_aliases", "set_off_aliases",
+        "weak", "generic", "requires_any",
+    }
+)  # fmt: skip
 _TOPIC_KEYS = frozenset({"name", "sides"})
 _TOP_KEYS = frozenset({"topic", "entity"})
 # لل is ل + ال with the alef dropped (للكرملين = ل + الكرملين).
@@ -56,6 +65,8 @@ class Entity:
     weak_aliases: tuple[str, ...] = ()
     requires_any: tuple[str, ...] = ()
     generic: bool = False
+    exact_aliases: tuple[str, ...] = ()
+    set_off_aliases: tuple[str, ...] = ()
 
 
 class Hit(NamedTuple):
@@ -87,7 +98,7 @@ def _is_arabic(token: str) -> bool:
 class Lexicon:
     """The entities of one topic and a fast matcher over normalized text. Immutable."""
 
-    __slots__ = ("_by_alias", "_entities", "_index", "_keys", "name", "sides")
+    __slots__ = ("_by_alias", "_entities", "_index", "_keys", "name", "set_off_names", "sides")
 
     def __init__(self, name: str, sides: tuple[str, str], entities: Sequence[Entity]) -> None:
         self.name = name
@@ -97,11 +108,17 @@ class Lexicon:
         index: dict[str, list[_Candidate]] = {}
         for entity in entities:
             weak = set(entity.weak_aliases)
+            exact = set(entity.exact_aliases)
             for alias in entity.aliases:
                 tokens = tuple(tokenize(alias))
                 self._by_alias[tokens] = (entity.id, alias in weak)
-                for key, candidate in _index_entries(tokens, entity, alias in weak):
+                entries = _index_entries(tokens, entity, alias in weak, exact=alias in exact)
+                for key, candidate in entries:
                     index.setdefault(key, []).append(candidate)
+        self.set_off_names: tuple[str, ...] = tuple(
+            dict.fromkeys(n for e in entities if e.group == ATTRIBUTION for n in e.set_off_aliases)
+        )
+        """Normalized source names that count as attribution only where set off as a source."""
         self._index: dict[str, tuple[_Candidate, ...]] = {
             key: tuple(sorted(cands, key=lambda c: (c.strip, -len(c.tail))))
             for key, cands in index.items()
@@ -129,23 +146,24 @@ class Lexicon:
 
     def find_tokens(self, tokens: Sequence[str]) -> list[Hit]:
         """``find`` over tokens already produced by ``tokenize``."""
-        if self._keys.isdisjoint(tokens):
+        keys = self._keys
+        if keys.isdisjoint(tokens):
             return []
+        # Only positions holding a key can start a match; a comprehension finds them faster
+        # than a Python loop that looks every token up.
+        starts = [i for i, token in enumerate(tokens) if token in keys]
         index = self._index
         hits: list[Hit] = []
-        count = len(tokens)
-        i = 0
-        while i < count:
-            candidates = index.get(tokens[i])
-            step = 1
-            if candidates:
-                for cand in candidates:
-                    if cand.tail and not _tail_matches(tokens, i + 1, cand.tail):
-                        continue
-                    step = 1 + len(cand.tail)
-                    hits.append(Hit(cand.entity, cand.group, i, step, cand.weak))
-                    break
-            i += step
+        free = 0  # the first token not consumed by an earlier match
+        for i in starts:
+            if i < free:
+                continue
+            for cand in index[tokens[i]]:
+                if cand.tail and not _tail_matches(tokens, i + 1, cand.tail):
+                    continue
+                free = i + 1 + len(cand.tail)
+                hits.append(Hit(cand.entity, cand.group, i, free - i, cand.weak))
+                break
         return hits
 
     def alias_entity(self, tokens: Sequence[str]) -> tuple[str, bool] | None:
@@ -177,7 +195,7 @@ def _tail_matches(tokens: Sequence[str], start: int, tail: tuple[str, ...]) -> b
 
 
 def _index_entries(
-    tokens: tuple[str, ...], entity: Entity, weak: bool
+    tokens: tuple[str, ...], entity: Entity, weak: bool, *, exact: bool = False
 ) -> Iterable[tuple[str, _Candidate]]:
     first, tail = tokens[0], tokens[1:]
 
@@ -185,6 +203,8 @@ def _index_entries(
         return _Candidate(strip, tail, entity.id, entity.group, weak)
 
     yield first, make(0)
+    if exact:
+        return
     if _is_arabic(first):
         if len(first) < MIN_STEM:
             return
@@ -319,6 +339,10 @@ def _parse_entity(
     aliases = _string_list(raw, "aliases", where, fail)
     weak_listed = _string_list(raw, "weak_aliases", where, fail)
     requires = _string_list(raw, "requires_any", where, fail)
+    exact_listed = _string_list(raw, "exact_aliases", where, fail)
+    set_off_listed = _string_list(raw, "set_off_aliases", where, fail)
+    if set_off_listed and group != ATTRIBUTION:
+        raise fail(f"{where}: 'set_off_aliases' is only for group {ATTRIBUTION!r}")
     for flag in ("weak", "generic"):
         if not isinstance(raw.get(flag, False), bool):
             raise fail(f"{where}: {flag!r} must be true or false")
@@ -337,15 +361,24 @@ def _parse_entity(
         _add_alias(weak, written, where, fail)
     strong_set = set(strong)
     weak = [a for a in weak if a not in strong_set]
+    exact: list[str] = []
+    for written in exact_listed:
+        _add_alias(exact, written, where, fail)
+    exact = [a for a in exact if a not in strong_set and a not in weak]
+    set_off: list[str] = []
+    for written in set_off_listed:
+        _add_alias(set_off, written, where, fail)
     return Entity(
         id=entity_id,
         group=group,
         ar=names["ar"],
         en=names["en"],
-        aliases=(*strong, *weak),
-        weak_aliases=tuple(weak),
+        aliases=(*strong, *weak, *exact),
+        weak_aliases=tuple(weak + exact if all_weak else weak),
         requires_any=tuple(requires),
         generic=bool(raw.get("generic", False)),
+        exact_aliases=tuple(exact),
+        set_off_aliases=tuple(set_off),
     )
 
 

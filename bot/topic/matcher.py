@@ -5,14 +5,16 @@ Decision rule (research notes B.5), over normalized text with datelines removed:
 1. a bridge term (a name of the link itself) → relevant, when its ``requires_any`` side is
    named somewhere in the item;
 2. the title names both sides → relevant (covers headline-only feed items);
-3. the title names one side and the first body sentence the other → relevant;
+3. the title names one side and the first body sentence the other, or the first body sentence
+   names both → relevant (the lead of a news item says what it is about);
 4. at least two body sentences each name both sides → relevant;
 5. otherwise not relevant.
 
 Position matters because wire copy about one side often ends with a boilerplate line about the
 other ("…has deepened military ties with Moscow"); one such sentence is not enough.
-Attributions ("TASS", "قناة روسيا اليوم") and traps ("South Korea", Kim Jong Il, the Kursk
-submarine) are matched only so that their words are consumed and never counted. A weak alias
+Attributions ("TASS", "قناة روسيا اليوم", a title ending in "- روسيا اليوم") and traps
+("South Korea", Kim Jong Il, the Kursk submarine) are matched only so that their words are
+consumed and never counted. A weak alias
 (bare "Kim") counts only in a title that names the other side with a strong alias and names no
 trap ("Putin hosts Kim", but not "Lavrov meets South Korea's Kim").
 """
@@ -20,7 +22,7 @@ trap ("Putin hosts Kim", but not "Lavrov meets South Korea's Kim").
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from bot.models import Decision, EntityName
@@ -30,16 +32,30 @@ from bot.topic.lexicon import BRIDGE, CUE, TRAP, Hit, Lexicon
 AliasExpander = Callable[[Sequence[str]], Sequence[tuple[str, ...]] | None]
 
 # A simple splitter on normalized text (؟ is already ?). A stop after a lone letter is an
-# initial or an abbreviation ("n. korea", "u.s.", "د. محمد"), not the end of a sentence.
-# The stop comes first in the pattern so that the regex engine scans for it cheaply.
-_SENTENCE_END = re.compile(r"[.!?](?<!\b[^\W\d_][.!?])[.!?]*(?:\s+|$)")
+# initial or an abbreviation ("n. korea", "u.s.", "د. محمد"), and so is one after a month or a
+# title ("jan. 2", "gen. kim", "st. petersburg"): none ends a sentence. Splitting there would cut
+# a lead such as "debris from the jan. 2 strike came from a missile supplied to russia" in two.
+# The stop comes first in the pattern so that the regex engine scans for it cheaply; Python's
+# look-behinds need a fixed width, hence one per abbreviation length.
+_SENTENCE_END = re.compile(
+    r"[.!?](?<!\b[^\W\d_][.!?])"
+    r"(?<!\b(?:mr|ms|dr|lt|st|mt|ft|jr|sr|vs|co)\.)"
+    r"(?<!\b(?:mrs|gen|col|maj|gov|sen|rep|rev|amb|jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)\.)"
+    r"(?<!\b(?:sept|capt|prof|cmdr|corp|pres)\.)"
+    r"[.!?]*(?:\s+|$)"
+)
+# A set-off source name needs one of these around it; most lines have none and skip the regex.
+_SET_OFF_MARKS = ("(", '"', " -", "|")
 
 # Datelines and agency tags that open a story: "moscow, nov 3 /tass/.", "seoul, oct. 31
-# (yonhap) --", "(reuters) -", "موسكو - ", "بيونغ يانغ, 5 مارس (شينخوا) --". The place may be
-# up to three words, never a pair joined by "and"/"و" ("موسكو وبيونغ يانغ - " is a headline).
+# (yonhap) --", "(reuters) -", "موسكو - ", "بيونغ يانغ, 5 مارس (شينخوا) --", and Reuters'
+# multi-city "seoul/moscow (reuters) -", whose second city must not count as a mention. A place
+# may be up to three words, never a pair joined by "and"/"و" ("موسكو وبيونغ يانغ - " is a
+# headline).
 _DATELINE = re.compile(
     r"""^
-    (?P<place>[^\W\d_]+(?:[ .'][^\W\d_]+){0,2}\.?)?
+    (?P<place>[^\W\d_]+(?:[ .'][^\W\d_]+){0,2}\.?
+      (?:\s?/\s?[^\W\d_]+(?:[ .'][^\W\d_]+){0,2}\.?){0,3})?
     (?:\s*,\s*(?:[^\W\d_]+\.?\s+)?\d{1,2}(?:\s+[^\W\d_]+)?(?:\s*,?\s*\d{4})?)?
     \s*(?P<agency>\([^()]{1,40}\)|/[^/]{1,40}/)?
     (?P<sep>\s*-{1,3}\s+|(?<=[)/])\s*[-.:]{1,3}\s*)?
@@ -67,19 +83,19 @@ def strip_dateline(normalized: str) -> str:
     return normalized[match.end() :]
 
 
-def split_normalized(text: str, *, dateline: bool = True) -> list[str]:
-    """Normalized sentences of ``text`` (one or more lines), the opening dateline removed."""
-    sentences: list[str] = []
-    opening = dateline
-    for line in text.splitlines():
-        normalized = normalize(line)
-        if not normalized:
-            continue
-        if opening:
-            normalized = strip_dateline(normalized)
-            opening = False
-        sentences.extend(s for s in _SENTENCE_END.split(normalized) if s.strip())
-    return sentences
+def _set_off_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
+    """A source name at the end of a title after a dash or a bar, or in brackets or quotes."""
+    if not names:
+        return None
+    alternatives = "|".join(
+        r"\s+".join(re.escape(word) for word in name.split())
+        for name in sorted(names, key=len, reverse=True)
+    )
+    return re.compile(
+        rf"\s[-|]{{1,2}}\s*(?:{alternatives})\s*$"
+        rf"|\(\s*(?:{alternatives})\s*\)"
+        rf"|\"\s*(?:{alternatives})\s*\""
+    )
 
 
 @dataclass(slots=True)
@@ -105,6 +121,8 @@ class TopicMatcher:
         self._sides = lexicon.sides
         self._side_set = frozenset(lexicon.sides)
         self._generic = tuple(e.id for e in lexicon.entities if e.generic)
+        self._set_off = _set_off_pattern(lexicon.set_off_names)
+        self._set_off_first = tuple(dict.fromkeys(n.split()[0] for n in lexicon.set_off_names))
 
     # ── reading ──
 
@@ -125,7 +143,36 @@ class TopicMatcher:
         return reading
 
     def _read_text(self, normalized: str) -> _Reading:
-        return self._read(self.lexicon.find_tokens(tokenize(normalized)))
+        return self._read(self.lexicon.find_tokens(tokenize(self._drop_set_off(normalized))))
+
+    def _drop_set_off(self, normalized: str) -> str:
+        """``normalized`` without source names set off as sources ("… - روسيا اليوم")."""
+        if (
+            self._set_off is None
+            or not any(mark in normalized for mark in _SET_OFF_MARKS)
+            or not any(word in normalized for word in self._set_off_first)
+        ):
+            return normalized
+        return self._set_off.sub(" ", normalized)
+
+    def _sentence_tokens(self, text: str) -> Iterator[list[str]]:
+        """The tokens of each sentence of ``text`` (one or more lines, each normalized), with
+        the opening dateline and set-off source names removed; sentences without a word are
+        skipped."""
+        opening = True
+        for line in text.splitlines():
+            normalized = normalize(line)
+            if not normalized:
+                continue
+            if opening:
+                normalized = strip_dateline(normalized)
+                opening = False
+            normalized = self._drop_set_off(normalized)
+            # The split and the tokenizing run in C; a Python loop over the tokens of a line
+            # would cost more than both.
+            for tokens in map(tokenize, _SENTENCE_END.split(normalized)):
+                if tokens:
+                    yield tokens
 
     def _promote_weak(self, reading: _Reading) -> None:
         """Rule 6: a weak alias counts in a title naming the other side strongly, and no trap."""
@@ -143,14 +190,17 @@ class TopicMatcher:
         """Whether the item is on topic, with a score in [0, 1] and a one-line reason."""
         head = self._read_text(normalize(title))
         self._promote_weak(head)
-        sentences: list[str] = []
-        seen: set[str] = set()
+        body: list[_Reading] = []
+        seen: set[tuple[str, ...]] = set()
+        find = self.lexicon.find_tokens
+        nothing = _Reading()  # shared by the sentences that name nothing; never modified
         for text in (summary, content):
-            for sentence in split_normalized(text):
-                if sentence not in seen:
-                    seen.add(sentence)
-                    sentences.append(sentence)
-        body = [self._read_text(s) for s in sentences]
+            for tokens in self._sentence_tokens(text):
+                key = tuple(tokens)
+                if key not in seen:
+                    seen.add(key)
+                    hits = find(tokens)
+                    body.append(self._read(hits) if hits else nothing)
 
         named: dict[str, list[str]] = {
             side: list(head.strong.get(side, ())) for side in self._sides
@@ -189,16 +239,18 @@ class TopicMatcher:
         both = self._side_set
         if head.sides >= both:
             return "title", f"title names both sides: {self._pair(head)}"
-        if head.sides and body:
+        if body:
             lead = body[0]
             missing = both - head.sides
-            if lead.sides >= missing:
+            if head.sides and lead.sides >= missing:
                 (side,) = missing
                 (known,) = head.sides
                 return "lead", (
                     f"title names {head.strong[known][0]}, "
                     f"first sentence names {lead.strong[side][0]}"
                 )
+            if lead.sides >= both:
+                return "lead", f"first sentence names both sides: {self._pair(lead)}"
         linked = [r for r in body if r.sides >= both]
         if len(linked) >= 2:
             return "body", f"{len(linked)} body sentences name both sides: {self._pair(linked[0])}"
@@ -224,7 +276,7 @@ class TopicMatcher:
         Attributions, traps and cues are left out; a weak alias is kept only where rule 6 of a
         title would count it (the text also names the other side, and no trap).
         """
-        hits = self.lexicon.find(normalize(text))
+        hits = self.lexicon.find(self._drop_set_off(normalize(text)))
         reading = self._read(hits)
         self._promote_weak(reading)
         wanted = set(reading.bridges)

@@ -1,0 +1,284 @@
+"""Benchmark: one real poll of many loopback feeds, cold (every feed 200) then warm (every 304).
+
+Run from the project root::
+
+    python bench/ingest.py                # 500 feeds × 50 items
+    python bench/ingest.py --feeds 50     # a quick run
+
+The feeds are generated from Arabic and English templates with a seeded RNG (about one item in
+ten is on topic) and served by ``tests.fakes.feed_server.FeedServer`` in a separate process, so
+the CPU time measured here is the bot's alone. The poll is the real one, built by the composition
+root (``bot.app.services``) from settings: fetch, parse, normalize, classify, archive, cluster.
+
+Printed side by side: cold and warm wall time and CPU per feed, the warm/cold ratio, items parsed
+per CPU second, peak RSS, and PASS/FAIL against the targets (warm ≤ 2 ms CPU per feed; cold
+≥ 1,500 items/s per core; peak RSS ≤ 150 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import multiprocessing
+import pstats
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+ROOT = Path(__file__).resolve().parents[1]
+
+WARM_CPU_PER_FEED_MS = 2.0
+COLD_ITEMS_PER_CPU_S = 1_500.0
+PEAK_RSS_MB = 150.0
+
+# --- generated feeds --------------------------------------------------------------------------
+
+AR_TOPIC = [
+    "{who} يبحث مع نظيره الكوري الشمالي في {place} تعزيز التعاون العسكري بين روسيا وكوريا الشمالية",
+    "وفد روسي يصل إلى بيونغ يانغ لبحث {thing} مع كوريا الشمالية",
+    "تقرير: كوريا الشمالية ترسل {thing} إلى روسيا عبر {place}",
+    "الكرملين: العلاقات مع كوريا الشمالية تشهد {trend} بعد قمة بوتين وكيم جونغ أون",
+]
+AR_OTHER = [
+    "أسعار {thing} {trend} في أسواق {place} مع بداية الأسبوع",
+    "{who} يفتتح معرضاً جديداً عن {thing} في {place}",
+    "الأرصاد تتوقع {trend} في درجات الحرارة في {place} خلال الأيام المقبلة",
+    "منتخب {place} يستعد لمباراة حاسمة وسط {trend} في صفوف الجماهير",
+    "دراسة جديدة عن {thing} تثير اهتمام الباحثين في {place}",
+    "وزارة التعليم في {place} تعلن خطة جديدة بشأن {thing}",
+]
+AR_FILL = {
+    "who": ["وزير الخارجية", "رئيس الوزراء", "محافظ المدينة", "وزير الاقتصاد", "السفير"],
+    "place": ["القاهرة", "بغداد", "دمشق", "الرياض", "عمّان", "بيروت", "تونس", "الرباط"],
+    "thing": ["الذهب", "القمح", "النفط", "الطاقة الشمسية", "المياه", "الكتب", "الذخائر"],
+    "trend": ["ارتفاعاً ملحوظاً", "تراجعاً طفيفاً", "استقراراً", "تقلبات حادة", "تحسناً"],
+}
+EN_TOPIC = [
+    "{who} meets North Korean counterpart in {place} as Russia and North Korea deepen ties",
+    "Russian delegation arrives in Pyongyang to discuss {thing} with North Korea",
+    "Report: North Korea ships {thing} to Russia through {place}",
+    "Kremlin says ties with North Korea show {trend} after Putin–Kim summit",
+]
+EN_OTHER = [
+    "{thing} prices show {trend} in {place} markets as the week opens",
+    "{who} opens a new exhibition on {thing} in {place}",
+    "Forecasters expect {trend} in temperatures across {place} this week",
+    "{place} squad prepares for a decisive match amid {trend} among fans",
+    "New study on {thing} draws interest from researchers in {place}",
+    "Education ministry in {place} unveils a plan on {thing}",
+]
+EN_FILL = {
+    "who": ["The foreign minister", "The prime minister", "The mayor", "The economy minister"],
+    "place": ["Cairo", "Baghdad", "Lisbon", "Nairobi", "Lima", "Oslo", "Hanoi", "Quito"],
+    "thing": ["gold", "wheat", "oil", "solar power", "water", "books", "ammunition"],
+    "trend": ["a sharp rise", "a slight dip", "stability", "wild swings", "an improvement"],
+}
+AR_BODY = (
+    "<p>قال مسؤولون إن {a} و{b} ناقشوا الملف في اجتماع مطوّل، وأكدوا أن الخطوات المقبلة "
+    "ستُعلن خلال الأسابيع القادمة.</p><p>وأضاف المصدر أن {c} سيبقى على رأس الأولويات.</p>"
+)
+EN_BODY = (
+    "<p>Officials said {a} and {b} discussed the matter at length and that next steps would "
+    "be announced in the coming weeks.</p><p>A source added that {c} remains a priority.</p>"
+)
+
+
+def feed_lang(index: int) -> str:
+    return "ar" if index % 2 == 0 else "en"
+
+
+def make_feed(index: int, items: int, seed: int, now: datetime) -> bytes:
+    """One RSS 2.0 feed, the same for the same arguments."""
+    rng = random.Random(seed * 1_000_003 + index)
+    lang = feed_lang(index)
+    topic, other, fill, body = (
+        (AR_TOPIC, AR_OTHER, AR_FILL, AR_BODY)
+        if lang == "ar"
+        else (EN_TOPIC, EN_OTHER, EN_FILL, EN_BODY)
+    )
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>',
+        f"<title>Feed {index}</title><link>https://feed{index}.example/</link>",
+        f"<description>bench feed {index}</description><language>{lang}</language>",
+    ]
+    for n in range(items):
+        template = rng.choice(topic if rng.random() < 0.1 else other)
+        words = {key: rng.choice(values) for key, values in fill.items()}
+        title = f"{template.format(**words)} ({index}-{n})"
+        text = body.format(
+            a=rng.choice(fill["who"]), b=rng.choice(fill["place"]), c=rng.choice(fill["thing"])
+        )
+        published = now - timedelta(minutes=rng.randrange(0, 3 * 24 * 60))
+        link = f"https://feed{index}.example/news/{n}"
+        parts.append(
+            f"<item><title>{escape(title)}</title><link>{link}</link>"
+            f'<guid isPermaLink="false">feed{index}-{n}</guid>'
+            f"<pubDate>{format_datetime(published, usegmt=True)}</pubDate>"
+            f"<description>{escape(text)}</description></item>"
+        )
+    parts.append("</channel></rss>\n")
+    return "".join(parts).encode("utf-8")
+
+
+# --- the feed server, in its own process ------------------------------------------------------
+
+
+def _serve(conn: Connection, feeds: int, items: int, seed: int) -> None:
+    """Child process: serve the generated feeds until the parent says stop."""
+    sys.path.insert(0, str(ROOT))
+    from tests.fakes.feed_server import FeedServer
+
+    async def main() -> None:
+        server = FeedServer()
+        now = datetime.now(UTC)
+        for index in range(feeds):
+            server.add(f"/feed/{index}.xml", make_feed(index, items, seed, now))
+        async with server:
+            conn.send(server.base_url)
+            await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+
+    asyncio.run(main())
+
+
+# --- the measurement --------------------------------------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 1e6
+
+
+def _top(profile: cProfile.Profile, label: str, lines: int = 25) -> str:
+    out = io.StringIO()
+    out.write(f"--- profile of the {label} poll (event-loop thread only) ---\n")
+    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(lines)
+    return out.getvalue()
+
+
+async def measure(
+    base_url: str, feeds: int, concurrency: int, profile: bool = False
+) -> dict[str, Any]:
+    from bot.app import services
+    from bot.config import Settings
+
+    with tempfile.TemporaryDirectory(prefix="digestbot-bench-") as data_dir:
+        settings = Settings.model_validate(
+            {
+                "storage": {"data_dir": data_dir},
+                "ingest": {
+                    "allow_private_networks": True,
+                    "concurrency": concurrency,
+                    # Every bench feed is on the one loopback host.
+                    "per_host_concurrency": concurrency,
+                },
+                "feeds": [
+                    {"url": f"{base_url}/feed/{i}.xml", "name": f"Feed {i}", "lang": feed_lang(i)}
+                    for i in range(feeds)
+                ],
+            }
+        )
+        async with services(settings) as svc:
+            rss_before = peak_rss_mb()
+            runs = []
+            profiles = []
+            for label in ("cold", "warm"):
+                profiler = cProfile.Profile() if profile else None
+                wall, cpu = time.perf_counter(), time.process_time()
+                if profiler is not None:
+                    profiler.enable()
+                # force: right after the cold poll no feed is due yet.
+                report = await svc.pipeline.poll(force=True)
+                if profiler is not None:
+                    profiler.disable()
+                runs.append((time.perf_counter() - wall, time.process_time() - cpu, report))
+                if profiler is not None:
+                    profiles.append(_top(profiler, label))
+    return {
+        "rss_before": rss_before,
+        "runs": runs,
+        "rss_peak": peak_rss_mb(),
+        "profiles": profiles,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--feeds", type=int, default=500)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--profile", action="store_true", help="print where the time went (skews the figures)"
+    )
+    args = parser.parse_args(argv)
+
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    server = context.Process(
+        target=_serve, args=(theirs, args.feeds, args.items, args.seed), daemon=True
+    )
+    server.start()
+    try:
+        if not ours.poll(120):
+            raise SystemExit("the feed server did not start")
+        base_url = ours.recv()
+        result = asyncio.run(measure(base_url, args.feeds, args.concurrency, args.profile))
+    finally:
+        ours.send("stop")
+        server.join(timeout=10)
+        if server.is_alive():
+            server.terminate()
+
+    for text in result["profiles"]:
+        print(text)
+    (cold_wall, cold_cpu, cold), (warm_wall, warm_cpu, warm) = result["runs"]
+    n = args.feeds
+    items_per_s = cold.new_items / cold_cpu if cold_cpu else float("inf")
+    cold_ms, warm_ms = 1000 * cold_cpu / n, 1000 * warm_cpu / n
+    print(f"ingest bench: {n} feeds × {args.items} items, concurrency {args.concurrency}")
+    print("  (feed server in a separate process: the CPU times below are the bot's alone;")
+    print("   every feed is on one loopback host, so per-host concurrency = concurrency)")
+    print(f"{'':24}{'cold (200)':>14}{'warm (304)':>14}{'warm/cold':>12}")
+    print(f"{'wall time, s':24}{cold_wall:>14.2f}{warm_wall:>14.2f}{warm_wall / cold_wall:>12.3f}")
+    print(f"{'CPU time, s':24}{cold_cpu:>14.2f}{warm_cpu:>14.2f}{warm_cpu / cold_cpu:>12.3f}")
+    print(f"{'CPU per feed, ms':24}{cold_ms:>14.2f}{warm_ms:>14.2f}")
+    print(
+        f"{'feeds ok / 304 / failed':24}"
+        f"{f'{cold.feeds_ok}/{cold.feeds_not_modified}/{cold.feeds_failed}':>14}"
+        f"{f'{warm.feeds_ok}/{warm.feeds_not_modified}/{warm.feeds_failed}':>14}"
+    )
+    print(f"{'new items (relevant)':24}{f'{cold.new_items} ({cold.relevant})':>14}")
+    print(f"items parsed per CPU s: {items_per_s:,.0f}")
+    print(
+        f"peak RSS: {result['rss_peak']:.1f} MB (before the first poll: {result['rss_before']:.1f})"
+    )
+    for error in (cold.errors + warm.errors)[:5]:
+        print(f"  error: {error}")
+    checks = [
+        (f"warm CPU per feed ≤ {WARM_CPU_PER_FEED_MS:g} ms", warm_ms <= WARM_CPU_PER_FEED_MS),
+        (
+            f"cold ≥ {COLD_ITEMS_PER_CPU_S:,.0f} items/s per core",
+            items_per_s >= COLD_ITEMS_PER_CPU_S,
+        ),
+        (f"peak RSS ≤ {PEAK_RSS_MB:g} MB", result["rss_peak"] <= PEAK_RSS_MB),
+        ("every feed 200 cold, 304 warm", cold.feeds_ok == n and warm.feeds_not_modified == n),
+    ]
+    for label, passed in checks:
+        print(f"{'PASS' if passed else 'FAIL'}  {label}")
+    return 0 if all(passed for _, passed in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Operator commands for feeds: ``digestbot feeds list | add | remove | enable | status |
+import | export``.
+
+Feeds listed in the config file are managed there; feeds added here live in the state store
+(origin ``operator``) and are polled alongside the configured ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import TextIO
+
+from bot.config import Settings
+from bot.errors import BlockedURLError, DigestbotError
+from bot.ingest.guard import check_url
+from bot.ingest.opml import export_opml, parse_opml
+from bot.models import FeedSource, FeedState
+from bot.store.state import StateStore
+
+
+def _configured(settings: Settings) -> set[str]:
+    return {feed.url for feed in settings.feeds}
+
+
+def _all_feeds(settings: Settings, state: StateStore, now: datetime) -> list[FeedState]:
+    """Every feed that is polled, configured ones first."""
+    return state.sync_feeds([FeedSource(f.url, f.name, f.lang) for f in settings.feeds], now=now)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def list_feeds(settings: Settings, state: StateStore, now: datetime, out: TextIO) -> None:
+    for feed in _all_feeds(settings, state, now):
+        flag = " [disabled]" if feed.disabled else ""
+        out.write(f"{feed.url}\t{feed.name}\t{feed.lang or '-'}\t{feed.origin}{flag}\n")
+
+
+def status(settings: Settings, state: StateStore, now: datetime, out: TextIO) -> None:
+    """Last fetch, HTTP status, items, errors and next poll of every feed."""
+    for feed in _all_feeds(settings, state, now):
+        health = "DISABLED" if feed.disabled else ("failing" if feed.failures else "ok")
+        out.write(
+            f"{feed.name} <{feed.url}>\n"
+            f"  state: {health}; last fetch: {_when(feed.last_fetch_at)};"
+            f" HTTP {feed.last_status or '—'}; items: {feed.items};"
+            f" failures in a row: {feed.failures}\n"
+            f"  next poll: {_when(feed.next_poll_at) if not feed.disabled else '—'}"
+            + (f"; moved to: {feed.fetch_url}" if feed.fetch_url else "")
+            + "\n"
+        )
+        if feed.last_error:
+            out.write(f"  last error: {feed.last_error}\n")
+
+
+def add(
+    settings: Settings,
+    state: StateStore,
+    now: datetime,
+    *,
+    url: str,
+    name: str | None,
+    lang: str | None,
+) -> FeedState:
+    try:
+        check_url(url)
+    except BlockedURLError as exc:
+        raise DigestbotError(f"cannot add {url}: {exc}") from None
+    if state.feed(url) is not None or url in _configured(settings):
+        raise DigestbotError(f"{url} is already a feed")
+    feed = FeedState(
+        url=url,
+        name=name or url.split("//", 1)[-1].split("/", 1)[0],
+        lang=lang,
+        added_at=now,
+        origin="operator",
+    )
+    state.save_feed(feed)
+    return feed
+
+
+def remove(settings: Settings, state: StateStore, url: str) -> None:
+    if url in _configured(settings):
+        raise DigestbotError(f"{url} is listed in the config file: remove it there")
+    if not state.remove_feed(url):
+        raise DigestbotError(f"{url} is not a feed")
+
+
+def enable(state: StateStore, url: str, now: datetime) -> FeedState:
+    """Turn a disabled feed back on; its backlog is not announced (``added_at`` is now)."""
+    feed = state.feed(url)
+    if feed is None:
+        raise DigestbotError(f"{url} is not a feed")
+    feed = replace(
+        feed,
+        disabled=False,
+        failures=0,
+        failing_since=None,
+        next_poll_at=None,
+        last_error=None,
+        added_at=now,
+    )
+    state.save_feed(feed)
+    return feed
+
+
+def import_opml(
+    settings: Settings, state: StateStore, now: datetime, data: bytes, out: TextIO
+) -> int:
+    """Add every feed of an OPML file that is not a feed yet; returns how many were added."""
+    sources, skipped = parse_opml(data)
+    added = 0
+    for source in sources:
+        try:
+            add(settings, state, now, url=source.url, name=source.name, lang=source.lang)
+        except DigestbotError as exc:
+            out.write(f"skipped: {exc}\n")
+            continue
+        added += 1
+    for reason in skipped:
+        out.write(f"skipped: {reason}\n")
+    out.write(f"{added} feeds added\n")
+    return added
+
+
+def export(settings: Settings, state: StateStore, now: datetime) -> bytes:
+    feeds = [FeedSource(f.url, f.name, f.lang) for f in _all_feeds(settings, state, now)]
+    return export_opml(feeds, title="digestbot feeds")
+
+
+def progress_bar(stream: TextIO) -> Callable[[int, int], None]:
+    """A one-line progress bar for polls run in a terminal."""
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        stream.write(f"\rpolling feeds [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return show

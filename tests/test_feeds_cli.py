@@ -1,0 +1,97 @@
+"""`digestbot feeds …`: operator commands, and what they change in polling."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+CONFIG = """
+[[feeds]]
+url = "https://configured.example/rss"
+name = "Configured"
+lang = "en"
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    return path
+
+
+def run(config: Path, *args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(
+        ["feeds", *args, "--config", str(config), "--data-dir", str(config.parent)], out=out
+    )
+    return code, out.getvalue()
+
+
+def test_add_list_remove(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        run(config, "add", "https://new.example/feed.xml", "--name", "New", "--lang", "ar")[0] == 0
+    )
+    code, listing = run(config, "list")
+    assert code == 0
+    assert "https://configured.example/rss\tConfigured\ten\tconfig" in listing
+    assert "https://new.example/feed.xml\tNew\tar\toperator" in listing
+
+    assert run(config, "add", "https://new.example/feed.xml")[0] == 2
+    assert "already a feed" in capsys.readouterr().err
+    assert run(config, "add", "file:///etc/passwd")[0] == 2
+    assert "cannot add file:///etc/passwd" in capsys.readouterr().err
+    assert run(config, "remove", "https://configured.example/rss")[0] == 2
+    assert "remove it there" in capsys.readouterr().err
+
+    assert run(config, "remove", "https://new.example/feed.xml")[0] == 0
+    assert "new.example" not in run(config, "list")[1]
+    assert run(config, "remove", "https://new.example/feed.xml")[0] == 2
+
+
+def test_opml_round_trip(config: Path, tmp_path: Path) -> None:
+    opml = tmp_path / "feeds.opml"
+    opml.write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0"><head><title>mine</title></head><body>
+  <outline text="News">
+    <outline type="rss" text="الجزيرة" xmlUrl="https://ar.example/rss"/>
+    <outline type="rss" title="Wire" xmlUrl="https://wire.example/rss"/>
+    <outline type="rss" title="Bad" xmlUrl="javascript:alert(1)"/>
+  </outline>
+</body></opml>""",
+        encoding="utf-8",
+    )
+    code, text = run(config, "import", str(opml))
+    assert code == 0 and "2 feeds added" in text and "skipped" in text
+    code, exported = run(config, "export")
+    assert code == 0
+    for url in (
+        "https://configured.example/rss",
+        "https://ar.example/rss",
+        "https://wire.example/rss",
+    ):
+        assert f'xmlUrl="{url}"' in exported
+    assert "الجزيرة" in exported
+
+
+def test_import_of_a_broken_file_is_a_clear_error(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.opml"
+    broken.write_text("<opml><body><outline", encoding="utf-8")
+    assert run(config, "import", str(broken))[0] == 2
+    assert capsys.readouterr().err.startswith("digestbot: ")
+    assert run(config, "import", str(tmp_path / "missing.opml"))[0] == 2
+    assert "cannot be read" in capsys.readouterr().err
+
+
+def test_status_and_enable(config: Path) -> None:
+    code, text = run(config, "status")
+    assert code == 0 and "Configured <https://configured.example/rss>" in text
+    assert "state: ok" in text and "next poll: —" in text
+    assert run(config, "enable", "https://configured.example/rss")[0] == 0
