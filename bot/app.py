@@ -21,6 +21,7 @@ from bot.summarize import FallbackSummarizer
 from bot.summarize.llm import LLMSummarizer
 from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.second_opinion import SecondOpinion
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,17 @@ async def services(
             timeout_s=settings.llm.timeout_s,
         )
     summarizer = FallbackSummarizer(llm, entity_score=matcher.entity_score)
+    second: SecondOpinion | None = None
+    if settings.topic.second_opinion and settings.llm.enabled:
+        key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
+        second = SecondOpinion(
+            base_url=settings.llm.base_url or None,
+            api_key=key,
+            model=settings.llm.model,
+            low=settings.topic.borderline_low,
+            high=settings.topic.borderline_high,
+            timeout_s=settings.llm.timeout_s,
+        )
     fetcher = FeedFetcher(
         client,
         allow_private_networks=settings.ingest.allow_private_networks,
@@ -93,6 +105,7 @@ async def services(
         summarizer=summarizer,
         catalog=catalog,
         now=now,
+        second_opinion=second,
     )
     try:
         yield Services(
@@ -110,5 +123,7 @@ async def services(
         await client.aclose()
         if llm is not None:
             await llm.aclose()
+        if second is not None:
+            await second.aclose()
         archive.close()
         state.close()

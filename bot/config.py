@@ -24,6 +24,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from bot.errors import ConfigError
@@ -151,6 +152,15 @@ class DigestSettings(_Section):
 
 class TopicSettings(_Section):
     file: str = ""
+    second_opinion: bool = False
+    borderline_low: float = Field(default=0.3, ge=0, le=1)
+    borderline_high: float = Field(default=0.7, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered_band(self) -> TopicSettings:
+        if self.borderline_low > self.borderline_high:
+            raise ValueError("borderline_low must not be above borderline_high")
+        return self
 
 
 class Settings(_Section):

@@ -56,6 +56,7 @@ from bot.store.state import StateStore
 from bot.stories import WINDOW, Candidate, Features, StoryIndex, features
 from bot.summarize import Summarizer
 from bot.topic.matcher import TopicMatcher
+from bot.topic.second_opinion import SecondOpinion
 
 log = logging.getLogger(__name__)
 _R = TypeVar("_R")
@@ -122,6 +123,7 @@ class Pipeline:
         summarizer: Summarizer,
         catalog: Catalog,
         now: Callable[[], datetime],
+        second_opinion: SecondOpinion | None = None,
     ) -> None:
         self.settings = settings
         self.state = state
@@ -131,6 +133,7 @@ class Pipeline:
         self.summarizer = summarizer
         self.catalog = catalog
         self.now = now
+        self.second_opinion = second_opinion
         self._generic = frozenset(matcher.generic_entities())
         self._rng = random.Random()
         # One worker thread for the CPU-bound stages: under the GIL more threads only take
@@ -281,7 +284,23 @@ class Pipeline:
         edited = tuple(a for a in articles if a.id in stored and stored[a.id] != fingerprint(a))
         fresh = [a for a in articles if a.id not in known]
         classified = await self._cpu(functools.partial(self._classify_all, fresh))
+        if self.second_opinion is not None:
+            classified = [await self._reconsider(item) for item in classified]
         return _Outcome(replace(fetched, items=len(entries)), state, classified, edited)
+
+    async def _reconsider(self, item: _Classified) -> _Classified:
+        """Ask the LLM about a borderline decision; a flip to relevant gets its entities."""
+        reviewer = self.second_opinion
+        if reviewer is None or not reviewer.in_band(item.decision):
+            return item
+        article = item.article
+        decision = await reviewer.review(article.title, article.summary, item.decision)
+        if decision.relevant == item.decision.relevant:
+            return replace(item, decision=decision)
+        if not decision.relevant:
+            return _Classified(article, decision, ())
+        entities = self.matcher.entities(f"{article.title}\n{article.summary}")
+        return _Classified(article, decision, entities, index_text(article.title, article.summary))
 
     def _classify_all(self, articles: Sequence[Article]) -> list[_Classified]:
         """CPU-bound; runs in a worker thread."""

@@ -10,7 +10,7 @@ information about *which* event it is, so they are left out of the signature.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -143,12 +143,18 @@ class StoryIndex:
 
     A candidate can only pass if it shares a signature element (an entity or a number) with the
     new article, or, in the same language, enough words to pass on words alone.
+
+    A story is represented by its ``per_story`` most recent reports: a big story (hundreds of
+    outlets on one summit) is matched by its latest wording, and costs no more than a small one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, per_story: int = 8) -> None:
+        self._per_story = per_story
         self._items: list[Candidate] = []
         self._by_word: dict[str, list[int]] = {}
         self._by_mark: dict[str, list[int]] = {}
+        self._members: dict[int, deque[int]] = {}
+        self._retired: set[int] = set()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -160,6 +166,10 @@ class StoryIndex:
             self._by_word.setdefault(word, []).append(index)
         for mark in candidate.features.signature:
             self._by_mark.setdefault(mark, []).append(index)
+        members = self._members.setdefault(candidate.story_id, deque())
+        members.append(index)
+        if len(members) > self._per_story:
+            self._retired.add(members.popleft())
 
     def assign(self, new: Features) -> int | None:
         shared: Counter[int] = Counter()
@@ -170,7 +180,10 @@ class StoryIndex:
             pool.update(self._by_mark.get(mark, ()))
         needed = SAME_LANG_THRESHOLD / _WORD_WEIGHT  # share of words that passes on its own
         for index, count in shared.items():
+            if index in self._retired:
+                continue
             other = self._items[index].features
             if count >= needed * max(1, min(len(new.words), len(other.words))):
                 pool.add(index)
+        pool -= self._retired
         return assign(new, [self._items[i] for i in sorted(pool)])

@@ -4,12 +4,16 @@ offline fallback when the endpoint fails."""
 from __future__ import annotations
 
 import io
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import services
 from bot.cli import main
+from bot.config import Settings
 from bot.demo import load_manifest, serve
 from bot.runner import demo_settings
+from tests.fakes.feed_server import FeedServer
 from tests.fakes.openai_api import DEFAULT_ANSWER, FakeOpenAI
 
 
@@ -79,3 +83,49 @@ def test_search_command(tmp_path: Path) -> None:
     out = io.StringIO()
     assert main(["search", "zzzz-nothing", "--data-dir", str(tmp_path)], out=out) == 0
     assert "no results" in out.getvalue()
+
+
+async def test_borderline_items_get_a_second_opinion(
+    tmp_path: Path, openai_api: FakeOpenAI, feed_server: FeedServer
+) -> None:
+    now = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
+    missile = (
+        "North Korea fired a ballistic missile on Tuesday. "
+        "Pyongyang has deepened military ties with Moscow."
+    )
+    items = "".join(
+        f"<item><guid>tag:x.example,2024:{guid}</guid><title>{title}</title>"
+        f"<description>{text}</description><link>https://x.example/{guid}</link>"
+        "<pubDate>Tue, 05 Nov 2024 08:00:00 GMT</pubDate></item>"
+        for guid, title, text in [
+            ("missile", "North Korea fires ballistic missile toward East Sea", missile),
+            ("rain", "Heavy rain expected across the Levant", "Rain."),
+        ]
+    )
+    feed_server.add(
+        "/x.xml", f'<rss version="2.0"><channel><title>X</title>{items}</channel></rss>'.encode()
+    )
+    settings = Settings.model_validate(
+        {
+            "storage": {"data_dir": str(tmp_path)},
+            "ingest": {"allow_private_networks": True},
+            "llm": {"base_url": openai_api.base_url, "model": "m", "timeout_s": 5.0},
+            "topic": {"second_opinion": True, "borderline_low": 0.3, "borderline_high": 0.7},
+            "feeds": [{"url": feed_server.url("/x.xml"), "name": "X"}],
+        }
+    )
+    openai_api.queue_answer({"relevant": True, "reason": "the launch was coordinated with Moscow"})
+    async with services(settings, now=lambda: now) as svc:
+        report = await svc.pipeline.poll()
+        [hit] = svc.archive.search("missile")
+        assert hit.article.title.startswith("North Korea fires")
+    assert openai_api.calls == 1  # only the borderline item was asked about
+    assert "North Korea fires" in json.dumps(openai_api.requests[0], ensure_ascii=False)
+    assert report.relevant == 1
+
+
+async def test_second_opinion_is_off_by_default(tmp_path: Path) -> None:
+    settings = Settings.model_validate({"storage": {"data_dir": str(tmp_path)}})
+    assert settings.topic.second_opinion is False
+    async with services(settings) as svc:
+        assert svc.pipeline.second_opinion is None

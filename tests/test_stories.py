@@ -81,3 +81,40 @@ def test_generic_entities_alone_never_link_languages() -> None:
     a = feats("en", "Putin praises ties with North Korea", "", ["ru:putin", "nk:north-korea"])
     b = feats("ar", "كيم يشيد بروسيا", "", ["nk:kim-jong-un", "ru:russia"], hours=1)
     assert assign(b, [Candidate(1, a)]) is None
+
+
+def test_the_index_answers_like_a_full_scan() -> None:
+    from bot.stories import StoryIndex
+
+    words = ["kursk", "troops", "rail", "tumangang", "summit", "treaty", "duma", "bridge", "wheat"]
+    articles = [
+        feats(
+            "en" if i % 3 else "ar",
+            " ".join(words[(i * k) % len(words)] for k in range(1, 5)),
+            f"report {i % 4} number {10 + i % 3}",
+            [f"e:{words[i % len(words)]}"]
+            + ([f"e:{words[(i + 1) % len(words)]}"] if i % 2 else []),
+            hours=i % 30,
+        )
+        for i in range(60)
+    ]
+    index = StoryIndex(per_story=1000)  # nothing retired: must match the full scan exactly
+    candidates: list[Candidate] = []
+    for number, article in enumerate(articles):
+        expected = assign(article, candidates)
+        assert index.assign(article) == expected
+        story = expected if expected is not None else number + 100
+        candidates.append(Candidate(story, article))
+        index.add(Candidate(story, article))
+
+
+def test_a_big_story_is_matched_by_its_latest_reports() -> None:
+    from bot.stories import StoryIndex
+
+    index = StoryIndex(per_story=2)
+    old = feats("en", "alpha beta gamma delta", "", [])
+    index.add(Candidate(1, old))
+    for _ in range(2):
+        index.add(Candidate(1, feats("en", "omega sigma kappa theta", "", [])))
+    assert index.assign(feats("en", "alpha beta gamma delta", "", [])) is None
+    assert index.assign(feats("en", "omega sigma kappa theta", "", [])) == 1
