@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Settings
+from bot.errors import StoreError
 from bot.i18n import Catalog
 from bot.ingest.fetch import FeedFetcher, make_client
 from bot.pipeline import Pipeline
@@ -50,8 +51,13 @@ def build_matcher(settings: Settings) -> TopicMatcher:
 
 
 def open_stores(settings: Settings) -> tuple[StateStore, Archive]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    state = StateStore(settings.data_dir)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        state = StateStore(settings.data_dir)
+    except OSError as exc:
+        raise StoreError(
+            f"{settings.data_dir}: cannot use this data folder: {exc.strerror or exc}"
+        ) from None
     try:
         archive = Archive.in_dir(settings.data_dir)
     except BaseException:

@@ -14,7 +14,7 @@ from typing import TextIO
 from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import DigestbotError
-from bot.logs import redact_secrets, setup_logging
+from bot.logs import Redactor, redact_secrets, setup_logging
 
 # name → (English help, Arabic help)
 COMMAND_HELP: dict[str, tuple[str, str]] = {
@@ -92,6 +92,16 @@ def bilingual(name: str, table: dict[str, tuple[str, str]] = COMMAND_HELP) -> st
     return f"{english} / {arabic}"
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to 1000, not {text!r}")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=None, help=bilingual("config", OPTION_HELP))
     parser.add_argument("--data-dir", default=None, help=bilingual("data_dir", OPTION_HELP))
@@ -115,7 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
         _common(sub)
         if name == "search":
             sub.add_argument("query", nargs="+", help=bilingual("query", OPTION_HELP))
-            sub.add_argument("--limit", type=int, default=10, help=bilingual("limit", OPTION_HELP))
+            sub.add_argument(
+                "--limit", type=_positive, default=10, help=bilingual("limit", OPTION_HELP)
+            )
         elif name == "once":
             sub.add_argument("--force", action="store_true", help=bilingual("force", OPTION_HELP))
         elif name == "classify":
@@ -144,7 +156,7 @@ def _feeds_parser(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(args.config, data_dir=args.data_dir)
-    redact_secrets(settings)
+    args.redact = redact_secrets(settings)
     return settings
 
 
@@ -152,10 +164,18 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     from bot import runner  # heavy imports only once a command runs
 
     if args.command == "demo":
-        asyncio.run(runner.demo(out))
+        # The demo runs on embedded defaults; a config given by name adds its [llm] and [topic].
+        base = _settings(args) if args.config else None
+        asyncio.run(runner.demo(out, base=base, data_dir=args.data_dir))
         return 0
     settings = _settings(args)
     if args.command == "check-config":
+        from bot.app import build_matcher, open_stores
+
+        build_matcher(settings)  # the topic file loads
+        state, archive = open_stores(settings)  # the data folder is usable
+        state.close()
+        archive.close()
         where = args.config or "defaults (no config.toml)"
         out.write(
             f"{where}: OK — {len(settings.feeds)} feeds, "
@@ -221,10 +241,15 @@ def _classify(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
+    args.redact = Redactor([])
     try:
         return _dispatch(args, out or sys.stdout)
     except DigestbotError as exc:
-        print(f"digestbot: {exc}", file=sys.stderr)
+        print(f"digestbot: {args.redact(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # A bug, not a user error: the traceback goes through the redacting log formatter.
+        logging.getLogger("digestbot").exception("digestbot stopped on an unexpected error")
+        return 1

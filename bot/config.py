@@ -77,6 +77,13 @@ class TelegramSettings(_Section):
     token: SecretStr | None = None
     base_url: HttpUrl = DEFAULT_TELEGRAM_BASE_URL
 
+    @field_validator("base_url")
+    @classmethod
+    def _bot_path(cls, value: str) -> str:
+        if not value.rstrip("/").endswith("/bot"):
+            raise ValueError(f"must end with /bot (like {DEFAULT_TELEGRAM_BASE_URL}): {value!r}")
+        return value.rstrip("/")
+
     @property
     def enabled(self) -> bool:
         return self.token is not None and bool(self.token.get_secret_value())
@@ -183,6 +190,12 @@ class Settings(_Section):
                 raise ValueError(f"feed listed twice: {feed.url}")
             seen.add(feed.url)
         return value
+
+    @model_validator(mode="after")
+    def _second_opinion_needs_llm(self) -> Settings:
+        if self.topic.second_opinion and not self.llm.enabled:
+            raise ValueError("[topic] second_opinion needs an LLM: set [llm] base_url or api_key")
+        return self
 
     @property
     def data_dir(self) -> Path:

@@ -14,6 +14,7 @@ from typing import TextIO
 
 from bot.config import Settings
 from bot.errors import BlockedURLError, DigestbotError
+from bot.ingest.articles import canonical_url
 from bot.ingest.guard import check_url
 from bot.ingest.opml import export_opml, parse_opml
 from bot.models import FeedSource, FeedState
@@ -66,10 +67,16 @@ def add(
     lang: str | None,
 ) -> FeedState:
     try:
+        if url != url.strip() or any(c.isspace() for c in url):
+            raise BlockedURLError("a URL has no spaces")
         check_url(url)
     except BlockedURLError as exc:
         raise DigestbotError(f"cannot add {url}: {exc}") from None
-    if state.feed(url) is not None or url in _configured(settings):
+    same = canonical_url(url)
+    existing = {canonical_url(f.url) for f in state.feeds()} | {
+        canonical_url(u) for u in _configured(settings)
+    }
+    if same in existing:
         raise DigestbotError(f"{url} is already a feed")
     feed = FeedState(
         url=url,

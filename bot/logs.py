@@ -1,7 +1,8 @@
 """Logging set-up, with secrets redacted from every record.
 
 httpx and python-telegram-bot log request URLs, and a Telegram request URL contains the bot
-token; a filter on the root handlers replaces every configured secret before a line is written.
+token; the root handlers' formatter replaces every configured secret in the finished line,
+tracebacks included, before it is written. ``redact`` does the same for error messages.
 """
 
 from __future__ import annotations
@@ -13,21 +14,30 @@ from collections.abc import Iterable
 from bot.config import Settings
 
 
-class RedactingFilter(logging.Filter):
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
-        self._secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+class Redactor:
+    """Replaces secrets (and a Telegram token's secret half on its own) with ``***``."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
-        message = record.getMessage()
-        redacted = message
+    def __init__(self, secrets: Iterable[str]) -> None:
+        parts = set()
+        for secret in secrets:
+            parts.add(secret)
+            parts.add(secret.partition(":")[2])  # "123:ABC" also leaks as "ABC"
+        self._secrets = sorted({s for s in parts if len(s) >= 6}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
         for secret in self._secrets:
-            redacted = redacted.replace(secret, "***")
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
+            text = text.replace(secret, "***")
+        return text
+
+
+class RedactingFormatter(logging.Formatter):
+    def __init__(self, inner: logging.Formatter, redactor: Redactor) -> None:
+        super().__init__()
+        self._inner = inner
+        self._redact = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redact(self._inner.format(record))
 
 
 def setup_logging(verbose: bool) -> None:
@@ -42,13 +52,15 @@ def setup_logging(verbose: bool) -> None:
     logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
-def redact_secrets(settings: Settings) -> None:
-    """Hide the settings' secrets in every log line from now on."""
+def redact_secrets(settings: Settings) -> Redactor:
+    """Hide the settings' secrets in every log line from now on; returns the redactor for
+    messages that do not go through logging."""
     secrets = [
         value.get_secret_value()
         for value in (settings.telegram.token, settings.llm.api_key, settings.discord.token)
         if value is not None
     ]
-    redactor = RedactingFilter(secrets)
+    redactor = Redactor(secrets)
     for handler in logging.getLogger().handlers:
-        handler.addFilter(redactor)
+        handler.setFormatter(RedactingFormatter(handler.formatter or logging.Formatter(), redactor))
+    return redactor

@@ -34,6 +34,7 @@ from bot.digest.render import render_plain, render_telegram
 from bot.errors import DigestbotError
 from bot.i18n import Catalog
 from bot.ingest.articles import to_article
+from bot.ingest.guard import redact_url
 from bot.ingest.limits import HostLimits
 from bot.ingest.parse import parse_feed
 from bot.ingest.policy import after_failure, after_success, is_due, parse_retry_after
@@ -262,7 +263,9 @@ class Pipeline:
             state, result, now=now, interval=interval, max_interval=max_interval, rng=self._rng
         )
         if result.permanent_url and result.permanent_url != (state.fetch_url or state.url):
-            log.info("feed moved permanently: %s → %s", state.name, result.permanent_url)
+            log.info(
+                "feed moved permanently: %s → %s", state.name, redact_url(result.permanent_url)
+            )
             fetched = replace(fetched, fetch_url=result.permanent_url)
         if result.not_modified:
             return _Outcome(fetched, state)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
 
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import feeds_admin
@@ -111,8 +112,12 @@ async def once(
         if not settings.telegram.enabled:
             return await run_cycle(svc, ConsoleChannel(out), force=force, progress=bar)
         application = telegram_application(svc)
-        async with application:
-            return await run_cycle(svc, TelegramChannel(application.bot), force=force, progress=bar)
+        try:
+            async with application:
+                channel = TelegramChannel(application.bot)
+                return await run_cycle(svc, channel, force=force, progress=bar)
+        except TelegramError as exc:
+            raise DigestbotError(f"Telegram: {exc}") from None
 
 
 async def feeds(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
@@ -186,7 +191,10 @@ async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> 
             first_poll_at=svc.now(),
         )
         if application is not None:
-            await application.initialize()
+            try:
+                await application.initialize()
+            except TelegramError as exc:
+                raise DigestbotError(f"Telegram: {exc}") from None
             await application.bot_data["commands"].register_menus(application)
             await application.start()
             assert application.updater is not None
@@ -209,10 +217,15 @@ async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> 
             log.info("digestbot stopped")
 
 
-def demo_settings(manifest: DemoManifest, base_url: str, data_dir: str) -> Settings:
-    """Settings for the demo: its feeds on loopback, a fresh data directory, no LLM."""
+def demo_settings(
+    manifest: DemoManifest, base_url: str, data_dir: str, base: Settings | None = None
+) -> Settings:
+    """Settings for the demo: its feeds on loopback, its own data directory; the LLM and the
+    topic of ``base`` (a config given by name), else none and the built-in topic."""
+    extra = {"llm": base.llm, "topic": base.topic} if base is not None else {}
     return Settings.model_validate(
         {
+            **extra,
             "storage": {"data_dir": data_dir},
             # the demo feeds are served on 127.0.0.1, which the address guard refuses by default
             "ingest": {"allow_private_networks": True, "backlog_hours": 24 * 30},
@@ -225,20 +238,28 @@ def demo_settings(manifest: DemoManifest, base_url: str, data_dir: str) -> Setti
     )
 
 
-async def demo(out: TextIO) -> CycleReport:
-    """``digestbot demo``: bundled feeds on loopback, offline summaries, digest printed."""
+async def demo(
+    out: TextIO, *, base: Settings | None = None, data_dir: str | None = None
+) -> CycleReport:
+    """``digestbot demo``: bundled feeds on loopback, offline summaries (or the LLM of a config
+    given by name), digest printed. With ``data_dir`` the archive stays there for ``search``."""
     manifest = load_manifest()
-    with serve(manifest) as base_url, tempfile.TemporaryDirectory() as data_dir:
-        settings = demo_settings(manifest, base_url, data_dir)
+    with serve(manifest) as base_url, tempfile.TemporaryDirectory() as scratch:
+        settings = demo_settings(manifest, base_url, data_dir or scratch, base)
         async with services(settings, now=lambda: manifest.now) as svc:
-            poll = await svc.pipeline.poll()
+            poll = await svc.pipeline.poll(force=True)
             summarized = await svc.pipeline.summarize()
             digest = svc.pipeline.digest(lang="both", since=None, until=manifest.now)
             out.write(render_plain(digest, svc.catalog) + "\n")
+            how = (
+                "LLM summaries"
+                if settings.llm.enabled
+                else "offline summaries; set [llm] for bilingual summaries"
+            )
             out.write(
-                f"\n— demo: {len(manifest.feeds)} feeds, {poll.new_items} items read, "
+                f"\n— demo: {len(manifest.feeds)} feeds, {poll.new_items} new items read, "
                 f"{poll.relevant} about Russia–North Korea, {summarized} stories "
-                f"(offline summaries; set [llm] for bilingual summaries)\n"
+                f"summarized ({how})\n"
             )
             return CycleReport(
                 poll=poll, summarized=summarized, queued=0, delivery=DeliveryReport()

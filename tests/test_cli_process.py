@@ -137,3 +137,22 @@ def test_run_serves_telegram_and_stops_on_sigterm(tmp_path: Path, feeds: FeedSer
     assert "digestbot stopped" in stderr
     assert TOKEN not in stderr and TOKEN.split(":")[1] not in stderr  # secrets never logged
     assert (tmp_path / "data" / "state.json").exists()
+
+
+def test_a_rejected_token_is_a_clear_error_without_the_token(
+    tmp_path: Path, feeds: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    secret = "not-a-valid-token-SECRETVALUE"
+    with FakeTelegramAPI().run_in_thread() as telegram:
+        config = write_config(
+            tmp_path / "config.toml",
+            feeds,
+            f'[telegram]\ntoken = "{secret}"\nbase_url = "{telegram.bot_url}"\n',
+        )
+        code = main(["once", "--config", str(config), "--data-dir", str(tmp_path / "d")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "digestbot: Telegram:" in captured.err
+    assert "SECRETVALUE" not in captured.err + captured.out

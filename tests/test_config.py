@@ -124,3 +124,28 @@ def test_check_config_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
     assert main(["check-config", "--config", str(tmp_path / "missing.toml")]) != 0
     assert "no such file" in capsys.readouterr().err
+
+
+def test_telegram_base_url_must_end_with_bot() -> None:
+    with pytest.raises(ConfigError, match=r"\[telegram\] base_url: must end with /bot"):
+        parse_settings({"telegram": {"base_url": "https://api.telegram.org/"}})
+    ok = parse_settings({"telegram": {"base_url": "http://127.0.0.1:8081/bot/"}})
+    assert ok.telegram.base_url == "http://127.0.0.1:8081/bot"
+
+
+def test_second_opinion_needs_an_llm() -> None:
+    with pytest.raises(ConfigError, match="second_opinion needs an LLM"):
+        parse_settings({"topic": {"second_opinion": True}})
+
+
+def test_check_config_opens_the_topic_and_the_data_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad_topic = tmp_path / "topic.toml"
+    bad_topic.write_text(f'[topic]\nfile = "{tmp_path / "missing.toml"}"\n', encoding="utf-8")
+    assert main(["check-config", "--config", str(bad_topic)]) == 2
+    assert "missing.toml" in capsys.readouterr().err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    assert main(["check-config", "--data-dir", str(blocker / "data")]) == 2
+    assert "cannot use this data folder" in capsys.readouterr().err

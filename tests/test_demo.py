@@ -24,7 +24,7 @@ def test_demo_prints_a_bilingual_digest_with_links() -> None:
     assert "10900" in text and "تومانغانغ" in text and "Tumangang" in text
     # near-misses and off-topic items are not in the digest
     assert "Hyundai" not in text and "أوبك" not in text and "Kursk submarine" not in text
-    assert "— demo: 4 feeds, 40 items read, 18 about Russia–North Korea" in text
+    assert "— demo: 4 feeds, 40 new items read, 18 about Russia–North Korea" in text
     # deterministic: a second run prints the same digest
     again = io.StringIO()
     main(["demo"], out=again)
@@ -50,3 +50,10 @@ async def test_demo_feeds_are_filtered_and_clustered_as_labelled(tmp_path: Path)
         (guid,) for guid in expected["relevant"] if guid not in grouped
     ]
     assert len({story_of[event[0]] for event in events}) == len(events)
+
+
+def test_demo_can_keep_its_archive_for_search(tmp_path: Path) -> None:
+    assert main(["demo", "--data-dir", str(tmp_path)], out=io.StringIO()) == 0
+    out = io.StringIO()
+    assert main(["search", "Tumangang", "--data-dir", str(tmp_path)], out=out) == 0
+    assert "تومانغانغ" in out.getvalue() or "Tumangang" in out.getvalue()

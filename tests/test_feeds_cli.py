@@ -95,3 +95,10 @@ def test_status_and_enable(config: Path) -> None:
     assert code == 0 and "Configured <https://configured.example/rss>" in text
     assert "state: ok" in text and "next poll: —" in text
     assert run(config, "enable", "https://configured.example/rss")[0] == 0
+
+
+def test_add_refuses_spaces_and_twins(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(config, "add", "http://exa mple.com/")[0] == 2
+    assert "no spaces" in capsys.readouterr().err
+    assert run(config, "add", "HTTPS://Configured.example/rss#top")[0] == 2
+    assert "already a feed" in capsys.readouterr().err

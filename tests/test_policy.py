@@ -191,7 +191,7 @@ def test_backoff_never_exceeds_the_cap_nor_drops_below_the_jitter_floor(
 
 
 @pytest.mark.parametrize("failures", [1, 3, 20])
-def test_retry_after_wins_over_backoff_and_cap(failures: int) -> None:
+def test_retry_after_wins_over_backoff_but_not_over_the_maximum(failures: int) -> None:
     when = next_poll(
         now=NOW,
         interval=MIN,
@@ -201,7 +201,17 @@ def test_retry_after_wins_over_backoff_and_cap(failures: int) -> None:
         max_age=None,
         rng=random.Random(0),
     )
-    assert when == NOW + 5 * HOUR
+    assert when == NOW + HOUR  # the configured maximum ([ingest] max_poll_minutes) wins
+    longer = next_poll(
+        now=NOW,
+        interval=MIN,
+        max_interval=10 * HOUR,
+        failures=failures,
+        retry_after=5 * HOUR,
+        max_age=None,
+        rng=random.Random(0),
+    )
+    assert longer >= NOW + 5 * HOUR
 
 
 def test_a_short_retry_after_does_not_shorten_the_backoff() -> None:

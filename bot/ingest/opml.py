@@ -125,7 +125,11 @@ def parse_opml(data: bytes) -> tuple[list[FeedSource], list[str]]:
             continue
         seen.add(url)
         name = (attributes.get("title") or "").strip() or (attributes.get("text") or "").strip()
-        feeds.append(FeedSource(url=url, name=name or url, lang=_lang(attributes.get("language"))))
+        lang = _lang(attributes.get("language"))
+        # digestbot reads Arabic and English; another language tag is dropped, not stored
+        feeds.append(
+            FeedSource(url=url, name=name or url, lang=lang if lang in ("ar", "en") else None)
+        )
     return feeds, skipped
 
 

@@ -118,7 +118,8 @@ def next_poll(
     else:
         delay = backoff(interval=interval, max_interval=max_interval, failures=failures, rng=rng)
     if retry_after is not None:
-        delay = max(delay, retry_after)
+        # The server's wish wins over our interval, but not over the configured maximum.
+        delay = max(delay, min(retry_after, max_interval))
     return now + delay
 
 
