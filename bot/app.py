@@ -112,6 +112,10 @@ async def services(
         catalog=catalog,
         now=now,
         second_opinion=second,
+        meters=[
+            *([("summary", llm.usage)] if llm is not None else []),
+            *([("second_opinion", second.usage)] if second is not None else []),
+        ],
     )
     try:
         yield Services(

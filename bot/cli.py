@@ -43,6 +43,10 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
         "run the topic filter on a JSON-lines file (or --text) and print one verdict per item",
         "تشغيل مرشح الموضوع على ملف JSON-lines (أو ‎--text) وطباعة حكم لكل عنصر",
     ),
+    "stats": (
+        "archive size, feeds, subscribed chats, outbox, and LLM calls and tokens per day",
+        "حجم الأرشيف والخلاصات والمحادثات المشتركة وصندوق الإرسال واستدعاءات النموذج ورموزه يوميًا",
+    ),
     "feeds": (
         "list, add, remove, enable, import or export feeds, and show their status",
         "عرض الخلاصات وإضافتها وحذفها وتفعيلها واستيرادها وتصديرها وعرض حالتها",
@@ -190,6 +194,9 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     if args.command == "classify":
         return _classify(args, settings, out)
+    if args.command == "stats":
+        asyncio.run(runner.stats(settings, out))
+        return 0
     if args.command == "feeds":
         return asyncio.run(runner.feeds(settings, args, out))
     if args.command == "once":

@@ -55,7 +55,8 @@ from bot.store.archive import Archive, fingerprint
 from bot.store.fts import IndexedText, index_text
 from bot.store.state import StateStore
 from bot.stories import WINDOW, Candidate, Features, StoryIndex, features
-from bot.summarize import Summarizer
+from bot.summarize import FallbackSummarizer
+from bot.summarize.llm import LLMUsage
 from bot.topic.matcher import TopicMatcher
 from bot.topic.second_opinion import SecondOpinion
 
@@ -121,10 +122,11 @@ class Pipeline:
         archive: Archive,
         fetcher: Fetcher,
         matcher: TopicMatcher,
-        summarizer: Summarizer,
+        summarizer: FallbackSummarizer,
         catalog: Catalog,
         now: Callable[[], datetime],
         second_opinion: SecondOpinion | None = None,
+        meters: Sequence[tuple[str, LLMUsage]] = (),
     ) -> None:
         self.settings = settings
         self.state = state
@@ -135,6 +137,8 @@ class Pipeline:
         self.catalog = catalog
         self.now = now
         self.second_opinion = second_opinion
+        self._meters = tuple(meters)
+        self._metered: dict[str, tuple[int, int, int]] = {}
         self._generic = frozenset(matcher.generic_entities())
         self._rng = random.Random()
         # One worker thread for the CPU-bound stages: under the GIL more threads only take
@@ -296,8 +300,11 @@ class Pipeline:
         reviewer = self.second_opinion
         if reviewer is None or not reviewer.in_band(item.decision):
             return item
+        if not self.within_llm_budget():
+            return item
         article = item.article
         decision = await reviewer.review(article.title, article.summary, item.decision)
+        self.record_llm_use()
         if decision.relevant == item.decision.relevant:
             return replace(item, decision=decision)
         if not decision.relevant:
@@ -369,17 +376,44 @@ class Pipeline:
 
     async def summarize(self) -> int:
         """Summarize every story whose articles changed; returns how many were summarized."""
-        stories = self.archive.stories_without_current_summary()
+        now = self.now()
+        stories = self.archive.stories_without_current_summary(
+            min_new_articles=self.settings.llm.resummarize_new_articles, since=now - 2 * WINDOW
+        )
         limit = asyncio.Semaphore(SUMMARY_CONCURRENCY)
 
         async def one(story: Story) -> Summary:
             async with limit:
-                return await self.summarizer.summarize(story)
+                if not self.within_llm_budget():
+                    return self.summarizer.offline(story)
+                summary = await self.summarizer.summarize(story)
+                self.record_llm_use()
+                return summary
 
         summaries = await asyncio.gather(*(one(story) for story in stories))
         for story, summary in zip(stories, summaries, strict=True):
             self.archive.save_summary(story, summary, self.now())
         return len(stories)
+
+    def within_llm_budget(self) -> bool:
+        budget = self.settings.llm.daily_token_budget
+        return budget == 0 or self.archive.llm_tokens(f"{self.now():%Y-%m-%d}") < budget
+
+    def record_llm_use(self) -> None:
+        """Add what each LLM client spent since the last call to today's counters."""
+        day = f"{self.now():%Y-%m-%d}"
+        for kind, usage in self._meters:
+            last = self._metered.get(kind, (0, 0, 0))
+            current = (usage.calls, usage.prompt_tokens, usage.completion_tokens)
+            if current != last:
+                self.archive.record_llm_use(
+                    day,
+                    kind,
+                    calls=current[0] - last[0],
+                    prompt_tokens=current[1] - last[1],
+                    completion_tokens=current[2] - last[2],
+                )
+                self._metered[kind] = current
 
     # digests
 

@@ -276,3 +276,35 @@ async def search(settings: Settings, query: str, limit: int, out: TextIO) -> int
                 f" · {article.url}\n   {hit.snippet}\n"
             )
         return len(hits)
+
+
+async def stats(settings: Settings, out: TextIO) -> None:
+    """``digestbot stats``"""
+    async with services(settings) as svc:
+        counts = svc.archive.counts()
+        out.write(
+            f"archive: {counts['articles']} relevant articles in {counts['stories']} stories"
+            f" ({counts['summaries']} summarized); {counts['seen']} other items seen\n"
+        )
+        feeds = svc.pipeline.feeds()
+        failing = sum(1 for f in feeds if f.failures and not f.disabled)
+        disabled = sum(1 for f in feeds if f.disabled)
+        out.write(f"feeds: {len(feeds)} ({failing} failing, {disabled} disabled)\n")
+        chats = svc.state.chats(subscribed_only=True)
+        out.write(f"subscribed chats: {len(chats)}\n")
+        outbox = svc.archive.outbox_counts()
+        out.write(
+            "outbox: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(outbox.items())) or "empty")
+            + "\n"
+        )
+        budget = settings.llm.daily_token_budget
+        out.write(
+            f"LLM: {'on' if settings.llm.enabled else 'off'}; daily token budget:"
+            f" {budget or 'none'}\n"
+        )
+        for day, kind, calls, prompt, completion in svc.archive.llm_usage():
+            out.write(
+                f"  {day} {kind}: {calls} calls, {prompt + completion} tokens"
+                f" ({prompt} prompt, {completion} completion)\n"
+            )

@@ -64,8 +64,18 @@ MIGRATIONS: tuple[str, ...] = (
         headline_ar TEXT, summary_ar TEXT, headline_en TEXT, summary_en TEXT,
         method TEXT NOT NULL,
         model TEXT,
-        created_at TEXT NOT NULL
+        created_at TEXT NOT NULL,
+        articles INTEGER NOT NULL DEFAULT 0,
+        langs TEXT NOT NULL DEFAULT ''
     );
+    CREATE TABLE llm_usage (
+        day TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        calls INTEGER NOT NULL DEFAULT 0,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, kind)
+    ) WITHOUT ROWID;
     CREATE TABLE outbox (
         id INTEGER PRIMARY KEY,
         platform TEXT NOT NULL,
@@ -345,24 +355,80 @@ class Archive:
             entities=tuple(json.loads(row["entities"])),
         )
 
-    def stories_without_current_summary(self) -> list[Story]:
-        """Stories whose articles changed since they were last summarized (or never were)."""
+    def stories_without_current_summary(
+        self, *, min_new_articles: int = 1, since: datetime | None = None
+    ) -> list[Story]:
+        """Stories never summarized, and stories that grew materially since their summary: by
+        ``min_new_articles`` articles, or by a report in a language the summary lacks. Grown
+        stories are looked for among those updated after ``since`` only (older ones no longer
+        grow), so this stays cheap however large the archive gets."""
         rows = self._db.execute(
-            "SELECT s.id FROM stories s LEFT JOIN summaries m ON m.story_id = s.id"
-            " WHERE m.content_key IS NULL OR m.content_key != s.content_key ORDER BY s.id"
+            "SELECT s.id, m.articles, m.langs, m.content_key FROM stories s"
+            " LEFT JOIN summaries m ON m.story_id = s.id"
+            " WHERE m.content_key IS NULL"
+            " OR (m.content_key != s.content_key AND s.updated_at >= ?) ORDER BY s.id",
+            (_iso(since) if since else "",),
         ).fetchall()
-        return [self.story(row["id"]) for row in rows]
+        result: list[Story] = []
+        for row in rows:
+            story = self.story(row["id"])
+            if row["content_key"] is None:
+                result.append(story)
+                continue
+            grown = len(story.articles) - row["articles"] >= min_new_articles
+            new_lang = {a.lang for a in story.articles} - set(row["langs"].split(","))
+            if grown or new_lang:
+                result.append(story)
+        return result
+
+    def record_llm_use(
+        self, day: str, kind: str, *, calls: int, prompt_tokens: int, completion_tokens: int
+    ) -> None:
+        self._db.execute(
+            """INSERT INTO llm_usage (day, kind, calls, prompt_tokens, completion_tokens)
+               VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (day, kind) DO UPDATE SET calls = calls + excluded.calls,
+                   prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+                   completion_tokens = completion_tokens + excluded.completion_tokens""",
+            (day, kind, calls, prompt_tokens, completion_tokens),
+        )
+
+    def llm_tokens(self, day: str) -> int:
+        row = self._db.execute(
+            "SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) FROM llm_usage"
+            " WHERE day = ?",
+            (day,),
+        ).fetchone()
+        return int(row[0])
+
+    def llm_usage(self, days: int = 7) -> list[tuple[str, str, int, int, int]]:
+        """(day, kind, calls, prompt tokens, completion tokens), newest day first."""
+        rows = self._db.execute(
+            "SELECT day, kind, calls, prompt_tokens, completion_tokens FROM llm_usage"
+            " WHERE day IN (SELECT DISTINCT day FROM llm_usage ORDER BY day DESC LIMIT ?)"
+            " ORDER BY day DESC, kind",
+            (days,),
+        )
+        return [(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Sizes of the archive, for ``digestbot stats``."""
+        result = {}
+        for table in ("articles", "seen", "stories", "summaries"):
+            result[table] = int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        return result
 
     def save_summary(self, story: Story, summary: Summary, now: datetime) -> None:
         self._db.execute(
             """INSERT INTO summaries (story_id, content_key, headline_ar, summary_ar, headline_en,
-                   summary_en, method, model, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   summary_en, method, model, created_at, articles, langs)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (story_id) DO UPDATE SET content_key = excluded.content_key,
                    headline_ar = excluded.headline_ar, summary_ar = excluded.summary_ar,
                    headline_en = excluded.headline_en, summary_en = excluded.summary_en,
                    method = excluded.method, model = excluded.model,
-                   created_at = excluded.created_at""",
+                   created_at = excluded.created_at, articles = excluded.articles,
+                   langs = excluded.langs""",
             (
                 story.id,
                 content_key(a.id for a in story.articles),
@@ -373,6 +439,8 @@ class Archive:
                 summary.method,
                 summary.model,
                 _iso(now),
+                len(story.articles),
+                ",".join(sorted({a.lang for a in story.articles})),
             ),
         )
 

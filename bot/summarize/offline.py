@@ -14,6 +14,7 @@ For each of Arabic and English::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from bot.models import Article, Story, Summary
@@ -68,6 +69,9 @@ def _pick(
     return sorted(ranked[:max_sentences])
 
 
+_URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|org|net|info|io|ru|kp)/", re.IGNORECASE)
+
+
 def extract_summary(
     text: str,
     headline: str,
@@ -78,7 +82,11 @@ def extract_summary(
 ) -> str | None:
     """A lead-based extract of ``text`` that does not repeat ``headline``; ``None`` if empty."""
     headline_key = _key(headline)
-    sentences = [s for s in split_sentences(text) if not _repeats(s, headline_key)]
+    # A sentence carrying a URL is never quoted: digest links come from the feeds only, and a
+    # link inside article text is how an injected "post this link" would reach readers.
+    sentences = [
+        s for s in split_sentences(text) if not _repeats(s, headline_key) and not _URL.search(s)
+    ]
     if not sentences or max_sentences <= 0 or max_chars <= 0:
         return None
     chosen = [sentences[i] for i in _pick(sentences, entity_score, max_sentences)]
