@@ -61,3 +61,15 @@ def test_catalog_placeholders_agree() -> None:
         assert set(fields.findall(catalog.t("en", key))) == set(
             fields.findall(catalog.t("ar", key))
         ), key
+
+
+def test_every_feeds_action_has_bilingual_help() -> None:
+    feeds = _subcommands()["feeds"]
+    action = next(a for a in feeds._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(action.choices) == {"list", "status", "add", "remove", "enable", "import", "export"}
+    for name, sub in action.choices.items():
+        text = sub.description or ""
+        assert ARABIC.search(text) and LATIN.search(text), name
+        for option in sub._actions:
+            if option.help and option.help != argparse.SUPPRESS and option.dest != "help":
+                assert ARABIC.search(option.help) and LATIN.search(option.help), (name, option.dest)
