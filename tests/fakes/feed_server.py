@@ -36,6 +36,8 @@ import pytest_asyncio
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from tests.fakes.loopback import serve_in_thread
+
 DEFAULT_CONTENT_TYPE = "application/rss+xml; charset=utf-8"
 DEFAULT_LAST_MODIFIED = datetime(2024, 1, 15, 8, 30, 0, tzinfo=UTC)
 _HUGE_CHUNK = 64 * 1024
@@ -157,17 +159,8 @@ class FeedServer:
     @contextlib.contextmanager
     def run_in_thread(self) -> Iterator[FeedServer]:
         """Serve from a background thread with its own event loop, for synchronous callers."""
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="feed-server", daemon=True)
-        thread.start()
-        try:
-            asyncio.run_coroutine_threadsafe(self.start(), loop).result(timeout=10)
+        with serve_in_thread(self.start, self.close, "feed-server"):
             yield self
-        finally:
-            asyncio.run_coroutine_threadsafe(self.close(), loop).result(timeout=10)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout=10)
-            loop.close()
 
     # -- configuration -----------------------------------------------------------------------
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -26,6 +25,8 @@ from typing import Any
 
 import pytest_asyncio
 from aiohttp import web
+
+from tests.fakes.loopback import serve_in_thread
 
 DEFAULT_ANSWER: dict[str, str] = {
     "headline_ar": "روسيا وكوريا الشمالية تبحثان تعزيز التعاون",
@@ -209,14 +210,5 @@ async def openai_api() -> AsyncIterator[FakeOpenAI]:
 def run_in_thread() -> Iterator[FakeOpenAI]:
     """The fake server running on its own event loop in a thread, for synchronous callers."""
     api = FakeOpenAI()
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="fake-openai", daemon=True)
-    thread.start()
-    try:
-        asyncio.run_coroutine_threadsafe(api.start(), loop).result(timeout=10)
+    with serve_in_thread(api.start, api.stop, "fake-openai"):
         yield api
-    finally:
-        asyncio.run_coroutine_threadsafe(api.stop(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()

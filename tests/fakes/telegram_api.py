@@ -40,6 +40,8 @@ from typing import Any
 import pytest_asyncio
 from aiohttp import web
 
+from tests.fakes.loopback import serve_in_thread
+
 BOT_ID = 7000001
 BOT_USERNAME = "digest_test_bot"
 BOT_FIRST_NAME = "Digest Test"
@@ -417,17 +419,8 @@ class FakeTelegramAPI:
     @contextlib.contextmanager
     def run_in_thread(self) -> Iterator[FakeTelegramAPI]:
         """Serve from a background thread with its own event loop, for synchronous callers."""
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="fake-telegram", daemon=True)
-        thread.start()
-        try:
-            asyncio.run_coroutine_threadsafe(self.start(), loop).result(timeout=10)
+        with serve_in_thread(self.start, self.close, "fake-telegram"):
             yield self
-        finally:
-            asyncio.run_coroutine_threadsafe(self.close(), loop).result(timeout=10)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout=10)
-            loop.close()
 
     # -- test controls -----------------------------------------------------------------------
 
