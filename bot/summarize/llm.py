@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from openai.types.chat.completion_create_params import ResponseFormat
 
 # Local servers (Ollama, llama.cpp) need no key, but the SDK refuses to start without one.
-_PLACEHOLDER_KEY = "no-key"
+PLACEHOLDER_KEY = "no-key"
 _ATTEMPTS = 2
 DEFAULT_MAX_TOKENS = 1200
 
@@ -48,11 +48,30 @@ class LLMUsage:
         return self.prompt_tokens + self.completion_tokens
 
 
-def _describe(err: openai.OpenAIError) -> str:
+def describe_error(err: openai.OpenAIError) -> str:
     """One line about an SDK error, without the request or response bodies."""
     if isinstance(err, openai.APIStatusError):
         return f"{type(err).__name__} (HTTP {err.status_code})"
     return type(err).__name__
+
+
+def answer_content(response: ChatCompletion, usage: LLMUsage) -> str | None:
+    """The text of a chat completion, with its tokens added to ``usage``.
+
+    Raises ``AnswerError`` for an answer that cannot be used whatever it says: no choices, a
+    refusal, or one cut short (any finish reason but ``stop``).
+    """
+    if response.usage is not None:
+        usage.prompt_tokens += response.usage.prompt_tokens
+        usage.completion_tokens += response.usage.completion_tokens
+    if not response.choices:
+        raise AnswerError("no choices in the answer")
+    choice = response.choices[0]
+    if choice.message.refusal:
+        raise AnswerError("the model refused")
+    if choice.finish_reason != "stop":
+        raise AnswerError(f"answer ended with finish_reason={choice.finish_reason}")
+    return choice.message.content
 
 
 class LLMSummarizer:
@@ -74,7 +93,7 @@ class LLMSummarizer:
         ``OPENAI_API_KEY``. ``max_retries`` is the SDK's own retry count for 408/409/429/5xx
         and connection errors, with its backoff (honouring ``Retry-After``)."""
         if api_key is None and base_url is not None:
-            api_key = _PLACEHOLDER_KEY
+            api_key = PLACEHOLDER_KEY
         try:
             self._client = openai.AsyncOpenAI(
                 base_url=base_url,
@@ -83,7 +102,9 @@ class LLMSummarizer:
                 max_retries=max_retries,
             )
         except openai.OpenAIError as err:
-            raise ConfigError(f"llm: cannot set up the OpenAI client: {_describe(err)}") from None
+            raise ConfigError(
+                f"llm: cannot set up the OpenAI client: {describe_error(err)}"
+            ) from None
         self.model = model
         self._temperature = temperature
         self._max_tokens = max_tokens
@@ -124,18 +145,8 @@ class LLMSummarizer:
             )
         except openai.OpenAIError as err:
             self.usage.failures += 1
-            raise SummarizeError(f"LLM request failed: {_describe(err)}") from err
-        if response.usage is not None:
-            self.usage.prompt_tokens += response.usage.prompt_tokens
-            self.usage.completion_tokens += response.usage.completion_tokens
-        if not response.choices:
-            raise AnswerError("no choices in the answer")
-        choice = response.choices[0]
-        if choice.message.refusal:
-            raise AnswerError("the model refused")
-        if choice.finish_reason != "stop":
-            raise AnswerError(f"answer ended with finish_reason={choice.finish_reason}")
-        return choice.message.content
+            raise SummarizeError(f"LLM request failed: {describe_error(err)}") from err
+        return answer_content(response, self.usage)
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from bot.errors import ConfigError
 from bot.models import Decision
-from bot.summarize.llm import _PLACEHOLDER_KEY, LLMUsage, _describe
+from bot.summarize.llm import PLACEHOLDER_KEY, LLMUsage, answer_content, describe_error
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam
@@ -129,14 +129,14 @@ class SecondOpinion:
                 f"second opinion: band must satisfy 0 <= low <= high <= 1, got [{low}, {high}]"
             )
         if api_key is None and base_url is not None:
-            api_key = _PLACEHOLDER_KEY
+            api_key = PLACEHOLDER_KEY
         try:
             self._client = openai.AsyncOpenAI(
                 base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries
             )
         except openai.OpenAIError as err:
             raise ConfigError(
-                f"second opinion: cannot set up the OpenAI client: {_describe(err)}"
+                f"second opinion: cannot set up the OpenAI client: {describe_error(err)}"
             ) from None
         self.model = model
         self.low = low
@@ -165,7 +165,8 @@ class SecondOpinion:
         except openai.OpenAIError as err:
             self.usage.failures += 1
             log.warning(
-                "second opinion: request failed (%s); keeping the filter's decision", _describe(err)
+                "second opinion: request failed (%s); keeping the filter's decision",
+                describe_error(err),
             )
             return decision
         if relevant == decision.relevant:
@@ -192,17 +193,7 @@ class SecondOpinion:
             max_tokens=_MAX_TOKENS if use_max_tokens else openai.omit,
             max_completion_tokens=openai.omit if use_max_tokens else _MAX_TOKENS,
         )
-        if response.usage is not None:
-            self.usage.prompt_tokens += response.usage.prompt_tokens
-            self.usage.completion_tokens += response.usage.completion_tokens
-        if not response.choices:
-            raise ValueError("no choices in the answer")
-        choice = response.choices[0]
-        if choice.message.refusal:
-            raise ValueError("the model refused")
-        if choice.finish_reason != "stop":
-            raise ValueError(f"answer ended with finish_reason={choice.finish_reason}")
-        return choice.message.content
+        return answer_content(response, self.usage)
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
