@@ -75,20 +75,18 @@ async def services(
     catalog = Catalog.load()
     state, archive = open_stores(settings)
     client = make_client(timeout_s=settings.ingest.timeout_s)
+    key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
     llm: LLMSummarizer | None = None
     if settings.llm.enabled:
-        key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
         llm = LLMSummarizer(
             base_url=settings.llm.base_url or None,
-            # A local OpenAI-compatible server needs no key, but the SDK insists on one.
-            api_key=key or "not-needed",
+            api_key=key,  # None with a local server: the summarizer sends a placeholder
             model=settings.llm.model,
             timeout_s=settings.llm.timeout_s,
         )
     summarizer = FallbackSummarizer(llm, entity_score=matcher.entity_score)
     second: SecondOpinion | None = None
     if settings.topic.second_opinion and settings.llm.enabled:
-        key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
         second = SecondOpinion(
             base_url=settings.llm.base_url or None,
             api_key=key,

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from bot.errors import ConfigError
+from bot.models import FeedSource
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
@@ -198,6 +199,10 @@ class Settings(_Section):
         if self.topic.second_opinion and not self.llm.enabled:
             raise ValueError("[topic] second_opinion needs an LLM: set [llm] base_url or api_key")
         return self
+
+    def feed_sources(self) -> list[FeedSource]:
+        """The configured feeds, as the stores and the pipeline take them."""
+        return [FeedSource(url=f.url, name=f.name, lang=f.lang) for f in self.feeds]
 
     @property
     def data_dir(self) -> Path:

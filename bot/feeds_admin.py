@@ -27,7 +27,7 @@ def _configured(settings: Settings) -> set[str]:
 
 def _all_feeds(settings: Settings, state: StateStore, now: datetime) -> list[FeedState]:
     """Every feed that is polled, configured ones first."""
-    return state.sync_feeds([FeedSource(f.url, f.name, f.lang) for f in settings.feeds], now=now)
+    return state.sync_feeds(settings.feed_sources(), now=now)
 
 
 def _when(value: datetime | None) -> str:

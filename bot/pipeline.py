@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
-from bot.config import FeedSettings, Settings
+from bot.config import Settings
 from bot.digest.compose import compose
 from bot.digest.render import render_plain, render_telegram
 from bot.errors import DigestbotError
@@ -45,7 +45,6 @@ from bot.models import (
     Decision,
     Digest,
     Entry,
-    FeedSource,
     FeedState,
     FetchResult,
     Story,
@@ -90,6 +89,11 @@ class PollReport:
     edited: int = 0
     errors: list[str] = field(default_factory=list)
     disabled: list[str] = field(default_factory=list)
+
+    @property
+    def polled(self) -> int:
+        """Feeds fetched in this poll (the others were not due)."""
+        return self.feeds_ok + self.feeds_not_modified + self.feeds_failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +159,7 @@ class Pipeline:
 
     def feeds(self) -> list[FeedState]:
         """The feeds to poll: the configured ones and those an operator added."""
-        return self.state.sync_feeds([_source(f) for f in self.settings.feeds], now=self.now())
+        return self.state.sync_feeds(self.settings.feed_sources(), now=self.now())
 
     async def poll(self, *, force: bool = False, progress: Progress | None = None) -> PollReport:
         """Poll the feeds that are due (every enabled feed with ``force``)."""
@@ -474,10 +478,6 @@ class Pipeline:
         for chat in self.state.chats(platform=platform, subscribed_only=True):
             total += self.queue_digest(chat, until=until)
         return total
-
-
-def _source(feed: FeedSettings) -> FeedSource:
-    return FeedSource(url=feed.url, name=feed.name, lang=feed.lang)
 
 
 def _articles(entries: Sequence[Entry], feed: FeedState, now: datetime) -> list[Article]:

@@ -164,7 +164,7 @@ async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> 
         async def poll_job() -> None:
             report = await svc.pipeline.poll()
             await svc.pipeline.summarize()
-            if report.feeds_not_due == len(svc.pipeline.feeds()):
+            if not report.polled:
                 return  # nothing was due
             log.info(
                 "poll: %d feeds ok, %d unchanged, %d failed, %d new, %d relevant",
