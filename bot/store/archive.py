@@ -223,7 +223,7 @@ class Archive:
     ) -> None:
         """Archive a relevant article and index it (``text`` when computed beforehand)."""
         text = text or index_text(article.title, article.summary)
-        with self._transaction():
+        with self.transaction():
             cursor = self._db.execute(
                 """INSERT INTO articles (id, feed_url, source, url, title, summary, lang,
                        published, seen_at, score, matched, reason, announce, fingerprint)
@@ -265,7 +265,7 @@ class Archive:
     def update_text(self, article: Article) -> None:
         """Take in a publisher's edit: new text, link and index; never announced again."""
         text = index_text(article.title, article.summary)
-        with self._transaction():
+        with self.transaction():
             row = self._db.execute("SELECT rowid FROM articles WHERE id = ?", (article.id,))
             found = row.fetchone()
             if found is None:
@@ -310,7 +310,7 @@ class Archive:
         now: datetime,
     ) -> int:
         """Put an article into a story (a new one when ``story_id`` is None); returns its id."""
-        with self._transaction():
+        with self.transaction():
             if story_id is None:
                 cursor = self._db.execute(
                     "INSERT INTO stories (created_at, updated_at, announced_at, entities)"
@@ -485,7 +485,7 @@ class Archive:
         now: datetime,
     ) -> int:
         """Write every part of a digest to the outbox in one transaction. Idempotent per key."""
-        with self._transaction():
+        with self.transaction():
             for index, text in enumerate(parts):
                 self._db.execute(
                     """INSERT OR IGNORE INTO outbox (platform, chat_id, thread_id, digest_key,
@@ -591,8 +591,6 @@ class Archive:
     def transaction(self) -> _Transaction:
         """All writes inside happen together or not at all; transactions nest."""
         return _Transaction(self._db)
-
-    _transaction = transaction
 
 
 class _Transaction:
