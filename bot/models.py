@@ -190,6 +190,8 @@ class Chat:
     """A chat the bot talks to, and its settings (kept in the state store).
 
     ``lang`` is the language of its digests (possibly both); ``ui_lang`` that of the bot's replies.
+    ``digest_times`` ("HH:MM", local) and ``timezone`` (an IANA name) are the chat's own schedule;
+    empty means the configured defaults. ``alerts`` asks for big stories as soon as they break.
     """
 
     platform: str
@@ -201,6 +203,9 @@ class Chat:
     title: str = ""
     subscribed_at: datetime | None = None
     last_digest_at: datetime | None = None
+    digest_times: tuple[str, ...] = ()
+    timezone: str = ""
+    alerts: bool = False
 
     @property
     def key(self) -> str:

@@ -19,7 +19,17 @@ NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
 
 def test_chats_round_trip_and_survive_reopen(tmp_path: Path) -> None:
     store = StateStore(tmp_path)
-    chat = Chat("telegram", -100123, lang="ar", subscribed=True, subscribed_at=NOW, thread_id=7)
+    chat = Chat(
+        "telegram",
+        -100123,
+        lang="ar",
+        subscribed=True,
+        subscribed_at=NOW,
+        thread_id=7,
+        digest_times=("07:30", "19:00"),
+        timezone="Asia/Riyadh",
+        alerts=True,
+    )
     store.save_chat(chat)
     store.save_chat(Chat("telegram", 42))
     store.close()

@@ -38,6 +38,8 @@ def _decode(cls: type[_T], doc: dict[str, Any]) -> _T:
             continue  # a newer version's field: ignored, not lost (the document keeps it)
         if isinstance(item, str) and (key.endswith("_at") or key in _DATETIME_FIELDS):
             values[key] = datetime.fromisoformat(item)
+        elif isinstance(item, list):
+            values[key] = tuple(item)  # JSON has no tuples; the dataclasses hold them
         else:
             values[key] = item
     return cls(**values)
