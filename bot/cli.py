@@ -47,6 +47,12 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
         "archive size, feeds, subscribed chats, outbox, and LLM calls and tokens per day",
         "حجم الأرشيف والخلاصات والمحادثات المشتركة وصندوق الإرسال واستدعاءات النموذج ورموزه يوميًا",
     ),
+    "status": (
+        "is the bot doing well: feeds OK and failing, last poll, last digest per chat,"
+        " outbox backlog, LLM calls and tokens today",
+        "حالة البوت: الخلاصات السليمة والمتعثرة وآخر جلب وآخر موجز لكل محادثة"
+        " وما ينتظر في صندوق الإرسال واستدعاءات النموذج ورموزه اليوم",
+    ),
     "feeds": (
         "list, add, remove, enable, import or export feeds, and show their status",
         "عرض الخلاصات وإضافتها وحذفها وتفعيلها واستيرادها وتصديرها وعرض حالتها",
@@ -84,6 +90,10 @@ OPTION_HELP: dict[str, tuple[str, str]] = {
     "name": ("the outlet's name shown in digests", "اسم المنفذ كما يظهر في الموجزات"),
     "lang": ("the feed's language: ar or en", "لغة الخلاصة: ar أو en"),
     "opml": ("the OPML file", "ملف OPML"),
+    "json": (
+        "print one JSON document, for scripts",
+        "طباعة مستند JSON واحد للاستخدام في السكربتات",
+    ),
     "force": (
         "poll every enabled feed now, even those not due yet",
         "جلب كل الخلاصات المفعلة الآن حتى غير المستحقة",
@@ -139,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--text", help=bilingual("text", OPTION_HELP))
         elif name == "feeds":
             _feeds_parser(sub)
+        elif name == "status":
+            sub.add_argument("--json", action="store_true", help=bilingual("json", OPTION_HELP))
     return parser
 
 
@@ -160,7 +172,7 @@ def _feeds_parser(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(args.config, data_dir=args.data_dir)
-    args.redact = redact_secrets(settings)
+    args.redact = redact_secrets(settings, verbose=args.verbose)
     return settings
 
 
@@ -196,6 +208,9 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return _classify(args, settings, out)
     if args.command == "stats":
         asyncio.run(runner.stats(settings, out))
+        return 0
+    if args.command == "status":
+        asyncio.run(runner.status(settings, out, as_json=args.json))
         return 0
     if args.command == "feeds":
         return asyncio.run(runner.feeds(settings, args, out))

@@ -158,6 +158,14 @@ class DigestSettings(_Section):
     initial_hours: int = Field(default=24, ge=1, le=24 * 30)
     max_age_hours: int = Field(default=72, ge=1, le=24 * 365)
     max_stories: int = Field(default=20, ge=1, le=100)
+    alert_min_sources: int = Field(default=4, ge=0, le=100)
+
+    @field_validator("alert_min_sources")
+    @classmethod
+    def _alert_threshold(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError("0 (alerts off) or at least 2 sources; 1 would alert on every story")
+        return value
 
 
 class TopicSettings(_Section):
@@ -173,6 +181,22 @@ class TopicSettings(_Section):
         return self
 
 
+class HealthSettings(_Section):
+    port: int = Field(default=0, ge=0, le=65535)
+    host: str = Field(default="127.0.0.1", min_length=1)
+    stall_factor: float = Field(default=3.0, ge=1, le=100)
+    outbox_stuck_minutes: int = Field(default=30, ge=1, le=7 * 1440)
+
+    @property
+    def enabled(self) -> bool:
+        return self.port != 0
+
+
+class LoggingSettings(_Section):
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 class Settings(_Section):
     storage: StorageSettings = StorageSettings()
     telegram: TelegramSettings = TelegramSettings()
@@ -182,6 +206,8 @@ class Settings(_Section):
     schedule: ScheduleSettings = ScheduleSettings()
     digest: DigestSettings = DigestSettings()
     topic: TopicSettings = TopicSettings()
+    health: HealthSettings = HealthSettings()
+    logging: LoggingSettings = LoggingSettings()
     feeds: list[FeedSettings] = Field(default_factory=list)
 
     @field_validator("feeds")

@@ -3,15 +3,23 @@
 httpx and python-telegram-bot log request URLs, and a Telegram request URL contains the bot
 token; the root handlers' formatter replaces every configured secret in the finished line,
 tracebacks included, before it is written. ``redact`` does the same for error messages.
+
+``[logging] format = "json"`` writes one JSON object per line instead (``time`` in UTC ISO 8601,
+``level``, ``logger``, ``message``, and ``exception`` with the traceback when there is one), for
+log collectors; ``[logging] level`` sets the threshold (``-v`` still means debug).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from bot.config import Settings
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class Redactor:
@@ -40,10 +48,29 @@ class RedactingFormatter(logging.Formatter):
         return self._redact(self._inner.format(record))
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, secrets redacted in every field."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self._redact = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": self._redact(record.getMessage()),
+        }
+        if record.exc_info:
+            entry["exception"] = self._redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=TEXT_FORMAT,
         stream=sys.stderr,
     )
     # httpx logs every request at INFO; keep that for --verbose only.
@@ -52,15 +79,23 @@ def setup_logging(verbose: bool) -> None:
     logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
-def redact_secrets(settings: Settings) -> Redactor:
-    """Hide the settings' secrets in every log line from now on; returns the redactor for
-    messages that do not go through logging."""
+def redact_secrets(settings: Settings, *, verbose: bool = False) -> Redactor:
+    """Hide the settings' secrets in every log line from now on, and apply ``[logging]``;
+    returns the redactor for messages that do not go through logging."""
     secrets = [
         value.get_secret_value()
         for value in (settings.telegram.token, settings.llm.api_key, settings.discord.token)
         if value is not None
     ]
     redactor = Redactor(secrets)
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(RedactingFormatter(handler.formatter or logging.Formatter(), redactor))
+    root = logging.getLogger()
+    if not verbose:
+        root.setLevel(settings.logging.level)
+    for handler in root.handlers:
+        inner: logging.Formatter = (
+            JsonFormatter(redactor)
+            if settings.logging.format == "json"
+            else logging.Formatter(TEXT_FORMAT)
+        )
+        handler.setFormatter(RedactingFormatter(inner, redactor))
     return redactor

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TextIO
 
 from telegram.error import TelegramError
@@ -26,9 +28,12 @@ from bot.config import Settings
 from bot.demo import DemoManifest, load_manifest, serve
 from bot.digest.render import render_plain
 from bot.errors import DigestbotError
+from bot.health_server import PROMETHEUS_TYPE, Handler, HealthServer, Response
+from bot.jobs import Heartbeat, Jobs
 from bot.models import Chat
 from bot.pipeline import PollReport, Progress
-from bot.scheduler import build_scheduler, latest_slot
+from bot.scheduler import build_scheduler
+from bot.status import collect, render_text, to_json
 
 log = logging.getLogger(__name__)
 
@@ -150,71 +155,160 @@ async def feeds(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
     return 0
 
 
+SHUTDOWN_GRACE_S = 7.0
+"""How long a message in flight may take to finish once SIGTERM arrives (the process exits
+within 10 s: the rest is for closing the channels and the stores)."""
+
+
+@dataclass
+class RunningChannel:
+    """A channel of ``digestbot run``: where digests go, and how it starts and stops (a chat
+    platform also takes commands while it runs)."""
+
+    channel: Channel
+    start: Callable[[], Awaitable[None]]
+    stop: Callable[[], Awaitable[None]]
+
+
+def _telegram_running(svc: Services) -> RunningChannel:
+    application = telegram_application(svc)
+
+    async def start() -> None:
+        try:
+            await application.initialize()
+        except TelegramError as exc:
+            raise DigestbotError(f"Telegram: {exc}") from None
+        await application.bot_data["commands"].register_menus(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(drop_pending_updates=False)
+
+    async def stop() -> None:
+        assert application.updater is not None
+        if application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+
+    return RunningChannel(TelegramChannel(application.bot), start, stop)
+
+
+def configured_channels(svc: Services) -> list[RunningChannel]:
+    """Every channel the settings configure; the terminal when none is."""
+    running = []
+    if svc.settings.telegram.enabled:
+        running.append(_telegram_running(svc))
+    if not running:
+        _console_chat(svc)
+
+        async def nothing() -> None:
+            return None
+
+        running.append(RunningChannel(ConsoleChannel(), nothing, nothing))
+    return running
+
+
+def health_handler(svc: Services, heartbeat: Heartbeat) -> Handler:
+    """Answers ``/healthz`` and ``/metrics`` from a fresh snapshot of the stores."""
+    from bot import health
+
+    config = svc.settings.health
+
+    def handle(path: str) -> Response:
+        if path not in ("/healthz", "/metrics"):
+            return Response(404, "not found: try /healthz or /metrics\n")
+        snapshot = collect(
+            state=svc.state, archive=svc.archive, feeds=svc.state.feeds(), now=svc.now()
+        )
+        judged = health.verdict(
+            snapshot,
+            started_at=heartbeat.started_at,
+            last_tick_at=heartbeat.last_poll_at,
+            poll_interval=timedelta(minutes=svc.settings.schedule.poll_minutes),
+            stall_factor=config.stall_factor,
+            outbox_stuck=timedelta(minutes=config.outbox_stuck_minutes),
+        )
+        if path == "/metrics":
+            text = health.metrics(snapshot, healthy=judged, last_tick_at=heartbeat.last_poll_at)
+            return Response(200, text, PROMETHEUS_TYPE)
+        if judged.ok:
+            return Response(200, "ok\n")
+        return Response(503, "".join(f"{reason}\n" for reason in judged.reasons))
+
+    return handle
+
+
 async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """``digestbot run``: the scheduler and the Telegram bot until SIGTERM or SIGINT."""
+    """``digestbot run``: the scheduler, every configured channel and the optional health
+    endpoint, until SIGTERM or SIGINT (or ``stop``).
+
+    On the signal: no new jobs start and no new message is sent; the message in flight
+    finishes; the channels stop, the stores are closed, and the call returns.
+    """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with services(settings) as svc:
-        _require_feeds(svc)
-        application = telegram_application(svc) if settings.telegram.enabled else None
-        channel: Channel = TelegramChannel(application.bot) if application else ConsoleChannel()
+    try:
+        async with services(settings) as svc:
+            _require_feeds(svc)
+            await _serve(svc, stop)
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+    log.info("digestbot stopped")
 
-        async def poll_job() -> None:
-            report = await svc.pipeline.poll()
-            await svc.pipeline.summarize()
-            if not report.polled:
-                return  # nothing was due
-            log.info(
-                "poll: %d feeds ok, %d unchanged, %d failed, %d new, %d relevant",
-                report.feeds_ok,
-                report.feeds_not_modified,
-                report.feeds_failed,
-                report.new_items,
-                report.relevant,
+
+async def _serve(svc: Services, stop: asyncio.Event) -> None:
+    channels = configured_channels(svc)
+    heartbeat = Heartbeat(started_at=svc.now())
+    jobs = Jobs(svc, [running.channel for running in channels], heartbeat)
+    scheduler = build_scheduler(
+        poll=jobs.tracked(jobs.poll),
+        digest=jobs.tracked(jobs.digests),
+        deliver=jobs.tracked(jobs.deliver),
+        zone=svc.settings.schedule.zone,
+        first_run_at=svc.now(),
+    )
+    health_server: HealthServer | None = None
+    started: list[RunningChannel] = []
+    try:
+        for running in channels:
+            await running.start()
+            started.append(running)
+        if svc.settings.health.enabled:
+            health_server = HealthServer(
+                health_handler(svc, heartbeat),
+                host=svc.settings.health.host,
+                port=svc.settings.health.port,
             )
-
-        async def digest_job() -> None:
-            queued, report = await digest_and_deliver(svc, channel)
-            log.info("digests: %d parts queued, %d sent", queued, report.sent)
-
-        async def deliver_job() -> None:
-            await deliver(archive=svc.archive, state=svc.state, channel=channel, now=svc.now)
-
-        scheduler = build_scheduler(
-            poll=poll_job,
-            digest=digest_job,
-            deliver=deliver_job,
-            digest_times=settings.schedule.digest_times,
-            zone=settings.schedule.zone,
-            first_poll_at=svc.now(),
-        )
-        if application is not None:
             try:
-                await application.initialize()
-            except TelegramError as exc:
-                raise DigestbotError(f"Telegram: {exc}") from None
-            await application.bot_data["commands"].register_menus(application)
-            await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(drop_pending_updates=False)
-        # A digest whose time passed while the bot was down goes out now, once: the outbox
-        # remembers each chat's last period, so this is a no-op when nothing was missed.
-        slot = latest_slot(settings.schedule.digest_times, settings.schedule.zone, svc.now())
-        await digest_and_deliver(svc, channel, until=slot)
+                await health_server.start()
+            except OSError as exc:
+                raise DigestbotError(
+                    f"[health] cannot listen on {svc.settings.health.host}:"
+                    f"{svc.settings.health.port}: {exc.strerror or exc}"
+                ) from None
+        # The first poll and digest ticks run now: a digest missed while the bot was down goes
+        # out at once (the stores remember each chat's last digest, so never twice).
         scheduler.start()
-        log.info("digestbot is running; digests at %s", ", ".join(settings.schedule.digest_times))
-        try:
-            await stop.wait()
-        finally:
+        log.info("digestbot is running: %s", ", ".join(c.channel.platform for c in channels))
+        await stop.wait()
+        log.info("stopping: finishing the message in flight")
+    finally:
+        if scheduler.running:
+            scheduler.pause()  # no new job starts
+        await jobs.stop(SHUTDOWN_GRACE_S)
+        if scheduler.running:
             scheduler.shutdown(wait=False)
-            if application is not None:
-                assert application.updater is not None
-                await application.updater.stop()
-                await application.stop()
-                await application.shutdown()
-            log.info("digestbot stopped")
+        if health_server is not None:
+            await health_server.close()
+        for running in reversed(started):
+            try:
+                await running.stop()
+            except Exception:
+                log.exception("stopping the %s channel failed", running.channel.platform)
 
 
 def demo_settings(
@@ -308,3 +402,15 @@ async def stats(settings: Settings, out: TextIO) -> None:
                 f"  {day} {kind}: {calls} calls, {prompt + completion} tokens"
                 f" ({prompt} prompt, {completion} completion)\n"
             )
+
+
+async def status(settings: Settings, out: TextIO, *, as_json: bool = False) -> None:
+    """``digestbot status``"""
+    async with services(settings) as svc:
+        snapshot = collect(
+            state=svc.state, archive=svc.archive, feeds=svc.pipeline.feeds(), now=svc.now()
+        )
+        if as_json:
+            out.write(json.dumps(to_json(snapshot), ensure_ascii=False, indent=2) + "\n")
+        else:
+            out.write(render_text(snapshot))

@@ -99,6 +99,15 @@ MIGRATIONS: tuple[str, ...] = (
         title, body, shadow, tokenize = 'unicode61 remove_diacritics 2'
     );
     """,
+    # 2: instant alerts for big stories; the outbox tells digests from alerts
+    """
+    ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'digest';
+    CREATE TABLE alerts (
+        story_id INTEGER PRIMARY KEY REFERENCES stories(id),
+        sources INTEGER NOT NULL,
+        alerted_at TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -506,10 +515,71 @@ class Archive:
 
     def last_digest_end(self, platform: str, chat_id: int) -> datetime | None:
         row = self._db.execute(
-            "SELECT max(period_end) FROM outbox WHERE platform = ? AND chat_id = ?",
+            "SELECT max(period_end) FROM outbox WHERE platform = ? AND chat_id = ?"
+            " AND kind = 'digest'",
             (platform, chat_id),
         ).fetchone()
         return _dt(row[0]) if row and row[0] else None
+
+    def last_digest_ends(self) -> dict[str, datetime]:
+        """The end of each chat's last queued digest, by chat key (``platform:chat_id``)."""
+        rows = self._db.execute(
+            "SELECT platform, chat_id, max(period_end) FROM outbox WHERE kind = 'digest'"
+            " GROUP BY platform, chat_id"
+        )
+        return {f"{row[0]}:{row[1]}": _dt(row[2]) for row in rows}
+
+    def oldest_pending_at(self) -> datetime | None:
+        """When the oldest message still waiting in the outbox was queued."""
+        row = self._db.execute(
+            "SELECT min(created_at) FROM outbox WHERE status = 'pending'"
+        ).fetchone()
+        return _dt(row[0]) if row and row[0] else None
+
+    # alerts
+
+    def alert_candidates(self, since: datetime) -> list[tuple[int, int]]:
+        """(story id, distinct outlets among its announceable articles) for the stories that
+        grew after ``since`` and were never alerted."""
+        rows = self._db.execute(
+            "SELECT s.id, count(DISTINCT a.source) FROM stories s"
+            " JOIN articles a ON a.story_id = s.id AND a.announce = 1"
+            " WHERE s.updated_at >= ? AND s.id NOT IN (SELECT story_id FROM alerts)"
+            " GROUP BY s.id ORDER BY s.id",
+            (_iso(since),),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def queue_alert(
+        self,
+        *,
+        story_id: int,
+        sources: int,
+        messages: Sequence[tuple[str, int, int | None, str]],
+        now: datetime,
+    ) -> None:
+        """Queue one alert message per (platform, chat id, thread id, text) and remember that
+        the story was alerted, all in one transaction: a story is alerted once."""
+        with self.transaction():
+            for platform, chat_id, thread_id, text in messages:
+                self._db.execute(
+                    """INSERT OR IGNORE INTO outbox (platform, chat_id, thread_id, digest_key,
+                           period_end, part, text, created_at, kind)
+                       VALUES (?, ?, ?, ?, ?, 0, ?, ?, 'alert')""",
+                    (
+                        platform,
+                        chat_id,
+                        thread_id,
+                        f"{platform}:{chat_id}:alert:{story_id}",
+                        _iso(now),
+                        text,
+                        _iso(now),
+                    ),
+                )
+            self._db.execute(
+                "INSERT OR IGNORE INTO alerts (story_id, sources, alerted_at) VALUES (?, ?, ?)",
+                (story_id, sources, _iso(now)),
+            )
 
     def pending(self, platform: str) -> list[OutboxItem]:
         rows = self._db.execute(

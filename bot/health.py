@@ -1,0 +1,116 @@
+"""Is the running bot healthy, and its metrics in the Prometheus text format. Pure.
+
+Unhealthy means one of:
+
+- polling has stalled: no poll tick completed for ``stall_factor`` × ``poll_minutes`` (counted
+  from the start while no tick has completed yet);
+- the outbox is stuck: its oldest pending message was queued more than ``outbox_stuck_minutes``
+  ago.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.status import Status
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    ok: bool
+    reasons: tuple[str, ...]
+
+
+def verdict(
+    status: Status,
+    *,
+    started_at: datetime,
+    last_tick_at: datetime | None,
+    poll_interval: timedelta,
+    stall_factor: float,
+    outbox_stuck: timedelta,
+) -> Verdict:
+    reasons = []
+    since = last_tick_at or started_at
+    allowed = poll_interval * stall_factor
+    if status.now - since > allowed:
+        minutes = int((status.now - since).total_seconds() // 60)
+        what = "no poll tick has completed" if last_tick_at is None else "the last poll tick"
+        reasons.append(
+            f"polling stalled: {what} {minutes} min ago"
+            if last_tick_at is not None
+            else f"polling stalled: {what} in the {minutes} min since start"
+        )
+    oldest = status.oldest_pending_at
+    if oldest is not None and status.now - oldest > outbox_stuck:
+        minutes = int((status.now - oldest).total_seconds() // 60)
+        pending = status.outbox.get("pending", 0)
+        reasons.append(f"outbox stuck: {pending} pending, the oldest queued {minutes} min ago")
+    return Verdict(ok=not reasons, reasons=tuple(reasons))
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def metrics(status: Status, *, healthy: Verdict, last_tick_at: datetime | None) -> str:
+    """The Prometheus text exposition format (version 0.0.4)."""
+    out: list[str] = []
+
+    def family(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
+        out.append(f"# HELP {name} {help_}")
+        out.append(f"# TYPE {name} {kind}")
+        for labels, value in samples:
+            out.append(f"{name}{labels} {_number(value)}")
+
+    def label(key: str, value: str) -> str:
+        return f'{{{key}="{_escape(value)}"}}'
+
+    family("digestbot_up", "gauge", "1 when healthy, 0 when not.", [("", int(healthy.ok))])
+    family(
+        "digestbot_feeds",
+        "gauge",
+        "Feeds by state.",
+        [(label("state", s), status.feed_count(s)) for s in ("ok", "failing", "disabled")],
+    )
+    family("digestbot_articles", "gauge", "Relevant articles archived.", [("", status.articles)])
+    family("digestbot_stories", "gauge", "Stories archived.", [("", status.stories)])
+    outbox = {"pending": 0, "sent": 0, "failed": 0, "dropped": 0, **status.outbox}
+    family(
+        "digestbot_outbox_messages",
+        "gauge",
+        "Outbox messages by status.",
+        [(label("status", key), value) for key, value in sorted(outbox.items())],
+    )
+    family(
+        "digestbot_llm_calls_today",
+        "gauge",
+        "LLM calls made today (UTC).",
+        [("", status.llm_calls_today)],
+    )
+    family(
+        "digestbot_llm_tokens_today",
+        "gauge",
+        "LLM tokens (prompt and completion) spent today (UTC).",
+        [("", status.llm_tokens_today)],
+    )
+    tick = last_tick_at.timestamp() if last_tick_at is not None else 0
+    family(
+        "digestbot_last_poll_timestamp_seconds",
+        "gauge",
+        "Unix time of the last completed poll tick (0: none yet).",
+        [("", tick)],
+    )
+    fetched = status.last_poll_at.timestamp() if status.last_poll_at is not None else 0
+    family(
+        "digestbot_last_fetch_timestamp_seconds",
+        "gauge",
+        "Unix time of the last feed fetch (0: none yet).",
+        [("", fetched)],
+    )
+    return "\n".join(out) + "\n"
