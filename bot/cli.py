@@ -28,8 +28,9 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
         "جلب الخلاصات مرة واحدة والتلخيص وإرسال الموجزات المستحقة (إلى تيليغرام أو طباعتها)",
     ),
     "run": (
-        "run the bot: scheduler plus Telegram, until SIGTERM or Ctrl+C",
-        "تشغيل البوت: المجدول وتيليغرام حتى إشارة SIGTERM أو Ctrl+C",
+        "run the bot: scheduler, every configured channel and the health endpoint, until"
+        " SIGTERM or Ctrl+C",
+        "تشغيل البوت: المجدول وكل القنوات المضبوطة ونقطة فحص الحالة حتى إشارة SIGTERM أو Ctrl+C",
     ),
     "search": (
         "search the archive in Arabic or English",

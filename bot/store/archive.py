@@ -103,10 +103,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'digest';
     CREATE TABLE alerts (
-        story_id INTEGER PRIMARY KEY REFERENCES stories(id),
+        story_id INTEGER PRIMARY KEY,
         sources INTEGER NOT NULL,
         alerted_at TEXT NOT NULL
     );
+    CREATE INDEX stories_updated ON stories(updated_at);
     """,
 )
 
