@@ -7,7 +7,9 @@
     deliver       outbox → every running channel; one delivery at a time per channel
     stop          no new sends; the message in flight finishes; running jobs are cancelled
 
-Every job runs on the event loop's thread (the stores are used from that thread only).
+Every job runs on the event loop's thread (the stores are used from that thread only). A poll
+(up to its alerts) and the queueing of digests never overlap, so a digest never composes a
+period while the stories in it are still being summarized.
 """
 
 from __future__ import annotations
@@ -79,6 +81,10 @@ class Jobs:
         self.gates = {channel.platform: SendGate(channel) for channel in channels}
         self._locks = {platform: asyncio.Lock() for platform in self.gates}
         self._handled: dict[str, datetime] = {}
+        # A digest is composed only between polls: a story archived by a poll is summarized
+        # before any digest can see it (a digest leaves out stories without a summary, and
+        # its period would then have passed them by).
+        self._pipeline = asyncio.Lock()
         self._tasks: set[asyncio.Task[object]] = set()
 
     def tracked(self, job: Job) -> Job:
@@ -103,8 +109,10 @@ class Jobs:
 
     async def poll(self) -> None:
         pipeline = self.svc.pipeline
-        report = await pipeline.poll()
-        await pipeline.summarize()
+        async with self._pipeline:
+            report = await pipeline.poll()
+            await pipeline.summarize()
+            alerts = self.queue_alerts()
         if report.polled:
             log.info(
                 "poll: %d feeds ok, %d unchanged, %d failed, %d new, %d relevant",
@@ -114,7 +122,6 @@ class Jobs:
                 report.new_items,
                 report.relevant,
             )
-        alerts = self.queue_alerts()
         self.heartbeat.last_poll_at = self.svc.now()
         if alerts:
             await self.deliver()
@@ -151,6 +158,13 @@ class Jobs:
         return queued
 
     async def digests(self) -> None:
+        async with self._pipeline:
+            queued = self._queue_digests()
+        if queued:
+            await self.deliver()
+
+    def _queue_digests(self) -> int:
+        """Queue every due digest; returns the message parts queued."""
         svc = self.svc
         now = svc.now()
         chats = [c for c in svc.state.chats(subscribed_only=True) if c.platform in self.gates]
@@ -180,8 +194,7 @@ class Jobs:
             self._handled[item.chat.key] = item.slot
         if due:
             log.info("digests: %d chats due, %d parts queued", len(due), queued)
-        if queued:
-            await self.deliver()
+        return queued
 
     async def deliver(self) -> DeliveryReport:
         """Send what is pending in the outbox through every running channel."""
