@@ -208,3 +208,26 @@ async def test_a_running_bot_reports_its_health(tmp_path: Path, feed_server: Fee
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient() as client:
             await client.get(f"http://127.0.0.1:{port}/healthz")
+
+
+async def test_the_handler_reports_a_stalled_poll(tmp_path: Path) -> None:
+    from bot.app import services
+    from bot.jobs import Heartbeat
+    from bot.runner import health_handler
+
+    settings = Settings.model_validate(
+        {"storage": {"data_dir": str(tmp_path)}, "schedule": {"poll_minutes": 10}}
+    )
+    async with services(settings, now=lambda: NOW) as svc:
+        heartbeat = Heartbeat(started_at=NOW - timedelta(hours=1))
+        handle = health_handler(svc, heartbeat)
+        heartbeat.last_poll_at = NOW - timedelta(minutes=29)
+        assert handle("/healthz") == Response(200, "ok\n")
+        heartbeat.last_poll_at = NOW - timedelta(minutes=31)  # more than 3 × 10 minutes
+        stalled = handle("/healthz")
+        assert stalled.status == 503
+        assert stalled.body == "polling stalled: the last poll tick 31 min ago\n"
+        assert handle("/other").status == 404
+        samples = parse_metrics(handle("/metrics").body)
+        last = samples["digestbot_last_poll_timestamp_seconds"]
+        assert (samples["digestbot_up"], last) == (0, heartbeat.last_poll_at.timestamp())
