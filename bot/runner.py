@@ -68,6 +68,7 @@ def telegram_application(svc: Services) -> Application:  # type: ignore[type-arg
         expand=svc.matcher.alias_expander(),
         digest_times=", ".join(svc.settings.schedule.digest_times),
         now=svc.now,
+        timezone=svc.settings.schedule.timezone,
     )
     commands.install(application)
     application.bot_data["commands"] = commands

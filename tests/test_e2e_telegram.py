@@ -120,6 +120,8 @@ async def test_subscribe_digest_and_search(
         "subscribe",
         "unsubscribe",
         "search",
+        "settings",
+        "about",
     }
 
 
@@ -138,3 +140,47 @@ async def test_only_admins_subscribe_a_group(
     telegram_api.user_sends("/subscribe", chat_id=77, chat_type="group", user_id=6)
     await telegram_api.wait_for_messages(2)
     assert svc.state.chat("telegram", group_id).subscribed  # type: ignore[union-attr]
+
+
+async def test_settings_in_private_and_group_chats(
+    svc: Services,
+    application: Application,  # type: ignore[type-arg]
+    telegram_api: FakeTelegramAPI,
+) -> None:
+    telegram_api.user_sends("/settings", chat_id=USER_CHAT, language_code="en")
+    [shown] = await telegram_api.wait_for_messages(1, chat_id=USER_CHAT)
+    assert "08:00, 20:00" in shown.text and "UTC" in shown.text
+
+    telegram_api.user_sends("/settings tz Asia/Riyadh", chat_id=USER_CHAT, language_code="en")
+    telegram_api.user_sends("/settings times 7:00,19:00", chat_id=USER_CHAT, language_code="en")
+    telegram_api.user_sends("/settings times 25:00", chat_id=USER_CHAT, language_code="en")
+    telegram_api.user_sends("/settings tz Mars/Base", chat_id=USER_CHAT, language_code="en")
+    telegram_api.user_sends("/settings lang ar", chat_id=USER_CHAT, language_code="en")
+    replies = await telegram_api.wait_for_messages(6, chat_id=USER_CHAT)
+    assert "Asia/Riyadh" in replies[1].text
+    assert "07:00, 19:00" in replies[2].text
+    assert "HH:MM" in replies[3].text
+    assert "IANA" in replies[4].text
+    assert "لغة الموجز: العربية" in replies[5].text  # replies now in Arabic
+    chat = svc.state.chat("telegram", USER_CHAT)
+    assert chat is not None
+    assert (chat.timezone, chat.digest_times, chat.lang, chat.ui_lang) == (
+        "Asia/Riyadh",
+        ("07:00", "19:00"),
+        "ar",
+        "ar",
+    )
+
+    telegram_api.user_sends("/about", chat_id=USER_CHAT)
+    about = (await telegram_api.wait_for_messages(7, chat_id=USER_CHAT))[-1]
+    assert "digestbot" in about.text and "كوريا" in about.text
+
+    # in a group, a member may look but only an admin may change
+    telegram_api.user_sends("/settings alerts on", chat_id=78, chat_type="group", user_id=5)
+    [refused] = await telegram_api.wait_for_messages(1, chat_id=-78)
+    assert "admins" in refused.text
+    assert not svc.state.chat("telegram", -78).alerts  # type: ignore[union-attr]
+    telegram_api.chat_member_status[-78] = {6: "administrator"}
+    telegram_api.user_sends("/settings alerts on", chat_id=78, chat_type="group", user_id=6)
+    await telegram_api.wait_for_messages(2, chat_id=-78)
+    assert svc.state.chat("telegram", -78).alerts  # type: ignore[union-attr]

@@ -1,4 +1,4 @@
-"""Telegram commands: /start, /help, /subscribe, /unsubscribe, /search.
+"""Telegram commands: /start, /help, /subscribe, /unsubscribe, /search, /settings, /about.
 
 Handlers read and write the state and the archive on the event loop's thread, like the rest of
 the bot. Every reply goes through the message catalog in the chat's language.
@@ -17,6 +17,7 @@ from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Upd
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
+from bot.channels.telegram_settings import apply_setting
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, SearchHit
 from bot.store.archive import Archive
@@ -25,7 +26,7 @@ from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "help", "subscribe", "unsubscribe", "search")
+COMMANDS = ("start", "help", "subscribe", "unsubscribe", "search", "settings", "about")
 SEARCH_LIMIT = 5
 _ADMINS = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
@@ -59,6 +60,7 @@ class TelegramCommands:
         expand: AliasExpander,
         digest_times: str,
         now: Callable[[], datetime],
+        timezone: str = "UTC",
     ) -> None:
         self.state = state
         self.archive = archive
@@ -66,6 +68,7 @@ class TelegramCommands:
         self.expand = expand
         self.digest_times = digest_times
         self.now = now
+        self.timezone = timezone
 
     def install(self, application: Application) -> None:  # type: ignore[type-arg]
         for name in COMMANDS:
@@ -201,3 +204,38 @@ class TelegramCommands:
     async def cmd_unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lang = self._lang(self._chat(update))
         await self._reply(update, self.catalog.t(lang, "bot.unknown", help=self._help(lang)))
+
+    async def cmd_settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = self._chat(update)
+        lang = self._lang(chat)
+        args = context.args or []
+        if args:
+            if not await self._may_manage(update, context):
+                await self._reply(update, self.catalog.t(lang, "bot.admins_only"))
+                return
+            change = apply_setting(chat, list(args))
+            if change.chat is None:
+                await self._reply(update, self.catalog.t(lang, change.error))
+                return
+            chat = change.chat
+            self.state.save_chat(chat)
+            lang = self._lang(chat)
+        await self._reply(update, self._settings_text(chat, lang))
+
+    def _settings_text(self, chat: Chat, lang: str) -> str:
+        t = self.catalog.t
+        return (
+            t(
+                lang,
+                "bot.settings",
+                language=t(lang, f"bot.lang_{chat.lang}"),
+                times=", ".join(chat.digest_times) or self.digest_times,
+                timezone=chat.timezone or self.timezone,
+                alerts=t(lang, "bot.on" if chat.alerts else "bot.off"),
+            )
+            + "\n\n"
+            + t(lang, "bot.settings_usage")
+        )
+
+    async def cmd_about(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._reply(update, self.catalog.t(self._lang(self._chat(update)), "bot.about"))
