@@ -6,7 +6,6 @@ the bot. Every reply goes through the message catalog in the chat's language.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,9 +16,10 @@ from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Upd
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
+from bot.channels.telegram_search import TelegramSearch
 from bot.channels.telegram_settings import apply_setting
 from bot.i18n import Catalog
-from bot.models import Chat, ChatLang, SearchHit
+from bot.models import Chat, ChatLang
 from bot.store.archive import Archive
 from bot.store.fts import AliasExpander
 from bot.store.state import StateStore
@@ -27,25 +27,11 @@ from bot.store.state import StateStore
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "help", "subscribe", "unsubscribe", "search", "settings", "about")
-SEARCH_LIMIT = 5
 _ADMINS = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
 
 def lang_from_code(code: str | None) -> Literal["ar", "en"]:
     return "ar" if code and code.lower().startswith("ar") else "en"
-
-
-def format_hits(hits: list[SearchHit], query: str, lang: str, catalog: Catalog) -> str:
-    """Search results as Telegram HTML: title in bold, outlet as a link, date and a snippet."""
-    lines = [html.escape(catalog.t(lang, "bot.search_results", query=query), quote=False)]
-    for number, hit in enumerate(hits, start=1):
-        article = hit.article
-        link = f'<a href="{html.escape(article.url, quote=True)}">{html.escape(article.source)}</a>'
-        lines.append(
-            f"\n{number}. <b>{html.escape(article.title, quote=False)}</b>\n"
-            f"{link} · {article.published:%Y-%m-%d}\n{html.escape(hit.snippet, quote=False)}"
-        )
-    return "\n".join(lines)
 
 
 class TelegramCommands:
@@ -69,8 +55,12 @@ class TelegramCommands:
         self.digest_times = digest_times
         self.now = now
         self.timezone = timezone
+        self.search = TelegramSearch(
+            archive=archive, catalog=catalog, expand=expand, ui_lang=self._update_lang
+        )
 
     def install(self, application: Application) -> None:  # type: ignore[type-arg]
+        self.search.install(application)
         for name in COMMANDS:
             application.add_handler(CommandHandler(name, getattr(self, f"cmd_{name}")))
         application.add_handler(MessageHandler(filters.COMMAND, self.cmd_unknown))
@@ -104,6 +94,13 @@ class TelegramCommands:
             )
             self.state.save_chat(chat)
         return chat
+
+    def _update_lang(self, update: Update) -> str:
+        """The reply language: the chat's, or the user's own in inline mode (no chat)."""
+        if update.effective_chat is None:
+            user = update.effective_user
+            return lang_from_code(user.language_code if user else None)
+        return self._lang(self._chat(update))
 
     def _lang(self, chat: Chat) -> str:
         return chat.ui_lang
@@ -188,18 +185,7 @@ class TelegramCommands:
         await self._reply(update, self.catalog.t(lang, "bot.unsubscribed"))
 
     async def cmd_search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        lang = self._lang(self._chat(update))
-        query = " ".join(context.args or []).strip()
-        if not query:
-            await self._reply(update, self.catalog.t(lang, "bot.search_usage"))
-            return
-        hits = self.archive.search(query[:200], limit=SEARCH_LIMIT, expand=self.expand)
-        if not hits:
-            await self._reply(update, self.catalog.t(lang, "bot.search_none", query=query[:200]))
-            return
-        await self._reply(
-            update, format_hits(hits, query[:200], lang, self.catalog), html_mode=True
-        )
+        await self.search.cmd_search(update, context)
 
     async def cmd_unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lang = self._lang(self._chat(update))
