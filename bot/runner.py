@@ -69,6 +69,7 @@ def telegram_application(svc: Services) -> Application:  # type: ignore[type-arg
         digest_times=", ".join(svc.settings.schedule.digest_times),
         now=svc.now,
         timezone=svc.settings.schedule.timezone,
+        sources=svc.settings.feed_sources(),
     )
     commands.install(application)
     application.bot_data["commands"] = commands

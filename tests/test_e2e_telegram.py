@@ -121,6 +121,8 @@ async def test_subscribe_digest_and_search(
         "unsubscribe",
         "search",
         "settings",
+        "latest",
+        "sources",
         "about",
     }
 
@@ -184,3 +186,44 @@ async def test_settings_in_private_and_group_chats(
     telegram_api.user_sends("/settings alerts on", chat_id=78, chat_type="group", user_id=6)
     await telegram_api.wait_for_messages(2, chat_id=-78)
     assert svc.state.chat("telegram", -78).alerts  # type: ignore[union-attr]
+
+
+async def test_start_keyboard_latest_and_sources(
+    svc: Services,
+    application: Application,  # type: ignore[type-arg]
+    telegram_api: FakeTelegramAPI,
+) -> None:
+    telegram_api.user_sends("/start", chat_id=USER_CHAT, language_code="en")
+    [welcome] = await telegram_api.wait_for_messages(1, chat_id=USER_CHAT)
+    assert welcome.reply_markup is not None
+    buttons = {b["callback_data"] for b in welcome.reply_markup["inline_keyboard"][0]}
+    assert buttons == {"lang:ar", "lang:en", "lang:both"}
+    telegram_api.user_presses("lang:ar", message_id=welcome.message_id, chat_id=USER_CHAT)
+    [_, help_ar] = await telegram_api.wait_for_messages(2, chat_id=USER_CHAT)
+    assert "الأوامر" in help_ar.text
+    assert telegram_api.callback_answers[-1]["text"] == "اللغة: العربية"
+    chat = svc.state.chat("telegram", USER_CHAT)
+    assert chat is not None and (chat.lang, chat.ui_lang) == ("ar", "ar")
+
+    telegram_api.user_sends("/latest", chat_id=USER_CHAT)
+    [*_, none_yet] = await telegram_api.wait_for_messages(3, chat_id=USER_CHAT)
+    assert "لا قصص" in none_yet.text
+
+    await run_cycle(svc, TelegramChannel(application.bot))
+    telegram_api.user_sends("/latest 2", chat_id=USER_CHAT)
+    telegram_api.user_sends("/latest 500", chat_id=USER_CHAT)
+    telegram_api.user_sends("/sources", chat_id=USER_CHAT)
+    [*_, two, capped, sources] = await telegram_api.wait_for_messages(6, chat_id=USER_CHAT)
+    parse_telegram_html(two.text)
+    assert two.text.count("<b>") == 2 and '<a href="https://' in two.text
+    assert 2 < capped.text.count("<b>") <= 10
+    assert "4" in sources.text and "Eastern Wire" in sources.text and "المشرق" in sources.text
+
+    # in a group, only an admin's press changes the language
+    telegram_api.user_sends("/start", chat_id=79, chat_type="group", user_id=5)
+    [group_welcome] = await telegram_api.wait_for_messages(1, chat_id=-79)
+    telegram_api.user_presses(
+        "lang:ar", message_id=group_welcome.message_id, chat_id=-79, user_id=5
+    )
+    await telegram_api.wait_until(lambda: "admins" in str(telegram_api.callback_answers[-1]))
+    assert svc.state.chat("telegram", -79).lang == "en"  # type: ignore[union-attr]

@@ -1,4 +1,5 @@
-"""Telegram commands: /start, /help, /subscribe, /unsubscribe, /search, /settings, /about.
+"""Telegram commands: /start, /help, /subscribe, /unsubscribe, /search, /settings, /latest,
+/sources, /about.
 
 Handlers read and write the state and the archive on the event loop's thread, like the rest of
 the bot. Every reply goes through the message catalog in the chat's language.
@@ -9,24 +10,54 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
-from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeDefault,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
+from bot.channels.telegram_browse import (
+    LATEST_DAYS,
+    format_latest,
+    format_sources,
+    language_keyboard,
+    latest_count,
+)
 from bot.channels.telegram_search import TelegramSearch
 from bot.channels.telegram_settings import apply_setting
 from bot.i18n import Catalog
-from bot.models import Chat, ChatLang
+from bot.models import Chat, ChatLang, FeedSource
 from bot.store.archive import Archive
 from bot.store.fts import AliasExpander
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "help", "subscribe", "unsubscribe", "search", "settings", "about")
+COMMANDS = (
+    "start",
+    "help",
+    "subscribe",
+    "unsubscribe",
+    "settings",
+    "latest",
+    "search",
+    "sources",
+    "about",
+)
 _ADMINS = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
 
@@ -47,6 +78,7 @@ class TelegramCommands:
         digest_times: str,
         now: Callable[[], datetime],
         timezone: str = "UTC",
+        sources: list[FeedSource] | None = None,
     ) -> None:
         self.state = state
         self.archive = archive
@@ -55,12 +87,14 @@ class TelegramCommands:
         self.digest_times = digest_times
         self.now = now
         self.timezone = timezone
+        self.sources = sources or []
         self.search = TelegramSearch(
             archive=archive, catalog=catalog, expand=expand, ui_lang=self._update_lang
         )
 
     def install(self, application: Application) -> None:  # type: ignore[type-arg]
         self.search.install(application)
+        application.add_handler(CallbackQueryHandler(self.on_language, pattern=r"^lang:"))
         for name in COMMANDS:
             application.add_handler(CommandHandler(name, getattr(self, f"cmd_{name}")))
         application.add_handler(MessageHandler(filters.COMMAND, self.cmd_unknown))
@@ -108,7 +142,14 @@ class TelegramCommands:
     def _help(self, lang: str) -> str:
         return self.catalog.t(lang, "bot.help", times=self.digest_times)
 
-    async def _reply(self, update: Update, text: str, *, html_mode: bool = False) -> None:
+    async def _reply(
+        self,
+        update: Update,
+        text: str,
+        *,
+        html_mode: bool = False,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
         message = update.effective_message
         if message is None:
             return
@@ -117,6 +158,7 @@ class TelegramCommands:
             parse_mode=ParseMode.HTML if html_mode else None,
             do_quote=False,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
+            reply_markup=markup,
         )
 
     async def _may_manage(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -132,7 +174,30 @@ class TelegramCommands:
 
     async def cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lang = self._lang(self._chat(update))
-        await self._reply(update, self.catalog.t(lang, "bot.start", help=self._help(lang)))
+        await self._reply(
+            update,
+            self.catalog.t(lang, "bot.start", help=self._help(lang)),
+            markup=language_keyboard(self.catalog, lang),
+        )
+
+    async def on_language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A press on the /start language keyboard: the digest language, and the replies'."""
+        press = update.callback_query
+        if press is None or press.data is None or update.effective_chat is None:
+            return
+        chat = self._chat(update)
+        if not await self._may_manage(update, context):
+            await press.answer(self.catalog.t(self._lang(chat), "bot.admins_only"))
+            return
+        change = apply_setting(chat, ["lang", press.data.removeprefix("lang:")])
+        if change.chat is None:
+            await press.answer()
+            return
+        self.state.save_chat(change.chat)
+        lang = self._lang(change.chat)
+        language = self.catalog.t(lang, f"bot.lang_{change.chat.lang}")
+        await press.answer(self.catalog.t(lang, "bot.lang_set", language=language))
+        await self._reply(update, self._help(lang))
 
     async def cmd_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._reply(update, self._help(self._lang(self._chat(update))))
@@ -225,3 +290,19 @@ class TelegramCommands:
 
     async def cmd_about(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._reply(update, self.catalog.t(self._lang(self._chat(update)), "bot.about"))
+
+    async def cmd_latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        lang = self._lang(self._chat(update))
+        now = self.now()
+        stories = self.archive.announced_stories(now - timedelta(days=LATEST_DAYS), now)
+        stories.sort(key=lambda story: story.updated_at, reverse=True)
+        newest = stories[: latest_count(list(context.args or []))]
+        if not newest:
+            await self._reply(update, self.catalog.t(lang, "bot.latest_none"))
+            return
+        pairs = [(story, self.archive.summary(story.id)) for story in newest]
+        await self._reply(update, format_latest(pairs, lang, self.catalog), html_mode=True)
+
+    async def cmd_sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        lang = self._lang(self._chat(update))
+        await self._reply(update, format_sources(self.sources, lang, self.catalog))
