@@ -227,3 +227,30 @@ async def test_start_keyboard_latest_and_sources(
     )
     await telegram_api.wait_until(lambda: "admins" in str(telegram_api.callback_answers[-1]))
     assert svc.state.chat("telegram", -79).lang == "en"  # type: ignore[union-attr]
+
+
+async def test_forum_topic_unknown_commands_and_stray_text(
+    svc: Services,
+    application: Application,  # type: ignore[type-arg]
+    telegram_api: FakeTelegramAPI,
+) -> None:
+    forum = -1_000_000_000_555
+    telegram_api.chat_member_status[forum] = {6: "creator"}
+    telegram_api.user_sends(
+        "/subscribe ar", chat_id=forum, chat_type="supergroup", user_id=6, message_thread_id=42
+    )
+    [done] = await telegram_api.wait_for_messages(1, chat_id=forum)
+    assert "تم الاشتراك" in done.text
+    chat = svc.state.chat("telegram", forum)
+    assert chat is not None and chat.subscribed and chat.thread_id == 42
+
+    # stray text in a group is ignored; an unknown command gets a short help
+    telegram_api.user_sends("hello everyone", chat_id=forum, chat_type="supergroup", user_id=7)
+    telegram_api.user_sends("/nonsense", chat_id=forum, chat_type="supergroup", user_id=7)
+    [_, unknown] = await telegram_api.wait_for_messages(2, chat_id=forum)
+    assert "/subscribe" in unknown.text
+    assert len(telegram_api.messages_to(forum)) == 2
+
+    telegram_api.user_sends("hello bot", chat_id=USER_CHAT)
+    [stray] = await telegram_api.wait_for_messages(1, chat_id=USER_CHAT)
+    assert "/help" in stray.text and "/search" in stray.text
