@@ -254,3 +254,31 @@ async def test_forum_topic_unknown_commands_and_stray_text(
     telegram_api.user_sends("hello bot", chat_id=USER_CHAT)
     [stray] = await telegram_api.wait_for_messages(1, chat_id=USER_CHAT)
     assert "/help" in stray.text and "/search" in stray.text
+
+
+async def test_settings_keyboard_edits_the_message(
+    svc: Services,
+    application: Application,  # type: ignore[type-arg]
+    telegram_api: FakeTelegramAPI,
+) -> None:
+    telegram_api.user_sends("/settings", chat_id=USER_CHAT)
+    [menu] = await telegram_api.wait_for_messages(1, chat_id=USER_CHAT)
+    assert menu.reply_markup is not None
+    data = [b["callback_data"] for row in menu.reply_markup["inline_keyboard"] for b in row]
+    assert "set:alerts:on" in data and "set:times:07:00,19:00" in data and "set:lang:ar" in data
+    assert all(len(d.encode()) <= 64 for d in data)
+
+    for press in ("set:alerts:on", "set:times:07:00,19:00", "set:lang:ar"):
+        telegram_api.user_presses(press, message_id=menu.message_id, chat_id=USER_CHAT)
+    edits = await telegram_api.wait_for_messages(3, chat_id=USER_CHAT, method="editMessageText")
+    assert all(e.message_id == menu.message_id for e in edits)
+    assert "07:00, 19:00" in edits[1].text
+    assert "لغة الموجز: العربية" in edits[2].text and "مفعّلة" in edits[2].text
+    chat = svc.state.chat("telegram", USER_CHAT)
+    assert chat is not None and chat.alerts and chat.digest_times == ("07:00", "19:00")
+    assert len(telegram_api.messages_to(USER_CHAT, method="sendMessage")) == 1
+
+    # a forged button with a bad value changes nothing
+    telegram_api.user_presses("set:tz:Nowhere/Town", message_id=menu.message_id, chat_id=USER_CHAT)
+    await telegram_api.wait_until(lambda: "IANA" in str(telegram_api.callback_answers[-1]))
+    assert svc.state.chat("telegram", USER_CHAT).timezone == ""  # type: ignore[union-attr]

@@ -56,3 +56,20 @@ def language_keyboard(catalog: Catalog, lang: str) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+TIME_PRESETS = ("08:00,20:00", "07:00,19:00", "09:00")
+
+
+def settings_keyboard(catalog: Catalog, lang: str, alerts: bool) -> InlineKeyboardMarkup:
+    """/settings buttons: `set:KEY:VALUE`, the same changes as `/settings KEY VALUE`."""
+    languages = [
+        InlineKeyboardButton(catalog.t(lang, f"bot.lang_{c}"), callback_data=f"set:lang:{c}")
+        for c in ("ar", "en", "both")
+    ]
+    times = [InlineKeyboardButton(f"🕗 {p}", callback_data=f"set:times:{p}") for p in TIME_PRESETS]
+    switch = "off" if alerts else "on"
+    toggle = InlineKeyboardButton(
+        catalog.t(lang, f"bot.alerts_turn_{switch}"), callback_data=f"set:alerts:{switch}"
+    )
+    return InlineKeyboardMarkup([languages, times, [toggle]])

@@ -36,6 +36,7 @@ from bot.channels.telegram_browse import (
     format_sources,
     language_keyboard,
     latest_count,
+    settings_keyboard,
 )
 from bot.channels.telegram_search import TelegramSearch
 from bot.channels.telegram_settings import apply_setting
@@ -95,6 +96,7 @@ class TelegramCommands:
     def install(self, application: Application) -> None:  # type: ignore[type-arg]
         self.search.install(application)
         application.add_handler(CallbackQueryHandler(self.on_language, pattern=r"^lang:"))
+        application.add_handler(CallbackQueryHandler(self.on_settings_button, pattern=r"^set:"))
         for name in COMMANDS:
             application.add_handler(CommandHandler(name, getattr(self, f"cmd_{name}")))
         application.add_handler(MessageHandler(filters.COMMAND, self.cmd_unknown))
@@ -271,7 +273,33 @@ class TelegramCommands:
             chat = change.chat
             self.state.save_chat(chat)
             lang = self._lang(chat)
-        await self._reply(update, self._settings_text(chat, lang))
+        await self._reply(
+            update,
+            self._settings_text(chat, lang),
+            markup=settings_keyboard(self.catalog, lang, chat.alerts),
+        )
+
+    async def on_settings_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A press on the /settings keyboard: apply the change and redraw the same message."""
+        press = update.callback_query
+        if press is None or press.data is None or update.effective_chat is None:
+            return
+        chat = self._chat(update)
+        if not await self._may_manage(update, context):
+            await press.answer(self.catalog.t(self._lang(chat), "bot.admins_only"))
+            return
+        _, key, value = [*press.data.split(":", 2), "", ""][:3]
+        change = apply_setting(chat, [key, value])
+        if change.chat is None:
+            await press.answer(self.catalog.t(self._lang(chat), change.error), show_alert=True)
+            return
+        self.state.save_chat(change.chat)
+        lang = self._lang(change.chat)
+        await press.answer()
+        await press.edit_message_text(
+            self._settings_text(change.chat, lang),
+            reply_markup=settings_keyboard(self.catalog, lang, change.chat.alerts),
+        )
 
     def _settings_text(self, chat: Chat, lang: str) -> str:
         t = self.catalog.t
