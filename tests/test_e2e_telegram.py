@@ -282,3 +282,37 @@ async def test_settings_keyboard_edits_the_message(
     telegram_api.user_presses("set:tz:Nowhere/Town", message_id=menu.message_id, chat_id=USER_CHAT)
     await telegram_api.wait_until(lambda: "IANA" in str(telegram_api.callback_answers[-1]))
     assert svc.state.chat("telegram", USER_CHAT).timezone == ""  # type: ignore[union-attr]
+
+
+async def test_every_command_answers_in_private_and_group_chats(
+    svc: Services,
+    application: Application,  # type: ignore[type-arg]
+    telegram_api: FakeTelegramAPI,
+) -> None:
+    from bot.channels.telegram_commands import COMMANDS
+
+    managing = {"subscribe", "unsubscribe"}
+    # two groups, so neither passes Telegram's 20 messages a minute per group
+    group, admin_group = -80, -81
+    telegram_api.chat_member_status[admin_group] = {6: "administrator"}
+    sent = {USER_CHAT: 0, group: 0, admin_group: 0}
+    for command in COMMANDS:
+        text = f"/{command} Kursk" if command == "search" else f"/{command}"
+        if command == "settings":
+            text = "/settings alerts on"
+        for chat_id, user_id in ((USER_CHAT, 111_111), (group, 5), (admin_group, 6)):
+            kind = "private" if chat_id > 0 else "group"
+            telegram_api.user_sends(text, chat_id=chat_id, chat_type=kind, user_id=user_id)
+            sent[chat_id] += 1
+            reply = (await telegram_api.wait_for_messages(sent[chat_id], chat_id=chat_id))[-1]
+            assert reply.text, (command, chat_id, user_id)
+            refused = "Only the group's admins" in reply.text
+            assert refused == (user_id == 5 and (command in managing or command == "settings")), (
+                command,
+                user_id,
+                reply.text,
+            )
+    admin_chat = svc.state.chat("telegram", admin_group)
+    assert admin_chat is not None and admin_chat.alerts and not admin_chat.subscribed
+    member_chat = svc.state.chat("telegram", group)
+    assert member_chat is not None and not member_chat.alerts
