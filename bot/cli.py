@@ -58,6 +58,18 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
         "list, add, remove, enable, import or export feeds, and show their status",
         "عرض الخلاصات وإضافتها وحذفها وتفعيلها واستيرادها وتصديرها وعرض حالتها",
     ),
+    "subscribe": (
+        "subscribe a Telegram channel or chat by @username or numeric ID",
+        "اشتراك قناة أو محادثة تيليغرام باسمها ‎@username أو رقمها",
+    ),
+    "unsubscribe": (
+        "unsubscribe a Telegram channel or chat by @username or numeric ID",
+        "إلغاء اشتراك قناة أو محادثة تيليغرام باسمها ‎@username أو رقمها",
+    ),
+    "chats": (
+        "list the known chats with their subscription and settings",
+        "عرض المحادثات المعروفة مع اشتراكها وإعداداتها",
+    ),
 }
 
 FEEDS_HELP: dict[str, tuple[str, str]] = {
@@ -99,6 +111,12 @@ OPTION_HELP: dict[str, tuple[str, str]] = {
         "poll every enabled feed now, even those not due yet",
         "جلب كل الخلاصات المفعلة الآن حتى غير المستحقة",
     ),
+    "target": ("@channel username or numeric chat ID", "اسم القناة ‎@username أو رقم المحادثة"),
+    "chat_lang": (
+        "digest language: ar, en or both (default: keep, or en)",
+        "لغة الموجز: ar أو en أو both (الافتراضي: كما هي، أو en)",
+    ),
+    "chats_action": ("what to do: list", "الإجراء: list"),
 }
 
 
@@ -152,6 +170,16 @@ def build_parser() -> argparse.ArgumentParser:
             _feeds_parser(sub)
         elif name == "status":
             sub.add_argument("--json", action="store_true", help=bilingual("json", OPTION_HELP))
+        elif name in ("subscribe", "unsubscribe"):
+            sub.add_argument("target", help=bilingual("target", OPTION_HELP))
+            if name == "subscribe":
+                sub.add_argument(
+                    "--lang", choices=("ar", "en", "both"), help=bilingual("chat_lang", OPTION_HELP)
+                )
+        elif name == "chats":
+            sub.add_argument(
+                "action", choices=("list",), help=bilingual("chats_action", OPTION_HELP)
+            )
     return parser
 
 
@@ -215,6 +243,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     if args.command == "feeds":
         return asyncio.run(runner.feeds(settings, args, out))
+    if args.command in ("subscribe", "unsubscribe", "chats"):
+        return asyncio.run(runner.chats(settings, args, out))
     if args.command == "once":
         progress = sys.stderr.isatty() and not args.verbose
         report = asyncio.run(runner.once(settings, out, force=args.force, progress=progress))

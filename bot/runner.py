@@ -17,7 +17,7 @@ from typing import TextIO
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot import feeds_admin
+from bot import chats_admin, feeds_admin
 from bot.app import Services, services
 from bot.channels import Channel
 from bot.channels.console import ConsoleChannel
@@ -73,6 +73,8 @@ def telegram_application(svc: Services) -> Application:  # type: ignore[type-arg
         expand=svc.matcher.alias_expander(),
         digest_times=", ".join(svc.settings.schedule.digest_times),
         now=svc.now,
+        timezone=svc.settings.schedule.timezone,
+        sources=svc.settings.feed_sources(),
     )
     commands.install(application)
     application.bot_data["commands"] = commands
@@ -414,3 +416,24 @@ async def status(settings: Settings, out: TextIO, *, as_json: bool = False) -> N
             out.write(json.dumps(to_json(snapshot), ensure_ascii=False, indent=2) + "\n")
         else:
             out.write(render_text(snapshot))
+
+
+async def chats(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    """``digestbot subscribe|unsubscribe @channel|ID`` and ``digestbot chats list``."""
+    async with services(settings) as svc:
+        if args.command == "chats":
+            chats_admin.list_chats(svc.state, out)
+            return 0
+        token = settings.telegram.token
+        chat_id, title = await chats_admin.resolve(
+            args.target,
+            token.get_secret_value() if token else None,
+            settings.telegram.base_url,
+        )
+        if args.command == "subscribe":
+            chat = chats_admin.subscribe(svc.state, chat_id, title, args.lang, svc.now())
+            out.write(f"subscribed: {chat.chat_id} {chat.title} ({chat.lang})\n")
+        else:
+            chats_admin.unsubscribe(svc.state, chat_id)
+            out.write(f"unsubscribed: {chat_id}\n")
+    return 0

@@ -1,4 +1,5 @@
-"""Telegram commands: /start, /help, /subscribe, /unsubscribe, /search.
+"""Telegram commands: /start, /help, /subscribe, /unsubscribe, /search, /settings, /latest,
+/sources, /about.
 
 Handlers read and write the state and the archive on the event loop's thread, like the rest of
 the bot. Every reply goes through the message catalog in the chat's language.
@@ -6,45 +7,63 @@ the bot. Every reply goes through the message catalog in the chat's language.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
-from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeDefault,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
+from bot.channels.telegram_browse import (
+    LATEST_DAYS,
+    format_latest,
+    format_sources,
+    language_keyboard,
+    latest_count,
+    settings_keyboard,
+)
+from bot.channels.telegram_search import TelegramSearch
+from bot.channels.telegram_settings import apply_setting
 from bot.i18n import Catalog
-from bot.models import Chat, ChatLang, SearchHit
+from bot.models import Chat, ChatLang, FeedSource
 from bot.store.archive import Archive
 from bot.store.fts import AliasExpander
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "help", "subscribe", "unsubscribe", "search")
-SEARCH_LIMIT = 5
+COMMANDS = (
+    "start",
+    "help",
+    "subscribe",
+    "unsubscribe",
+    "settings",
+    "latest",
+    "search",
+    "sources",
+    "about",
+)
 _ADMINS = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
 
 def lang_from_code(code: str | None) -> Literal["ar", "en"]:
     return "ar" if code and code.lower().startswith("ar") else "en"
-
-
-def format_hits(hits: list[SearchHit], query: str, lang: str, catalog: Catalog) -> str:
-    """Search results as Telegram HTML: title in bold, outlet as a link, date and a snippet."""
-    lines = [html.escape(catalog.t(lang, "bot.search_results", query=query), quote=False)]
-    for number, hit in enumerate(hits, start=1):
-        article = hit.article
-        link = f'<a href="{html.escape(article.url, quote=True)}">{html.escape(article.source)}</a>'
-        lines.append(
-            f"\n{number}. <b>{html.escape(article.title, quote=False)}</b>\n"
-            f"{link} · {article.published:%Y-%m-%d}\n{html.escape(hit.snippet, quote=False)}"
-        )
-    return "\n".join(lines)
 
 
 class TelegramCommands:
@@ -59,6 +78,8 @@ class TelegramCommands:
         expand: AliasExpander,
         digest_times: str,
         now: Callable[[], datetime],
+        timezone: str = "UTC",
+        sources: list[FeedSource] | None = None,
     ) -> None:
         self.state = state
         self.archive = archive
@@ -66,8 +87,16 @@ class TelegramCommands:
         self.expand = expand
         self.digest_times = digest_times
         self.now = now
+        self.timezone = timezone
+        self.sources = sources or []
+        self.search = TelegramSearch(
+            archive=archive, catalog=catalog, expand=expand, ui_lang=self._update_lang
+        )
 
     def install(self, application: Application) -> None:  # type: ignore[type-arg]
+        self.search.install(application)
+        application.add_handler(CallbackQueryHandler(self.on_language, pattern=r"^lang:"))
+        application.add_handler(CallbackQueryHandler(self.on_settings_button, pattern=r"^set:"))
         for name in COMMANDS:
             application.add_handler(CommandHandler(name, getattr(self, f"cmd_{name}")))
         application.add_handler(MessageHandler(filters.COMMAND, self.cmd_unknown))
@@ -102,13 +131,27 @@ class TelegramCommands:
             self.state.save_chat(chat)
         return chat
 
+    def _update_lang(self, update: Update) -> str:
+        """The reply language: the chat's, or the user's own in inline mode (no chat)."""
+        if update.effective_chat is None:
+            user = update.effective_user
+            return lang_from_code(user.language_code if user else None)
+        return self._lang(self._chat(update))
+
     def _lang(self, chat: Chat) -> str:
         return chat.ui_lang
 
     def _help(self, lang: str) -> str:
         return self.catalog.t(lang, "bot.help", times=self.digest_times)
 
-    async def _reply(self, update: Update, text: str, *, html_mode: bool = False) -> None:
+    async def _reply(
+        self,
+        update: Update,
+        text: str,
+        *,
+        html_mode: bool = False,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
         message = update.effective_message
         if message is None:
             return
@@ -117,6 +160,7 @@ class TelegramCommands:
             parse_mode=ParseMode.HTML if html_mode else None,
             do_quote=False,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
+            reply_markup=markup,
         )
 
     async def _may_manage(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -132,7 +176,30 @@ class TelegramCommands:
 
     async def cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lang = self._lang(self._chat(update))
-        await self._reply(update, self.catalog.t(lang, "bot.start", help=self._help(lang)))
+        await self._reply(
+            update,
+            self.catalog.t(lang, "bot.start", help=self._help(lang)),
+            markup=language_keyboard(self.catalog, lang),
+        )
+
+    async def on_language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A press on the /start language keyboard: the digest language, and the replies'."""
+        press = update.callback_query
+        if press is None or press.data is None or update.effective_chat is None:
+            return
+        chat = self._chat(update)
+        if not await self._may_manage(update, context):
+            await press.answer(self.catalog.t(self._lang(chat), "bot.admins_only"))
+            return
+        change = apply_setting(chat, ["lang", press.data.removeprefix("lang:")])
+        if change.chat is None:
+            await press.answer()
+            return
+        self.state.save_chat(change.chat)
+        lang = self._lang(change.chat)
+        language = self.catalog.t(lang, f"bot.lang_{change.chat.lang}")
+        await press.answer(self.catalog.t(lang, "bot.lang_set", language=language))
+        await self._reply(update, self._help(lang))
 
     async def cmd_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._reply(update, self._help(self._lang(self._chat(update))))
@@ -185,19 +252,85 @@ class TelegramCommands:
         await self._reply(update, self.catalog.t(lang, "bot.unsubscribed"))
 
     async def cmd_search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        lang = self._lang(self._chat(update))
-        query = " ".join(context.args or []).strip()
-        if not query:
-            await self._reply(update, self.catalog.t(lang, "bot.search_usage"))
-            return
-        hits = self.archive.search(query[:200], limit=SEARCH_LIMIT, expand=self.expand)
-        if not hits:
-            await self._reply(update, self.catalog.t(lang, "bot.search_none", query=query[:200]))
-            return
-        await self._reply(
-            update, format_hits(hits, query[:200], lang, self.catalog), html_mode=True
-        )
+        await self.search.cmd_search(update, context)
 
     async def cmd_unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lang = self._lang(self._chat(update))
         await self._reply(update, self.catalog.t(lang, "bot.unknown", help=self._help(lang)))
+
+    async def cmd_settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = self._chat(update)
+        lang = self._lang(chat)
+        args = context.args or []
+        if args:
+            if not await self._may_manage(update, context):
+                await self._reply(update, self.catalog.t(lang, "bot.admins_only"))
+                return
+            change = apply_setting(chat, list(args))
+            if change.chat is None:
+                await self._reply(update, self.catalog.t(lang, change.error))
+                return
+            chat = change.chat
+            self.state.save_chat(chat)
+            lang = self._lang(chat)
+        await self._reply(
+            update,
+            self._settings_text(chat, lang),
+            markup=settings_keyboard(self.catalog, lang, chat.alerts),
+        )
+
+    async def on_settings_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A press on the /settings keyboard: apply the change and redraw the same message."""
+        press = update.callback_query
+        if press is None or press.data is None or update.effective_chat is None:
+            return
+        chat = self._chat(update)
+        if not await self._may_manage(update, context):
+            await press.answer(self.catalog.t(self._lang(chat), "bot.admins_only"))
+            return
+        _, key, value = [*press.data.split(":", 2), "", ""][:3]
+        change = apply_setting(chat, [key, value])
+        if change.chat is None:
+            await press.answer(self.catalog.t(self._lang(chat), change.error), show_alert=True)
+            return
+        self.state.save_chat(change.chat)
+        lang = self._lang(change.chat)
+        await press.answer()
+        await press.edit_message_text(
+            self._settings_text(change.chat, lang),
+            reply_markup=settings_keyboard(self.catalog, lang, change.chat.alerts),
+        )
+
+    def _settings_text(self, chat: Chat, lang: str) -> str:
+        t = self.catalog.t
+        return (
+            t(
+                lang,
+                "bot.settings",
+                language=t(lang, f"bot.lang_{chat.lang}"),
+                times=", ".join(chat.digest_times) or self.digest_times,
+                timezone=chat.timezone or self.timezone,
+                alerts=t(lang, "bot.on" if chat.alerts else "bot.off"),
+            )
+            + "\n\n"
+            + t(lang, "bot.settings_usage")
+        )
+
+    async def cmd_about(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._reply(update, self.catalog.t(self._lang(self._chat(update)), "bot.about"))
+
+    async def cmd_latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        lang = self._lang(self._chat(update))
+        now = self.now()
+        stories = self.archive.announced_stories(now - timedelta(days=LATEST_DAYS), now)
+        stories.sort(key=lambda story: story.updated_at, reverse=True)
+        newest = stories[: latest_count(list(context.args or []))]
+        if not newest:
+            await self._reply(update, self.catalog.t(lang, "bot.latest_none"))
+            return
+        pairs = [(story, self.archive.summary(story.id)) for story in newest]
+        await self._reply(update, format_latest(pairs, lang, self.catalog), html_mode=True)
+
+    async def cmd_sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        lang = self._lang(self._chat(update))
+        await self._reply(update, format_sources(self.sources, lang, self.catalog))

@@ -527,7 +527,12 @@ class FakeTelegramAPI:
         return self._queue_update({"callback_query": query})
 
     def user_inline_query(
-        self, query: str, *, user_id: int = 111_111, first_name: str = "Test User"
+        self,
+        query: str,
+        *,
+        user_id: int = 111_111,
+        first_name: str = "Test User",
+        offset: str = "",
     ) -> dict[str, Any]:
         """Queue an inline_query typed by the user."""
         with self._lock:
@@ -537,7 +542,7 @@ class FakeTelegramAPI:
             "id": query_id,
             "from": self._user(user_id, first_name, "en", None),
             "query": query,
-            "offset": "",
+            "offset": offset,
         }
         return self._queue_update({"inline_query": inline})
 

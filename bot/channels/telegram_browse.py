@@ -1,0 +1,75 @@
+"""What `/latest`, `/sources` and the `/start` language keyboard show: pure formatting."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import Catalog
+from bot.models import FeedSource, Story, Summary
+
+LATEST_DEFAULT = 5
+LATEST_MAX = 10
+LATEST_DAYS = 7
+
+
+def latest_count(args: list[str]) -> int:
+    """`/latest [n]`: n capped to 1…LATEST_MAX; anything else is the default."""
+    if args and args[0].isdigit():
+        return max(1, min(LATEST_MAX, int(args[0])))
+    return LATEST_DEFAULT
+
+
+def format_latest(stories: list[tuple[Story, Summary | None]], lang: str, catalog: Catalog) -> str:
+    """The newest stories as Telegram HTML: headline in bold, the first source as a link."""
+    lines = [html.escape(catalog.t(lang, "bot.latest_header", count=len(stories)), quote=False)]
+    for number, (story, summary) in enumerate(stories, start=1):
+        first = story.articles[0]
+        title = (summary.headline(lang) if summary else None) or first.title
+        link = f'<a href="{html.escape(first.url, quote=True)}">{html.escape(first.source)}</a>'
+        lines.append(
+            f"\n{number}. <b>{html.escape(title, quote=False)}</b>\n"
+            f"{link} · {story.updated_at:%Y-%m-%d}"
+        )
+    return "\n".join(lines)
+
+
+def format_sources(sources: list[FeedSource], lang: str, catalog: Catalog) -> str:
+    lines = [catalog.t(lang, "bot.sources_header", count=len(sources))]
+    for source in sources:
+        lines.append(
+            f"• {source.name or source.url}" + (f" ({source.lang})" if source.lang else "")
+        )
+    return "\n".join(lines)
+
+
+def language_keyboard(catalog: Catalog, lang: str) -> InlineKeyboardMarkup:
+    """Buttons to pick the digest language; the reply language follows (Arabic for both)."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    catalog.t(lang, f"bot.lang_{choice}"), callback_data=f"lang:{choice}"
+                )
+                for choice in ("ar", "en", "both")
+            ]
+        ]
+    )
+
+
+TIME_PRESETS = ("08:00,20:00", "07:00,19:00", "09:00")
+
+
+def settings_keyboard(catalog: Catalog, lang: str, alerts: bool) -> InlineKeyboardMarkup:
+    """/settings buttons: `set:KEY:VALUE`, the same changes as `/settings KEY VALUE`."""
+    languages = [
+        InlineKeyboardButton(catalog.t(lang, f"bot.lang_{c}"), callback_data=f"set:lang:{c}")
+        for c in ("ar", "en", "both")
+    ]
+    times = [InlineKeyboardButton(f"🕗 {p}", callback_data=f"set:times:{p}") for p in TIME_PRESETS]
+    switch = "off" if alerts else "on"
+    toggle = InlineKeyboardButton(
+        catalog.t(lang, f"bot.alerts_turn_{switch}"), callback_data=f"set:alerts:{switch}"
+    )
+    return InlineKeyboardMarkup([languages, times, [toggle]])

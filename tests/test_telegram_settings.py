@@ -1,0 +1,78 @@
+"""`/settings` arguments: parsing and validation of language, digest times, time zone, alerts."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels.telegram_settings import apply_setting, parse_times, valid_timezone
+from bot.models import Chat
+
+CHAT = Chat(platform="telegram", chat_id=1, lang="en", ui_lang="en")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("07:00,19:00", ("07:00", "19:00")),
+        ("19:00, 7:00", ("07:00", "19:00")),
+        ("08:30 08:30", ("08:30",)),
+        ("23:59،00:00", ("00:00", "23:59")),
+        ("24:00", None),
+        ("7", None),
+        ("07:60", None),
+        ("", None),
+        ("1:00,2:00,3:00,4:00,5:00,6:00,7:00", None),
+        ("07:00;abc", None),
+    ],
+)
+def test_parse_times(text: str, expected: tuple[str, ...] | None) -> None:
+    assert parse_times(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("Asia/Riyadh", True),
+        ("UTC", True),
+        ("Europe/Moscow", True),
+        ("Mars/Olympus", False),
+        ("../etc/passwd", False),
+        ("/etc/localtime", False),
+        ("", False),
+    ],
+)
+def test_valid_timezone(name: str, ok: bool) -> None:
+    assert valid_timezone(name) is ok
+
+
+def test_apply_each_setting() -> None:
+    both = apply_setting(CHAT, ["lang", "both"]).chat
+    assert both is not None and both.lang == "both" and both.ui_lang == "en"
+    arabic = apply_setting(CHAT, ["LANG", "ar"]).chat
+    assert arabic is not None and arabic.lang == "ar" and arabic.ui_lang == "ar"
+    timed = apply_setting(CHAT, ["times", "19:00,07:00"]).chat
+    assert timed is not None and timed.digest_times == ("07:00", "19:00")
+    reset = apply_setting(timed, ["times", "default"]).chat
+    assert reset is not None and reset.digest_times == ()
+    zoned = apply_setting(CHAT, ["tz", "Asia/Riyadh"]).chat
+    assert zoned is not None and zoned.timezone == "Asia/Riyadh"
+    alerted = apply_setting(CHAT, ["alerts", "on"]).chat
+    assert alerted is not None and alerted.alerts
+    quiet = apply_setting(alerted, ["alerts", "off"]).chat
+    assert quiet is not None and not quiet.alerts
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["lang", "fr"], "bot.settings_bad_lang"),
+        (["times", "25:00"], "bot.settings_bad_times"),
+        (["tz", "Nowhere/City"], "bot.settings_bad_tz"),
+        (["alerts", "maybe"], "bot.settings_bad_alerts"),
+        (["colour", "red"], "bot.settings_usage"),
+        (["tz"], "bot.settings_usage"),
+    ],
+)
+def test_bad_values_are_refused(args: list[str], error: str) -> None:
+    change = apply_setting(CHAT, args)
+    assert change.chat is None and change.error == error
