@@ -20,6 +20,7 @@ from bot.app import Services, services
 from bot.channels import Channel
 from bot.channels.console import ConsoleChannel
 from bot.channels.delivery import DeliveryReport, deliver
+from bot.channels.discord_runtime import start_discord
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_commands import TelegramCommands
 from bot.config import Settings
@@ -151,7 +152,8 @@ async def feeds(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
 
 
 async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """``digestbot run``: the scheduler and the Telegram bot until SIGTERM or SIGINT."""
+    """``digestbot run``: the scheduler, the Telegram bot and Discord (a bot and/or webhooks, when
+    configured) until SIGTERM or SIGINT."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -160,6 +162,7 @@ async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> 
         _require_feeds(svc)
         application = telegram_application(svc) if settings.telegram.enabled else None
         channel: Channel = TelegramChannel(application.bot) if application else ConsoleChannel()
+        channels: list[Channel] = [channel]  # and Discord's, once started
 
         async def poll_job() -> None:
             report = await svc.pipeline.poll()
@@ -176,11 +179,13 @@ async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> 
             )
 
         async def digest_job() -> None:
-            queued, report = await digest_and_deliver(svc, channel)
-            log.info("digests: %d parts queued, %d sent", queued, report.sent)
+            for each in channels:
+                queued, report = await digest_and_deliver(svc, each)
+                log.info("digests: %d parts queued, %d sent", queued, report.sent)
 
         async def deliver_job() -> None:
-            await deliver(archive=svc.archive, state=svc.state, channel=channel, now=svc.now)
+            for each in channels:
+                await deliver(archive=svc.archive, state=svc.state, channel=each, now=svc.now)
 
         scheduler = build_scheduler(
             poll=poll_job,
@@ -199,16 +204,20 @@ async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> 
             await application.start()
             assert application.updater is not None
             await application.updater.start_polling(drop_pending_updates=False)
+        discord_runtime = await start_discord(svc)  # nothing when Discord is not configured
+        channels.extend(discord_runtime.channels)
         # A digest whose time passed while the bot was down goes out now, once: the outbox
         # remembers each chat's last period, so this is a no-op when nothing was missed.
         slot = latest_slot(settings.schedule.digest_times, settings.schedule.zone, svc.now())
-        await digest_and_deliver(svc, channel, until=slot)
+        for each in channels:
+            await digest_and_deliver(svc, each, until=slot)
         scheduler.start()
         log.info("digestbot is running; digests at %s", ", ".join(settings.schedule.digest_times))
         try:
             await stop.wait()
         finally:
             scheduler.shutdown(wait=False)
+            await discord_runtime.close()
             if application is not None:
                 assert application.updater is not None
                 await application.updater.stop()
