@@ -122,7 +122,8 @@ def story_embed(item: DigestItem, langs: Sequence[str], catalog: Catalog) -> Emb
             if part
         )
         description = f"{description}\n\n{extra}" if description else extra
-    embed: Embed = {"title": _clip(title, MAX_TITLE), "color": EMBED_COLOUR}
+    embed: Embed = {"title": _clip(title, MAX_TITLE)} if title.strip() else {}
+    embed["color"] = EMBED_COLOUR
     if item.sources:
         embed["url"] = item.sources[0].url
     if description:

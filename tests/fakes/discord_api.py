@@ -26,6 +26,7 @@ it at this server for the test and puts it back afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections import defaultdict, deque
@@ -116,6 +117,7 @@ class FakeDiscordAPI:
         self._ids = itertools.count(1_000_000_000_000_000_001)
         self._runner: web.AppRunner | None = None
         self._port = 0
+        self._arrived: asyncio.Event | None = None
 
     @property
     def base(self) -> str:
@@ -133,11 +135,18 @@ class FakeDiscordAPI:
         self._failures[target_id].append((status, retry_after))
 
     def sent_to(self, target_id: int) -> list[dict[str, Any]]:
-        return [
-            m.payload for m in self.messages if target_id in (m.channel_id, m.webhook_id)
-        ]
+        return [m.payload for m in self.messages if target_id in (m.channel_id, m.webhook_id)]
+
+    async def wait_for_messages(self, count: int = 1) -> list[Posted]:
+        """Wait until ``count`` messages were accepted (call on the server's loop)."""
+        assert self._arrived is not None, "the fake Discord API is not running"
+        while len(self.messages) < count:
+            self._arrived.clear()
+            await self._arrived.wait()
+        return self.messages
 
     async def start(self) -> None:
+        self._arrived = asyncio.Event()
         app = web.Application()
         for prefix in ("/api/v10", "/api"):
             app.router.add_get(prefix + "/users/@me", self._me)
@@ -275,12 +284,18 @@ class FakeDiscordAPI:
     ) -> web.Response:
         problems = limit_problems(payload)
         if problems:
-            body = {"message": "Invalid Form Body", "code": 50035, "errors": problems}
+            errors = {}
+            for problem in problems:  # Discord's shape: {"path": {"_errors": [{code, message}]}}
+                path, _, text = problem.rpartition(": ")
+                errors[path or "_base"] = {"_errors": [{"code": "BASE_TYPE_BAD", "message": text}]}
+            body = {"message": "Invalid Form Body", "code": 50035, "errors": errors}
             return _json(body, status=400, headers=self._headers(bucket))
         message_id = next(self._ids)
         self.messages.append(
             Posted(message_id, channel_id, payload, webhook_id, dict(request.headers))
         )
+        if self._arrived is not None:
+            self._arrived.set()
         data: dict[str, Any] = {
             "id": str(message_id),
             "channel_id": str(channel_id),
