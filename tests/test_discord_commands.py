@@ -46,6 +46,9 @@ class FakeResponse:
     async def edit_message(self, **kwargs: Any) -> None:
         self.edited.append(kwargs)
 
+    def is_done(self) -> bool:
+        return bool(self.sent or self.edited)
+
 
 class FakeFollowup:
     def __init__(self) -> None:
@@ -281,3 +284,17 @@ async def test_subscribe_then_a_cycle_posts_embeds_then_latest(
     assert first["ephemeral"] is True
     shown = first["embeds"] + [e for f in latest.followup.sent for e in f["embeds"]]
     assert [e.title for e in shown] == [e.get("title") for e in embeds]
+
+
+async def test_a_failing_command_is_logged_and_answered(
+    client: DigestbotClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    fresh = FakeInteraction()
+    await client.tree.on_error(fresh, app_commands.AppCommandError("boom"))  # type: ignore[arg-type]
+    assert "Something went wrong" in fresh.reply and "حدث خطأ" in fresh.reply
+    assert fresh.response.sent[0]["ephemeral"] is True
+    answered = FakeInteraction()
+    await answered.response.send_message("partial")
+    await client.tree.on_error(answered, app_commands.AppCommandError("late"))  # type: ignore[arg-type]
+    assert "Something went wrong" in answered.followup.sent[0]["content"]
+    assert "discord command failed" in caplog.text and "boom" in caplog.text

@@ -34,6 +34,7 @@ from bot.channels.discord_settings import (
 from bot.digest.discord_render import (
     MAX_DESCRIPTION,
     MAX_TITLE,
+    clip,
     escape_markdown,
     render_discord_messages,
 )
@@ -96,11 +97,9 @@ def search_embed(
             f"{escape_markdown(article.source)} · {article.published:%Y-%m-%d}\n"
             f"{escape_markdown(hit.snippet)}"
         )
-    description = "\n\n".join(lines)
-    if len(description) > MAX_DESCRIPTION:
-        description = description[: MAX_DESCRIPTION - 1] + "…"
-    title = catalog.t(lang, "bot.search_results", query=query)
-    embed = discord.Embed(title=title[:MAX_TITLE], description=description)
+    description = clip("\n\n".join(lines), MAX_DESCRIPTION)
+    title = clip(catalog.t(lang, "bot.search_results", query=query), MAX_TITLE)
+    embed = discord.Embed(title=title, description=description)
     embed.set_footer(text=catalog.t(lang, "discord.search_page", page=page + 1))
     return embed
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 from discord import app_commands
+from discord.app_commands import AppCommandError
 
 from bot.channels import Channel
 from bot.channels.discord_channel import WEBHOOK_PLATFORM, DiscordChannel, DiscordWebhookChannel
@@ -38,6 +39,22 @@ if TYPE_CHECKING:
     from bot.app import Services
 
 log = logging.getLogger(__name__)
+
+
+class CommandTree(app_commands.CommandTree["DigestbotClient"]):
+    """The slash commands; a handler that fails is logged and its member told so."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[DigestbotClient], error: AppCommandError, /
+    ) -> None:
+        log.error("discord command failed", exc_info=error)
+        catalog = self.client.catalog
+        text = f"{catalog.t('en', 'bot.error')}\n{catalog.t('ar', 'bot.error')}"
+        with contextlib.suppress(discord.HTTPException):
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
 
 
 class DigestbotClient(discord.Client):
@@ -57,15 +74,15 @@ class DigestbotClient(discord.Client):
             max_ratelimit_timeout=max_ratelimit_wait_s,
             allowed_mentions=discord.AllowedMentions.none(),
         )
-        self.tree: app_commands.CommandTree[DigestbotClient] = app_commands.CommandTree(self)
+        self.tree: app_commands.CommandTree[DigestbotClient] = CommandTree(self)
         for command in build_commands(commands):
             self.tree.add_command(command)
-        self._catalog = catalog
+        self.catalog = catalog
         self._sync_commands = sync_commands
 
     async def setup_hook(self) -> None:
         """Runs inside ``login``: the translator, then the commands' sync with Discord."""
-        await self.tree.set_translator(CatalogTranslator(self._catalog))
+        await self.tree.set_translator(CatalogTranslator(self.catalog))
         if self._sync_commands:
             synced = await self.tree.sync()
             log.info("discord: %d slash commands synced", len(synced))

@@ -54,7 +54,7 @@ def _link_url(url: str) -> str:
     return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` UTF-16 units at a word boundary, with an ellipsis."""
     if utf16_len(text) <= limit:
         return text
@@ -83,7 +83,7 @@ def _story_text(item: DigestItem, lang: str, catalog: Catalog) -> tuple[str, str
     """The headline, a note to show before it (an untranslated story) and the text after it."""
     headline = item.summary.headline(lang)
     if headline:
-        return headline, "", escape_markdown(_clip(item.summary.text(lang) or "", SUMMARY_CAP))
+        return headline, "", escape_markdown(clip(item.summary.text(lang) or "", SUMMARY_CAP))
     note = f"*{escape_markdown(catalog.t(lang, 'digest.no_translation'))}*"
     text = ""
     if item.entities:
@@ -97,7 +97,7 @@ def _source_fields(sources: Sequence[Source], name: str) -> list[dict[str, Any]]
     fields: list[dict[str, Any]] = []
     value = ""
     for source in sources:
-        link = f"[{escape_markdown(_clip(source.name, 200))}]({_link_url(source.url)})"
+        link = f"[{escape_markdown(clip(source.name, 200))}]({_link_url(source.url)})"
         if utf16_len(link) > MAX_FIELD_VALUE:
             continue  # a URL too long for any field; the title still links the first source
         joined = f"{value} · {link}" if value else link
@@ -122,18 +122,18 @@ def story_embed(item: DigestItem, langs: Sequence[str], catalog: Catalog) -> Emb
             if part
         )
         description = f"{description}\n\n{extra}" if description else extra
-    embed: Embed = {"title": _clip(title, MAX_TITLE)} if title.strip() else {}
+    embed: Embed = {"title": clip(title, MAX_TITLE)} if title.strip() else {}
     embed["color"] = EMBED_COLOUR
     if item.sources:
         embed["url"] = item.sources[0].url
     if description:
-        embed["description"] = _clip(description, MAX_DESCRIPTION)
+        embed["description"] = clip(description, MAX_DESCRIPTION)
     fields = _source_fields(item.sources, catalog.t(langs[0], "digest.sources"))
     if fields:
         embed["fields"] = fields
     if item.summary.method == "offline":
         note = " · ".join(catalog.t(lang, "digest.offline_note") for lang in langs)
-        embed["footer"] = {"text": _clip(note, MAX_FOOTER)}
+        embed["footer"] = {"text": clip(note, MAX_FOOTER)}
     embed["timestamp"] = item.updated_at.isoformat()
     return _fit(embed)
 
@@ -157,7 +157,7 @@ def _fit(embed: Embed) -> Embed:
     excess = embed_size(embed) - MAX_EMBEDS_TOTAL
     if excess > 0 and "description" in embed:
         keep = max(0, utf16_len(embed["description"]) - excess - 1)
-        embed = {**embed, "description": _clip(embed["description"], keep)}
+        embed = {**embed, "description": clip(embed["description"], keep)}
     return embed
 
 
@@ -178,7 +178,7 @@ def header_text(digest: Digest, catalog: Catalog) -> str:
         else:
             line = catalog.t(lang, "digest.header", count=count, period=period)
         lines.append(f"**{escape_markdown(line)}**")
-    return _clip("\n".join(lines), MAX_CONTENT)
+    return clip("\n".join(lines), MAX_CONTENT)
 
 
 def render_discord_messages(digest: Digest, catalog: Catalog) -> list[Message]:
