@@ -12,11 +12,13 @@ from hypothesis import strategies as st
 from bot.digest.discord_render import (
     MAX_EMBEDS,
     MAX_EMBEDS_TOTAL,
+    clip,
     embed_size,
     escape_markdown,
     render_discord,
     render_discord_messages,
 )
+from bot.digest.render import utf16_len
 from bot.i18n import Catalog
 from bot.models import ChatLang, Digest, DigestItem, Summary
 from tests.fakes.discord_api import limit_problems
@@ -159,3 +161,17 @@ def test_any_text_renders_within_limits(
     assert sum(len(m["embeds"]) for m in messages) == count
     for message in messages:
         assert limit_problems(message) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("short", 10, "short"),
+        ("one two three four", 12, "one two…"),
+        ("a " + "b" * 30, 12, "a bbbbbbbbb…"),  # no boundary worth keeping: cut inside the word
+        ("😀" * 10, 7, "😀😀😀…"),  # astral characters count two units
+    ],
+)
+def test_clip(text: str, limit: int, expected: str) -> None:
+    assert clip(text, limit) == expected
+    assert utf16_len(clip(text, limit)) <= limit

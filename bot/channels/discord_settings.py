@@ -62,6 +62,6 @@ def parse_timezone(text: str) -> str:
         raise SettingError("discord.bad_timezone", text)
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Asia"
         raise SettingError("discord.bad_timezone", text) from None
     return name

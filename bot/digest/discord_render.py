@@ -58,14 +58,17 @@ def clip(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` UTF-16 units at a word boundary, with an ellipsis."""
     if utf16_len(text) <= limit:
         return text
-    units = end = 0
-    for end, char in enumerate(text):  # noqa: B007 (end is used after the loop)
+    units = cut_at = 0
+    for index, char in enumerate(text):
         units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit - 1:
+        if units > limit - 1:  # one unit is left for the ellipsis
+            cut_at = index
             break
-    cut = text[:end]
+    cut = text[:cut_at]
     head, space, _ = cut.rpartition(" ")
-    return (head if space and head else cut).rstrip() + "…"
+    if space and len(head) >= len(cut) // 2:  # a word boundary, unless it loses too much
+        cut = head
+    return cut.rstrip() + "…"
 
 
 def _langs(digest: Digest) -> tuple[str, ...]:
