@@ -3,6 +3,7 @@ their secret, and the README's invite URL carrying the permissions the bot needs
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from bot.config import discord_webhook_id, load_settings, parse_settings
 from bot.errors import ConfigError
+from bot.logs import redact_secrets
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "s3cr3t" * 12
@@ -98,3 +100,16 @@ def test_readme_invite_url_asks_for_exactly_the_permissions_used() -> None:
     needed = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
     assert permissions == needed.value
     assert "Send Messages" in readme and "Embed Links" in readme and "View Channel" in readme
+
+
+def test_webhook_tokens_and_the_bot_token_are_redacted_from_logs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # leave the test's handlers alone
+    settings = parse_settings(
+        {"discord": {"token": "bot-token-secret", "webhooks": [{"name": "x", "url": URL}]}}
+    )
+    redact = redact_secrets(settings)
+    line = f"POST {URL}?wait=1 with bot-token-secret"
+    assert SECRET not in redact(line) and "bot-token-secret" not in redact(line)
+    assert "123456789012345678" in redact(line)
