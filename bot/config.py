@@ -8,6 +8,7 @@ come from the environment instead of the file and are never included in ``repr``
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import time
@@ -90,8 +91,59 @@ class TelegramSettings(_Section):
         return self.token is not None and bool(self.token.get_secret_value())
 
 
+_DISCORD_WEBHOOK = re.compile(
+    r"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/"
+    r"(?P<id>[0-9]{17,20})/(?P<token>[A-Za-z0-9._-]{60,})"
+)
+
+
+def discord_webhook_id(url: str) -> int | None:
+    """The webhook's id in a Discord webhook URL, or None when ``url`` is not one."""
+    match = _DISCORD_WEBHOOK.fullmatch(url.strip())
+    return int(match["id"]) if match else None
+
+
+class DiscordWebhookSettings(_Section):
+    name: str = Field(min_length=1)
+    url: SecretStr
+    lang: Literal["ar", "en", "both"] = "both"
+
+    @field_validator("url")
+    @classmethod
+    def _webhook_url(cls, value: SecretStr) -> SecretStr:
+        if discord_webhook_id(value.get_secret_value()) is None:
+            # the URL holds the webhook's token: never echo it
+            raise ValueError(
+                "not a Discord webhook URL (https://discord.com/api/webhooks/ID/TOKEN)"
+            )
+        return value
+
+    @property
+    def webhook_id(self) -> int:
+        webhook_id = discord_webhook_id(self.url.get_secret_value())
+        assert webhook_id is not None
+        return webhook_id
+
+
 class DiscordSettings(_Section):
     token: SecretStr | None = None
+    sync_commands: bool = True
+    max_ratelimit_wait_s: float = Field(default=60.0, ge=30, le=3600)
+    webhooks: list[DiscordWebhookSettings] = Field(default_factory=list)
+
+    @field_validator("webhooks")
+    @classmethod
+    def _unique_webhooks(cls, value: list[DiscordWebhookSettings]) -> list[DiscordWebhookSettings]:
+        seen: set[int] = set()
+        for webhook in value:
+            if webhook.webhook_id in seen:
+                raise ValueError(f"webhook listed twice: {webhook.name}")
+            seen.add(webhook.webhook_id)
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return self.token is not None and bool(self.token.get_secret_value())
 
 
 class LLMSettings(_Section):

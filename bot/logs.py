@@ -87,6 +87,10 @@ def redact_secrets(settings: Settings, *, verbose: bool = False) -> Redactor:
         for value in (settings.telegram.token, settings.llm.api_key, settings.discord.token)
         if value is not None
     ]
+    # a Discord webhook URL ends with its token; discord.py logs the URL at debug level
+    secrets += [
+        w.url.get_secret_value().rstrip("/").rsplit("/", 1)[-1] for w in settings.discord.webhooks
+    ]
     redactor = Redactor(secrets)
     root = logging.getLogger()
     if not verbose:

@@ -30,6 +30,7 @@ from typing import Protocol, TypeVar
 
 from bot.config import Settings
 from bot.digest.compose import compose
+from bot.digest.discord_render import DISCORD_PLATFORMS, render_discord
 from bot.digest.render import render_plain, render_telegram
 from bot.errors import DigestbotError
 from bot.i18n import Catalog
@@ -459,6 +460,8 @@ class Pipeline:
         parts = (
             render_telegram(digest, self.catalog)
             if chat.platform == "telegram"
+            else render_discord(digest, self.catalog)
+            if chat.platform in DISCORD_PLATFORMS
             else [render_plain(digest, self.catalog)]
         )
         queued = self.archive.queue_digest(

@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TextIO
@@ -22,6 +22,7 @@ from bot.app import Services, services
 from bot.channels import Channel
 from bot.channels.console import ConsoleChannel
 from bot.channels.delivery import DeliveryReport, deliver
+from bot.channels.discord_runtime import start_discord
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_commands import TelegramCommands
 from bot.config import Settings
@@ -196,18 +197,20 @@ def _telegram_running(svc: Services) -> RunningChannel:
     return RunningChannel(TelegramChannel(application.bot), start, stop)
 
 
-def configured_channels(svc: Services) -> list[RunningChannel]:
-    """Every channel the settings configure; the terminal when none is."""
+async def _nothing() -> None:
+    return None
+
+
+def configured_channels(svc: Services, started: Sequence[Channel] = ()) -> list[RunningChannel]:
+    """Every channel the settings configure (``started``: ones already running, such as
+    Discord's); the terminal when none is."""
     running = []
     if svc.settings.telegram.enabled:
         running.append(_telegram_running(svc))
+    running.extend(RunningChannel(channel, _nothing, _nothing) for channel in started)
     if not running:
         _console_chat(svc)
-
-        async def nothing() -> None:
-            return None
-
-        running.append(RunningChannel(ConsoleChannel(), nothing, nothing))
+        running.append(RunningChannel(ConsoleChannel(), _nothing, _nothing))
     return running
 
 
@@ -263,7 +266,16 @@ async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> 
 
 
 async def _serve(svc: Services, stop: asyncio.Event) -> None:
-    channels = configured_channels(svc)
+    discord_runtime = await start_discord(svc)  # nothing when Discord is not configured
+    try:
+        await _serve_channels(svc, stop, configured_channels(svc, discord_runtime.channels))
+    finally:
+        await discord_runtime.close()
+
+
+async def _serve_channels(
+    svc: Services, stop: asyncio.Event, channels: list[RunningChannel]
+) -> None:
     heartbeat = Heartbeat(started_at=svc.now())
     jobs = Jobs(svc, [running.channel for running in channels], heartbeat)
     scheduler = build_scheduler(

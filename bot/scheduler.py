@@ -137,8 +137,8 @@ def build_scheduler(
     poll_jitter_s: float | None = POLL_JITTER_S,
 ) -> AsyncIOScheduler:
     """The scheduler with the poll, digest and deliver ticks registered (not started). More
-    periodic jobs (housekeeping …) are added with ``periodic``. The poll and digest ticks first
-    run at ``first_run_at`` (typically now: a missed digest goes out at start)."""
+    periodic jobs (housekeeping …) are added with ``periodic``. All three ticks first run at
+    ``first_run_at`` (typically now: a missed digest goes out at start)."""
     scheduler = AsyncIOScheduler(timezone=zone)
     periodic(
         scheduler,
@@ -149,5 +149,8 @@ def build_scheduler(
         jitter=poll_jitter_s,
     )
     periodic(scheduler, digest, job_id="digest", seconds=DIGEST_TICK_S, first_run_at=first_run_at)
-    periodic(scheduler, deliver, job_id="deliver", seconds=DELIVER_TICK_S)
+    # The outbox left over from before a restart is resumed at start, not a tick later.
+    periodic(
+        scheduler, deliver, job_id="deliver", seconds=DELIVER_TICK_S, first_run_at=first_run_at
+    )
     return scheduler

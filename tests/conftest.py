@@ -62,6 +62,7 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 # The loopback fakes' fixtures, available to every test.
+from tests.fakes.discord_api import discord_api  # noqa: E402, F401
 from tests.fakes.feed_server import feed_server  # noqa: E402, F401
 from tests.fakes.openai_api import openai_api  # noqa: E402, F401
 from tests.fakes.telegram_api import telegram_api  # noqa: E402, F401

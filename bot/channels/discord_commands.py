@@ -1,0 +1,411 @@
+"""Discord slash commands: /subscribe, /unsubscribe, /settings, /search, /latest.
+
+A Discord chat is a channel (``Chat(platform="discord", chat_id=<channel id>)``). Changing a
+channel's subscription or settings takes the Manage Channel permission: Discord hides those
+commands from other members (``default_permissions``) and the handlers check it again, since a
+server can override what Discord shows. Search results and /latest are ephemeral (only the
+member who asked sees them); search pages turn with buttons.
+
+Discord has no Arabic client locale, so the names and descriptions Discord shows by default are
+bilingual (English · Arabic), and English clients get the English text alone through a
+``Translator``. Replies follow the channel's language, from the message catalog.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+from discord.app_commands import Choice, locale_str
+
+from bot.channels.discord_channel import BOT_PLATFORM
+from bot.channels.discord_settings import (
+    SettingError,
+    parse_lang,
+    parse_times,
+    parse_timezone,
+    ui_lang_for,
+)
+from bot.digest.discord_render import (
+    MAX_DESCRIPTION,
+    MAX_TITLE,
+    clip,
+    escape_markdown,
+    render_discord_messages,
+)
+from bot.i18n import Catalog
+from bot.models import Chat, ChatLang, Digest, SearchHit
+from bot.store.archive import Archive
+from bot.store.fts import AliasExpander
+from bot.store.state import StateStore
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("subscribe", "unsubscribe", "settings", "search", "latest")
+SEARCH_PAGE = 5
+SEARCH_TIMEOUT_S = 600.0
+MAX_QUERY = 200
+MAX_DESCRIPTION_TEXT = 100  # Discord's limit for command, option and choice descriptions
+ENGLISH_LOCALES = frozenset({discord.Locale.american_english, discord.Locale.british_english})
+
+LatestDigest = Callable[[ChatLang], Digest]
+"""The stories of the last hours in the given language(s), as a digest."""
+
+
+def bilingual(catalog: Catalog, key: str) -> locale_str:
+    """The text Discord shows by default: English · Arabic, within Discord's 100 characters."""
+    text = f"{catalog.t('en', key)} · {catalog.t('ar', key)}"
+    if len(text) > MAX_DESCRIPTION_TEXT:
+        text = catalog.t("en", key)[:MAX_DESCRIPTION_TEXT]
+    return locale_str(text, key=key)
+
+
+class CatalogTranslator(app_commands.Translator):
+    """English descriptions and choice names for English Discord clients, from the catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    async def translate(
+        self,
+        string: locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        key = string.extras.get("key")
+        if key is None or locale not in ENGLISH_LOCALES:
+            return None
+        return self.catalog.t("en", key)[:MAX_DESCRIPTION_TEXT]
+
+
+def search_embed(
+    hits: Sequence[SearchHit], query: str, page: int, lang: str, catalog: Catalog
+) -> discord.Embed:
+    """One page of search results: each hit's title linked to the article, outlet, date and a
+    snippet. Pure apart from building the embed."""
+    lines = []
+    for number, hit in enumerate(hits, start=page * SEARCH_PAGE + 1):
+        article = hit.article
+        url = article.url.replace("(", "%28").replace(")", "%29")
+        lines.append(
+            f"**{number}. [{escape_markdown(article.title)}]({url})**\n"
+            f"{escape_markdown(article.source)} · {article.published:%Y-%m-%d}\n"
+            f"{escape_markdown(hit.snippet)}"
+        )
+    description = clip("\n\n".join(lines), MAX_DESCRIPTION)
+    title = clip(catalog.t(lang, "bot.search_results", query=query), MAX_TITLE)
+    embed = discord.Embed(title=title, description=description)
+    embed.set_footer(text=catalog.t(lang, "discord.search_page", page=page + 1))
+    return embed
+
+
+class SearchView(discord.ui.View):
+    """Previous/next buttons under an ephemeral page of search results."""
+
+    def __init__(
+        self,
+        *,
+        search: Callable[[str, int, int], list[SearchHit]],
+        query: str,
+        lang: str,
+        catalog: Catalog,
+        page: int = 0,
+        has_next: bool = False,
+    ) -> None:
+        super().__init__(timeout=SEARCH_TIMEOUT_S)
+        self._search = search
+        self.query = query
+        self.lang = lang
+        self.catalog = catalog
+        self.page = page
+        self.previous_page.label = catalog.t(lang, "discord.previous")
+        self.next_page.label = catalog.t(lang, "discord.next")
+        self.enable(has_next)
+
+    def enable(self, has_next: bool) -> None:
+        self.previous_page.disabled = self.page == 0
+        self.next_page.disabled = not has_next
+
+    def fetch(self, page: int) -> tuple[list[SearchHit], bool]:
+        """The hits of ``page`` and whether a next page exists (one more hit is asked for)."""
+        hits = self._search(self.query, SEARCH_PAGE + 1, page * SEARCH_PAGE)
+        return hits[:SEARCH_PAGE], len(hits) > SEARCH_PAGE
+
+    async def show(self, interaction: discord.Interaction[Any], page: int) -> None:
+        hits, has_next = self.fetch(page)
+        if not hits and page > 0:  # the archive changed under us: stay where we are
+            page, (hits, has_next) = self.page, self.fetch(self.page)
+        self.page = page
+        self.enable(has_next)
+        embed = search_embed(hits, self.query, page, self.lang, self.catalog)
+        await interaction.response.edit_message(embed=embed, view=self)
+
+    @discord.ui.button(label="◀", style=discord.ButtonStyle.secondary)
+    async def previous_page(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[SearchView]
+    ) -> None:
+        await self.show(interaction, max(0, self.page - 1))
+
+    @discord.ui.button(label="▶", style=discord.ButtonStyle.secondary)
+    async def next_page(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[SearchView]
+    ) -> None:
+        await self.show(interaction, self.page + 1)
+
+
+class DiscordCommands:
+    """The command handlers, bound to the stores they use."""
+
+    def __init__(
+        self,
+        *,
+        state: StateStore,
+        archive: Archive,
+        catalog: Catalog,
+        expand: AliasExpander,
+        latest: LatestDigest,
+        latest_hours: int,
+        default_lang: ChatLang,
+        digest_times: Sequence[str],
+        timezone: str,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.state = state
+        self.archive = archive
+        self.catalog = catalog
+        self.expand = expand
+        self.latest_digest = latest
+        self.latest_hours = latest_hours
+        self.default_lang = default_lang
+        self.digest_times = tuple(digest_times)
+        self.timezone = timezone
+        self.now = now
+
+    # helpers
+
+    def chat(self, interaction: discord.Interaction[Any]) -> Chat:
+        channel_id = interaction.channel_id
+        assert channel_id is not None
+        chat = self.state.chat(BOT_PLATFORM, channel_id)
+        if chat is None:
+            ui_lang: Literal["ar", "en"] = "ar" if self.default_lang == "ar" else "en"
+            channel = interaction.channel
+            chat = Chat(
+                platform=BOT_PLATFORM,
+                chat_id=channel_id,
+                lang=self.default_lang,
+                ui_lang=ui_lang,
+                title=str(getattr(channel, "name", "") or ""),
+            )
+        return chat
+
+    def _schedule(self, chat: Chat) -> str:
+        times = ", ".join(chat.digest_times or self.digest_times)
+        return f"{times} ({chat.timezone or self.timezone})"
+
+    def _language(self, chat: Chat) -> str:
+        return self.catalog.t(chat.ui_lang, f"bot.lang_{chat.lang}")
+
+    async def _reply(
+        self, interaction: discord.Interaction[Any], text: str, *, ephemeral: bool = False
+    ) -> None:
+        await interaction.response.send_message(
+            text, ephemeral=ephemeral, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    async def _may_manage(self, interaction: discord.Interaction[Any], chat: Chat) -> bool:
+        if interaction.guild_id is None or interaction.permissions.manage_channels:
+            return True
+        await self._reply(
+            interaction, self.catalog.t(chat.ui_lang, "discord.manage_only"), ephemeral=True
+        )
+        return False
+
+    # commands
+
+    async def subscribe(self, interaction: discord.Interaction[Any], language: str | None) -> None:
+        chat = self.chat(interaction)
+        if not await self._may_manage(interaction, chat):
+            return
+        lang = parse_lang(language) if language else chat.lang
+        if chat.subscribed and lang == chat.lang:
+            await self._reply(interaction, self.catalog.t(chat.ui_lang, "bot.already_subscribed"))
+            return
+        chat = replace(
+            chat,
+            subscribed=True,
+            lang=lang,
+            ui_lang=ui_lang_for(lang, chat.ui_lang),
+            subscribed_at=chat.subscribed_at if chat.subscribed else self.now(),
+        )
+        self.state.save_chat(chat)
+        log.info("discord channel %s subscribed (%s)", chat.chat_id, chat.lang)
+        times, language = self._schedule(chat), self._language(chat)
+        text = self.catalog.t(chat.ui_lang, "bot.subscribed", times=times, language=language)
+        await self._reply(interaction, text)
+
+    async def unsubscribe(self, interaction: discord.Interaction[Any]) -> None:
+        chat = self.chat(interaction)
+        if not await self._may_manage(interaction, chat):
+            return
+        if not chat.subscribed:
+            await self._reply(interaction, self.catalog.t(chat.ui_lang, "bot.not_subscribed"))
+            return
+        self.state.save_chat(replace(chat, subscribed=False))
+        log.info("discord channel %s unsubscribed", chat.chat_id)
+        await self._reply(interaction, self.catalog.t(chat.ui_lang, "bot.unsubscribed"))
+
+    async def settings(
+        self,
+        interaction: discord.Interaction[Any],
+        language: str | None = None,
+        times: str | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        """Show the channel's settings, or change those given; nothing changes when any given
+        value is invalid."""
+        chat = self.chat(interaction)
+        if language is None and times is None and timezone is None:
+            text = self.catalog.t(
+                chat.ui_lang,
+                "discord.settings_current",
+                language=self._language(chat),
+                times=self._schedule(chat),
+            )
+            await self._reply(interaction, text, ephemeral=True)
+            return
+        if not await self._may_manage(interaction, chat):
+            return
+        try:
+            new = chat
+            if language is not None:
+                lang = parse_lang(language)
+                new = replace(new, lang=lang, ui_lang=ui_lang_for(lang, chat.ui_lang))
+            if times is not None:
+                new = replace(new, digest_times=parse_times(times))
+            if timezone is not None:
+                new = replace(new, timezone=parse_timezone(timezone))
+        except SettingError as exc:
+            text = self.catalog.t(chat.ui_lang, exc.key, value=exc.value[:100])
+            await self._reply(interaction, text, ephemeral=True)
+            return
+        self.state.save_chat(new)
+        text = self.catalog.t(
+            new.ui_lang,
+            "discord.settings_saved",
+            language=self._language(new),
+            times=self._schedule(new),
+        )
+        await self._reply(interaction, text)
+
+    def _search(self, query: str, limit: int, offset: int) -> list[SearchHit]:
+        return self.archive.search(query, limit=limit, offset=offset, expand=self.expand)
+
+    async def search(self, interaction: discord.Interaction[Any], query: str) -> None:
+        chat = self.chat(interaction)
+        query = " ".join(query.split())[:MAX_QUERY]
+        if not query:
+            await self._reply(
+                interaction, self.catalog.t(chat.ui_lang, "bot.search_usage"), ephemeral=True
+            )
+            return
+        view = SearchView(search=self._search, query=query, lang=chat.ui_lang, catalog=self.catalog)
+        hits, has_next = view.fetch(0)
+        if not hits:
+            view.stop()
+            text = self.catalog.t(chat.ui_lang, "bot.search_none", query=query)
+            await self._reply(interaction, text, ephemeral=True)
+            return
+        view.enable(has_next)
+        await interaction.response.send_message(
+            embed=search_embed(hits, query, 0, chat.ui_lang, self.catalog),
+            view=view,
+            ephemeral=True,
+        )
+
+    async def latest(self, interaction: discord.Interaction[Any]) -> None:
+        chat = self.chat(interaction)
+        digest = self.latest_digest(chat.lang)
+        if not digest.items:
+            text = self.catalog.t(chat.ui_lang, "discord.latest_none", hours=self.latest_hours)
+            await self._reply(interaction, text, ephemeral=True)
+            return
+        messages = render_discord_messages(digest, self.catalog)
+        for index, message in enumerate(messages):
+            embeds = [discord.Embed.from_dict(embed) for embed in message["embeds"]]
+            content = message.get("content") or discord.utils.MISSING
+            if index == 0:
+                await interaction.response.send_message(
+                    content,
+                    embeds=embeds,
+                    ephemeral=True,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+            else:
+                await interaction.followup.send(
+                    content,
+                    embeds=embeds,
+                    ephemeral=True,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+
+
+def _lang_choices(catalog: Catalog) -> list[Choice[str]]:
+    return [
+        Choice(name=bilingual(catalog, f"bot.lang_{lang}"), value=lang)
+        for lang in ("ar", "en", "both")
+    ]
+
+
+def build_commands(handlers: DiscordCommands) -> list[app_commands.Command[Any, ..., None]]:
+    """The slash commands, each a thin callback into ``handlers``."""
+    catalog = handlers.catalog
+
+    def text(key: str) -> locale_str:
+        return bilingual(catalog, f"discord.{key}")
+
+    @app_commands.command(name="subscribe", description=text("cmd_subscribe"))
+    @app_commands.describe(language=text("opt_language"))
+    @app_commands.choices(language=_lang_choices(catalog))
+    @app_commands.default_permissions(manage_channels=True)
+    @app_commands.guild_only()
+    async def subscribe(
+        interaction: discord.Interaction[Any], language: Choice[str] | None = None
+    ) -> None:
+        await handlers.subscribe(interaction, language.value if language else None)
+
+    @app_commands.command(name="unsubscribe", description=text("cmd_unsubscribe"))
+    @app_commands.default_permissions(manage_channels=True)
+    @app_commands.guild_only()
+    async def unsubscribe(interaction: discord.Interaction[Any]) -> None:
+        await handlers.unsubscribe(interaction)
+
+    @app_commands.command(name="settings", description=text("cmd_settings"))
+    @app_commands.describe(
+        language=text("opt_language"), times=text("opt_times"), timezone=text("opt_timezone")
+    )
+    @app_commands.choices(language=_lang_choices(catalog))
+    @app_commands.guild_only()
+    async def settings(
+        interaction: discord.Interaction[Any],
+        language: Choice[str] | None = None,
+        times: str | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        await handlers.settings(interaction, language.value if language else None, times, timezone)
+
+    @app_commands.command(name="search", description=text("cmd_search"))
+    @app_commands.describe(query=text("opt_query"))
+    async def search(interaction: discord.Interaction[Any], query: str) -> None:
+        await handlers.search(interaction, query)
+
+    @app_commands.command(name="latest", description=text("cmd_latest"))
+    async def latest(interaction: discord.Interaction[Any]) -> None:
+        await handlers.latest(interaction)
+
+    return [subscribe, unsubscribe, settings, search, latest]

@@ -1,0 +1,212 @@
+"""Turn a digest into Discord messages: one embed per story. Pure.
+
+Each story is an embed: the headline as its title, the first source as its URL, the summary as
+its description, and every source as a link in a "Sources" field. A message carries the digest's
+header as its content and at most 10 embeds of at most 6,000 characters together; messages are
+split only between stories. Each message is a JSON object (``{"content": …, "embeds": […]}``,
+the embeds in Discord's own payload format), which is what the outbox stores and what the
+Discord channel sends. Lengths are counted in UTF-16 code units, which is never less than what
+Discord counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bot.digest.render import SUMMARY_CAP, utf16_len
+from bot.i18n import Catalog
+from bot.models import Digest, DigestItem, Source
+
+DISCORD_PLATFORMS = frozenset({"discord", "discord-webhook"})
+"""The chat platforms whose digests are rendered here: a bot's channels and webhooks."""
+
+MAX_CONTENT = 2000
+MAX_EMBEDS = 10
+MAX_EMBEDS_TOTAL = 6000
+MAX_TITLE = 256
+MAX_DESCRIPTION = 4096
+MAX_FIELDS = 25
+MAX_FIELD_NAME = 256
+MAX_FIELD_VALUE = 1024
+MAX_FOOTER = 2048
+EMBED_COLOUR = 0x2B6CB0
+
+Embed = dict[str, Any]
+Message = dict[str, Any]
+
+_MARKDOWN = frozenset("\\*_~`|[]<>#")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` with Discord's markdown characters escaped, so that it shows as written (and
+    ``<@…>``, ``<#…>`` or ``[label](url)`` in a feed's text stays text)."""
+    escaped = "".join(f"\\{char}" if char in _MARKDOWN else char for char in text)
+    # a list item only at the start of a line
+    return "\n".join(
+        f"\\{line}" if line[:1] in ("-", "+") else line for line in escaped.split("\n")
+    )
+
+
+def _link_url(url: str) -> str:
+    """A URL that cannot end a markdown link early."""
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` UTF-16 units at a word boundary, with an ellipsis."""
+    if utf16_len(text) <= limit:
+        return text
+    units = cut_at = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit - 1:  # one unit is left for the ellipsis
+            cut_at = index
+            break
+    cut = text[:cut_at]
+    head, space, _ = cut.rpartition(" ")
+    if space and len(head) >= len(cut) // 2:  # a word boundary, unless it loses too much
+        cut = head
+    return cut.rstrip() + "…"
+
+
+def _langs(digest: Digest) -> tuple[str, ...]:
+    return ("ar", "en") if digest.lang == "both" else (digest.lang,)
+
+
+def _original_headline(item: DigestItem, lang: str) -> str:
+    for source in item.sources:
+        if source.lang != lang:
+            return source.title
+    return item.sources[0].title if item.sources else ""
+
+
+def _story_text(item: DigestItem, lang: str, catalog: Catalog) -> tuple[str, str, str]:
+    """The headline, a note to show before it (an untranslated story) and the text after it."""
+    headline = item.summary.headline(lang)
+    if headline:
+        return headline, "", escape_markdown(clip(item.summary.text(lang) or "", SUMMARY_CAP))
+    note = f"*{escape_markdown(catalog.t(lang, 'digest.no_translation'))}*"
+    text = ""
+    if item.entities:
+        names = " · ".join(f"{e.en} / {e.ar}" for e in item.entities)
+        text = escape_markdown(f"{catalog.t(lang, 'digest.entities')}: {names}")
+    return _original_headline(item, lang), note, text
+
+
+def _source_fields(sources: Sequence[Source], name: str) -> list[dict[str, Any]]:
+    """The sources as markdown links, packed into as few fields as their limits allow."""
+    fields: list[dict[str, Any]] = []
+    value = ""
+    for source in sources:
+        link = f"[{escape_markdown(clip(source.name, 200))}]({_link_url(source.url)})"
+        if utf16_len(link) > MAX_FIELD_VALUE:
+            continue  # a URL too long for any field; the title still links the first source
+        joined = f"{value} · {link}" if value else link
+        if utf16_len(joined) > MAX_FIELD_VALUE:
+            fields.append({"name": name, "value": value, "inline": False})
+            joined = link
+        value = joined
+    if value:
+        fields.append({"name": name, "value": value, "inline": False})
+    return fields[:MAX_FIELDS]
+
+
+def story_embed(item: DigestItem, langs: Sequence[str], catalog: Catalog) -> Embed:
+    """One story as an embed, within every per-embed limit."""
+    texts = [_story_text(item, lang, catalog) for lang in langs]
+    title, note, text = texts[0]
+    description = "\n".join(part for part in (note, text) if part)
+    for other_headline, other_note, other_text in texts[1:]:
+        extra = "\n".join(
+            part
+            for part in (other_note, f"**{escape_markdown(other_headline)}**", other_text)
+            if part
+        )
+        description = f"{description}\n\n{extra}" if description else extra
+    embed: Embed = {"title": clip(title, MAX_TITLE)} if title.strip() else {}
+    embed["color"] = EMBED_COLOUR
+    if item.sources:
+        embed["url"] = item.sources[0].url
+    if description:
+        embed["description"] = clip(description, MAX_DESCRIPTION)
+    fields = _source_fields(item.sources, catalog.t(langs[0], "digest.sources"))
+    if fields:
+        embed["fields"] = fields
+    if item.summary.method == "offline":
+        note = " · ".join(catalog.t(lang, "digest.offline_note") for lang in langs)
+        embed["footer"] = {"text": clip(note, MAX_FOOTER)}
+    embed["timestamp"] = item.updated_at.isoformat()
+    return _fit(embed)
+
+
+def embed_size(embed: Embed) -> int:
+    """Characters that count towards Discord's 6,000 per message: title, description, field
+    names and values, footer text and author name."""
+    size = utf16_len(embed.get("title", "")) + utf16_len(embed.get("description", ""))
+    for field in embed.get("fields", ()):
+        size += utf16_len(field["name"]) + utf16_len(field["value"])
+    size += utf16_len(embed.get("footer", {}).get("text", ""))
+    size += utf16_len(embed.get("author", {}).get("name", ""))
+    return size
+
+
+def _fit(embed: Embed) -> Embed:
+    """Drop trailing source fields, then shorten the description, until one embed fits in a
+    message on its own."""
+    while embed_size(embed) > MAX_EMBEDS_TOTAL and len(embed.get("fields", ())) > 1:
+        embed = {**embed, "fields": embed["fields"][:-1]}
+    excess = embed_size(embed) - MAX_EMBEDS_TOTAL
+    if excess > 0 and "description" in embed:
+        keep = max(0, utf16_len(embed["description"]) - excess - 1)
+        embed = {**embed, "description": clip(embed["description"], keep)}
+    return embed
+
+
+def header_text(digest: Digest, catalog: Catalog) -> str:
+    """The digest's header line in each of the chat's languages."""
+    lines = []
+    for lang in _langs(digest):
+        if digest.period_start is None:
+            period = catalog.t(lang, "digest.period_all")
+        else:
+            stamp = digest.period_start.strftime("%Y-%m-%d %H:%M UTC")
+            period = catalog.t(lang, "digest.period_since", start=stamp)
+        count = len(digest.items)
+        if count == 0:
+            line = catalog.t(lang, "digest.empty")
+        elif count == 1:
+            line = catalog.t(lang, "digest.header_one", period=period)
+        else:
+            line = catalog.t(lang, "digest.header", count=count, period=period)
+        lines.append(f"**{escape_markdown(line)}**")
+    return clip("\n".join(lines), MAX_CONTENT)
+
+
+def render_discord_messages(digest: Digest, catalog: Catalog) -> list[Message]:
+    """The digest as Discord message payloads, split between stories."""
+    langs = _langs(digest)
+    messages: list[Message] = []
+    current: list[Embed] = []
+    size = 0
+    for item in digest.items:
+        embed = story_embed(item, langs, catalog)
+        grow = embed_size(embed)
+        if current and (len(current) >= MAX_EMBEDS or size + grow > MAX_EMBEDS_TOTAL):
+            messages.append({"embeds": current})
+            current, size = [], 0
+        current.append(embed)
+        size += grow
+    if current or not messages:
+        messages.append({"embeds": current})
+    messages[0] = {"content": header_text(digest, catalog), **messages[0]}
+    return messages
+
+
+def render_discord(digest: Digest, catalog: Catalog) -> list[str]:
+    """The digest as JSON message payloads, ready for the outbox."""
+    return [
+        json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        for message in render_discord_messages(digest, catalog)
+    ]
