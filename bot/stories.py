@@ -149,12 +149,25 @@ def similarity(a: Features, b: Features) -> float:
 
 
 def assign(new: Features, candidates: Sequence[Candidate]) -> int | None:
-    """The story ``new`` joins, or None for a new story. Ties go to the most recent story."""
+    """The story ``new`` joins, or None for a new story. Ties go to the most recent story.
+
+    Across languages, a lone shared entity without a shared number (Kursk, the MSMT) joins only
+    a story that it singles out: when several recent stories name it, it says nothing about
+    which of them the new report belongs to.
+    """
+    recent = [c for c in candidates if abs(c.features.published - new.published) <= WINDOW]
+    stories_naming: dict[str, set[int]] = {}
+    for candidate in recent:
+        for entity in candidate.features.entities & new.entities:
+            stories_naming.setdefault(entity, set()).add(candidate.story_id)
     best: tuple[float, int] | None = None
-    for candidate in candidates:
-        if abs(candidate.features.published - new.published) > WINDOW:
-            continue
-        score = similarity(new, candidate.features)
+    for candidate in recent:
+        other = candidate.features
+        if other.lang != new.lang and not other.numbers & new.numbers:
+            shared = other.entities & new.entities
+            if len(shared) == 1 and len(stories_naming[next(iter(shared))]) > 1:
+                continue
+        score = similarity(new, other)
         threshold = (
             SAME_LANG_THRESHOLD if candidate.features.lang == new.lang else CROSS_LANG_THRESHOLD
         )
@@ -200,6 +213,18 @@ class StoryIndex:
             members.append(index)
         else:
             self._retired.add(index)
+
+    def add_headline(self, candidate: Candidate) -> None:
+        """Index the headline an LLM wrote for a story, in one language, as one more report of
+        that story: it is how an article in that language is matched with a story first
+        reported in the other. It does not take the place of one of the story's first reports.
+        """
+        index = len(self._items)
+        self._items.append(candidate)
+        for word in candidate.features.words:
+            self._by_word.setdefault(word, []).append(index)
+        for mark in candidate.features.signature:
+            self._by_mark.setdefault(mark, []).append(index)
 
     def assign(self, new: Features) -> int | None:
         shared: Counter[int] = Counter()

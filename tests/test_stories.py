@@ -135,3 +135,22 @@ def test_stories_do_not_chain_through_later_reports() -> None:
     later = feats("en", "Grain shipments start", "Grain shipments start by sea", [], 3)
     assert assign(later, [Candidate(1, drift)]) == 1  # resembles only the drifted report
     assert index.assign(later) is None
+
+
+def test_an_llm_headline_matches_later_reports_in_its_language() -> None:
+    arabic = feats(
+        "ar", "افتتاح جسر السكة الحديد", "افتتح الجسر امام قطارات الشحن", ["bridge:tumen"]
+    )
+    english = feats(
+        "en",
+        "Freight trains cross new Tumen rail bridge",
+        "The first freight trains crossed the new rail bridge over the Tumen river",
+        ["bridge:tumen"],
+        30,  # past the window in which one shared entity joins across languages
+    )
+    index = StoryIndex()
+    index.add(Candidate(1, arabic))
+    assert index.assign(english) is None
+    headline = feats("en", "New Tumen rail bridge opens to freight trains", "", ["bridge:tumen"])
+    index.add_headline(Candidate(1, headline))
+    assert index.assign(english) == 1
