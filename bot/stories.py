@@ -152,8 +152,9 @@ def assign(new: Features, candidates: Sequence[Candidate]) -> int | None:
     """The story ``new`` joins, or None for a new story. Ties go to the most recent story.
 
     Across languages, a lone shared entity without a shared number (Kursk, the MSMT) joins only
-    a story that it singles out: when several recent stories name it, it says nothing about
-    which of them the new report belongs to.
+    a story that it singles out, only when one report's entities include the other's, and only
+    when they do not quote different numbers: otherwise it says nothing about which story the
+    new report belongs to.
     """
     recent = [c for c in candidates if abs(c.features.published - new.published) <= WINDOW]
     stories_naming: dict[str, set[int]] = {}
@@ -165,7 +166,11 @@ def assign(new: Features, candidates: Sequence[Candidate]) -> int | None:
         other = candidate.features
         if other.lang != new.lang and not other.numbers & new.numbers:
             shared = other.entities & new.entities
-            if len(shared) == 1 and len(stories_naming[next(iter(shared))]) > 1:
+            if len(shared) == 1 and (
+                len(stories_naming[next(iter(shared))]) > 1
+                or (other.numbers and new.numbers)
+                or not (other.entities <= new.entities or new.entities <= other.entities)
+            ):
                 continue
         score = similarity(new, other)
         threshold = (
