@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from bot.app import services
+from bot.demo import load_manifest, serve
 from bot.stories import Candidate, StoryIndex, assign, features, numbers_in, strip_dateline
+from tests.fakes.openai_api import FakeOpenAI
+from tests.test_llm_pipeline import llm_settings
 
 T0 = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
 GENERIC = {"ru:russia", "nk:north-korea", "ru:putin", "nk:kim-jong-un"}
@@ -154,3 +159,18 @@ def test_an_llm_headline_matches_later_reports_in_its_language() -> None:
     headline = feats("en", "New Tumen rail bridge opens to freight trains", "", ["bridge:tumen"])
     index.add_headline(Candidate(1, headline))
     assert index.assign(english) == 1
+
+
+async def test_the_pipeline_matches_new_reports_with_stored_llm_headlines(
+    tmp_path: Path, openai_api: FakeOpenAI
+) -> None:
+    manifest = load_manifest()
+    with serve(manifest) as base_url:
+        settings = llm_settings(tmp_path, base_url, openai_api.base_url)
+        async with services(settings, now=lambda: manifest.now) as svc:
+            await svc.pipeline.poll()
+            before = len(svc.pipeline._story_index(manifest.now))
+            stories = await svc.pipeline.summarize()
+            after = svc.pipeline._story_index(manifest.now)
+    assert stories > 0
+    assert len(after) == before + 2 * stories  # an English and an Arabic headline per story
