@@ -333,9 +333,28 @@ class Pipeline:
     def _story_index(self, now: datetime) -> StoryIndex:
         """The recent articles that a new one may join, indexed for clustering."""
         index = StoryIndex()
+        first: dict[int, datetime] = {}
         for row in self.archive.recent_articles(now - 2 * WINDOW):
             if row.story_id is not None:
                 index.add(Candidate(row.story_id, self._features(row.article, row.matched)))
+                published = first.get(row.story_id, row.article.published)
+                first[row.story_id] = min(published, row.article.published)
+        for story_id, published in first.items():
+            summary = self.archive.summary(story_id)
+            if summary is None or summary.method != "llm":
+                continue
+            for lang in ("ar", "en"):
+                headline = summary.headline(lang)
+                if headline:
+                    feats = features(
+                        lang=lang,
+                        title=headline,
+                        summary="",
+                        entities=self.matcher.entities(headline),
+                        generic=self._generic,
+                        published=published,
+                    )
+                    index.add_headline(Candidate(story_id, feats))
         return index
 
     def _features(self, article: Article, entities: Sequence[str]) -> Features:

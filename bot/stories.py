@@ -21,10 +21,30 @@ WINDOW = timedelta(hours=48)
 SINGLE_ENTITY_WINDOW = timedelta(hours=24)
 
 # Minimum similarity to join a story.
-SAME_LANG_THRESHOLD = 0.28
+SAME_LANG_THRESHOLD = 0.4
 CROSS_LANG_THRESHOLD = 0.5
 
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+
+# A dateline at the start of a report ("MOSCOW, Nov 5 (Reuters) -", "Moscow, Mar 3 /TASS/.",
+# "موسكو - "): its date is the day of filing, not a figure of the event.
+_DATELINE = re.compile(
+    r"^\s*(?:[A-Z][A-Za-z'.]+(?:\s+[A-Z][A-Za-z'.]+){0,2},?\s*"
+    r"(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2},?\s*)?(?:\(\w[\w ]*\)|/\w+/)?\s*[-\u2013\u2014.:]"
+    r"|[\u0600-\u06FF]+(?:\s+[\u0600-\u06FF]+)?\s*(?:\(\S+\)\s*)?[-\u2013\u2014])\s+"
+)
+
+# Words that every on-topic report uses (the two countries, their people and capitals): they say
+# nothing about which event a report is about, so they do not count towards word overlap.
+_TOPIC_WORDS = frozenset(
+    tokenize(
+        normalize(
+            "russia russian russians north korea korean koreans moscow pyongyang kremlin "
+            "روسيا الروسية روسي الروسي روسية كوريا الشمالية الكورية الكوري كوري كورية موسكو "
+            "بيونغيانغ بيونغ يانغ الكرملين"
+        )
+    )
+)
 
 _STOPWORDS = frozenset(
     """
@@ -68,6 +88,11 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
+def strip_dateline(text: str) -> str:
+    """``text`` without a leading dateline ("SEOUL, Nov 5 (Reuters) -", "موسكو - ")."""
+    return _DATELINE.sub("", text, count=1)
+
+
 def features(
     *,
     lang: str,
@@ -77,8 +102,10 @@ def features(
     generic: Collection[str],
     published: datetime,
 ) -> Features:
-    text = normalize(f"{title} {summary}")
-    words = frozenset(t for t in tokenize(text) if len(t) > 2 and t not in _STOPWORDS)
+    text = normalize(f"{title} {strip_dateline(summary)}")
+    words = frozenset(
+        t for t in tokenize(text) if len(t) > 2 and t not in _STOPWORDS and t not in _TOPIC_WORDS
+    )
     specific = frozenset(e for e in entities if e not in generic)
     numbers = frozenset(numbers_in(text))
     return Features(
@@ -105,10 +132,7 @@ def similarity(a: Features, b: Features) -> float:
     signature = _jaccard(a.signature, b.signature)
     if a.lang == b.lang:
         words = len(a.words & b.words) / max(1, min(len(a.words), len(b.words)))
-        return max(
-            _WORD_WEIGHT * words + (1 - _WORD_WEIGHT) * signature,
-            signature if len(a.signature) >= 3 else 0.0,
-        )
+        return _WORD_WEIGHT * words + (1 - _WORD_WEIGHT) * signature
     shared = len(a.entities & b.entities)
     if not shared:
         return 0.0
@@ -117,17 +141,38 @@ def similarity(a: Features, b: Features) -> float:
     if shared == 1 and abs(a.published - b.published) > SINGLE_ENTITY_WINDOW:
         return 0.0
     containment = shared / min(len(a.entities), len(b.entities))
+    if shared == 1:
+        # A lone entity ranks below two shared entities or a shared number.
+        containment /= 2
     same_number = 0.25 if a.numbers & b.numbers else 0.0
     return min(1.0, containment + same_number)
 
 
 def assign(new: Features, candidates: Sequence[Candidate]) -> int | None:
-    """The story ``new`` joins, or None for a new story. Ties go to the most recent story."""
+    """The story ``new`` joins, or None for a new story. Ties go to the most recent story.
+
+    Across languages, a lone shared entity without a shared number (Kursk, the MSMT) joins only
+    a story that it singles out, only when one report's entities include the other's, and only
+    when they do not quote different numbers: otherwise it says nothing about which story the
+    new report belongs to.
+    """
+    recent = [c for c in candidates if abs(c.features.published - new.published) <= WINDOW]
+    stories_naming: dict[str, set[int]] = {}
+    for candidate in recent:
+        for entity in candidate.features.entities & new.entities:
+            stories_naming.setdefault(entity, set()).add(candidate.story_id)
     best: tuple[float, int] | None = None
-    for candidate in candidates:
-        if abs(candidate.features.published - new.published) > WINDOW:
-            continue
-        score = similarity(new, candidate.features)
+    for candidate in recent:
+        other = candidate.features
+        if other.lang != new.lang and not other.numbers & new.numbers:
+            shared = other.entities & new.entities
+            if len(shared) == 1 and (
+                len(stories_naming[next(iter(shared))]) > 1
+                or (other.numbers and new.numbers)
+                or not (other.entities <= new.entities or new.entities <= other.entities)
+            ):
+                continue
+        score = similarity(new, other)
         threshold = (
             SAME_LANG_THRESHOLD if candidate.features.lang == new.lang else CROSS_LANG_THRESHOLD
         )
@@ -144,11 +189,13 @@ class StoryIndex:
     A candidate can only pass if it shares a signature element (an entity or a number) with the
     new article, or, in the same language, enough words to pass on words alone.
 
-    A story is represented by its ``per_story`` most recent reports: a big story (hundreds of
-    outlets on one summit) is matched by its latest wording, and costs no more than a small one.
+    A story is represented by its ``per_story`` first reports: a new article is compared with
+    what the story was first about, so a story cannot drift from event to event through a chain
+    of reports that each resemble only the previous one, and a big story (hundreds of outlets on
+    one summit) costs no more than a small one.
     """
 
-    def __init__(self, per_story: int = 8) -> None:
+    def __init__(self, per_story: int = 3) -> None:
         self._per_story = per_story
         self._items: list[Candidate] = []
         self._by_word: dict[str, list[int]] = {}
@@ -167,9 +214,22 @@ class StoryIndex:
         for mark in candidate.features.signature:
             self._by_mark.setdefault(mark, []).append(index)
         members = self._members.setdefault(candidate.story_id, deque())
-        members.append(index)
-        if len(members) > self._per_story:
-            self._retired.add(members.popleft())
+        if len(members) < self._per_story:
+            members.append(index)
+        else:
+            self._retired.add(index)
+
+    def add_headline(self, candidate: Candidate) -> None:
+        """Index the headline an LLM wrote for a story, in one language, as one more report of
+        that story: it is how an article in that language is matched with a story first
+        reported in the other. It does not take the place of one of the story's first reports.
+        """
+        index = len(self._items)
+        self._items.append(candidate)
+        for word in candidate.features.words:
+            self._by_word.setdefault(word, []).append(index)
+        for mark in candidate.features.signature:
+            self._by_mark.setdefault(mark, []).append(index)
 
     def assign(self, new: Features) -> int | None:
         shared: Counter[int] = Counter()
