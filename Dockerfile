@@ -21,6 +21,6 @@ WORKDIR /data
 # TELEGRAM_BOT_TOKEN, OPENAI_API_KEY).
 CMD ["digestbot", "run", "--config", "/data/config.toml", "--data-dir", "/data"]
 
-# The state and the archive must open cleanly and the config must be valid.
+# `digestbot status` opens the state and the archive and reports feeds, polls and the outbox.
 HEALTHCHECK --interval=5m --timeout=30s --start-period=30s \
-    CMD ["digestbot", "check-config", "--config", "/data/config.toml", "--data-dir", "/data"]
+    CMD ["digestbot", "status", "--config", "/data/config.toml", "--data-dir", "/data"]
