@@ -24,7 +24,7 @@ from datetime import datetime
 from bot.alerts import ALERT_WINDOW, alert_chats, alert_messages, big_stories
 from bot.app import Services
 from bot.channels import Channel
-from bot.channels.delivery import DeliveryReport, deliver
+from bot.channels.delivery import DeliveryReport, Sender
 from bot.digest.compose import compose
 from bot.scheduler import Job, due_digests
 
@@ -80,6 +80,12 @@ class Jobs:
         self.heartbeat = heartbeat
         self.gates = {channel.platform: SendGate(channel) for channel in channels}
         self._locks = {platform: asyncio.Lock() for platform in self.gates}
+        # One sender per channel for the life of the process: its pacer remembers recent sends
+        # and flood-control pauses from one delivery to the next.
+        self._senders = {
+            platform: Sender(archive=svc.archive, state=svc.state, channel=gate, now=svc.now)
+            for platform, gate in self.gates.items()
+        }
         self._handled: dict[str, datetime] = {}
         # A digest is composed only between polls: a story archived by a poll is summarized
         # before any digest can see it (a digest leaves out stories without a summary, and
@@ -199,11 +205,9 @@ class Jobs:
     async def deliver(self) -> DeliveryReport:
         """Send what is pending in the outbox through every running channel."""
         total = DeliveryReport()
-        for platform, gate in self.gates.items():
+        for platform, sender in self._senders.items():
             async with self._locks[platform]:
-                report = await deliver(
-                    archive=self.svc.archive, state=self.svc.state, channel=gate, now=self.svc.now
-                )
+                report = await sender.run()
             total.sent += report.sent
             total.failed += report.failed
             total.deferred += report.deferred

@@ -1,45 +1,36 @@
-"""Delivering the outbox to the fake Telegram Bot API: flood control, blocked chats, migrated
-groups, refused messages and network failures."""
+"""Delivering the outbox to the fake Telegram Bot API: order, pacing per chat and overall, many
+chats at once, blocked chats, migrated groups and refused parts."""
 
 from __future__ import annotations
 
+import itertools
+import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from telegram import Bot
 
-from bot.channels.delivery import deliver
+from bot.channels.delivery import DeliveryReport, Sender
+from bot.channels.pacing import RateLimits
 from bot.channels.telegram import TelegramChannel
 from bot.models import Chat
 from bot.store.archive import Archive
 from bot.store.state import StateStore
-from tests.fakes.telegram_api import FakeTelegramAPI
-
-NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
-TOKEN = "123456:delivery-test"
-
-
-class Clock:
-    """A fake monotonic clock; ``sleep`` advances it instead of waiting."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.t
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.t += seconds
+from tests.delivery_support import NOW, TOKEN, Clock, Watched, queue
+from tests.fakes.telegram_api import FakeTelegramAPI, FloodLimits
 
 
 @pytest.fixture
-async def bot(telegram_api: FakeTelegramAPI) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=telegram_api.bot_url) as bot:
-        yield bot
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def limited_api(clock: Clock) -> AsyncIterator[FakeTelegramAPI]:
+    """The fake Bot API enforcing Telegram's limits on the test's clock."""
+    async with FakeTelegramAPI(flood_limits=FloodLimits(), clock=clock.monotonic) as api:
+        yield api
 
 
 @pytest.fixture
@@ -47,59 +38,86 @@ def stores(tmp_path: Path) -> tuple[StateStore, Archive]:
     return StateStore(tmp_path), Archive.in_dir(tmp_path)
 
 
-def queue(archive: Archive, chat_id: int, parts: list[str], key: str = "d1") -> None:
-    archive.queue_digest(
-        platform="telegram",
-        chat_id=chat_id,
-        thread_id=None,
-        digest_key=f"{chat_id}:{key}",
-        period_end=NOW,
-        parts=parts,
-        now=NOW,
-    )
-
-
-async def run(bot: Bot, stores: tuple[StateStore, Archive], clock: Clock):  # type: ignore[no-untyped-def]
+async def run(
+    api: FakeTelegramAPI,
+    stores: tuple[StateStore, Archive],
+    clock: Clock,
+    *,
+    limits: RateLimits | None = None,
+    concurrency: int = 8,
+) -> tuple[DeliveryReport, Watched]:
     state, archive = stores
-    return await deliver(
-        archive=archive,
-        state=state,
-        channel=TelegramChannel(bot),
-        now=lambda: NOW,
-        monotonic=clock.monotonic,
-        sleep=clock.sleep,
-    )
+    async with Bot(TOKEN, base_url=api.bot_url) as bot:
+        channel = Watched(TelegramChannel(bot), clock.monotonic)
+        sender = Sender(
+            archive=archive,
+            state=state,
+            channel=channel,
+            now=lambda: NOW,
+            limits=limits,
+            concurrency=concurrency,
+            monotonic=clock.monotonic,
+            sleep=clock.sleep,
+        )
+        return await sender.run(), channel
 
 
-async def test_parts_go_out_in_order_paced_per_chat(
-    bot: Bot, stores: tuple[StateStore, Archive], telegram_api: FakeTelegramAPI
+def texts(api: FakeTelegramAPI, chat_id: int) -> list[str]:
+    return [m.text for m in api.messages_to(chat_id)]
+
+
+async def test_parts_go_out_in_order_one_a_second_per_chat(
+    limited_api: FakeTelegramAPI, stores: tuple[StateStore, Archive], clock: Clock
 ) -> None:
     queue(stores[1], 10, ["<b>one</b>", "two", "three"])
     queue(stores[1], 20, ["other chat"])
-    clock = Clock()
-    report = await run(bot, stores, clock)
+    report, _ = await run(limited_api, stores, clock)
     assert report.sent == 4
-    assert [m.text for m in telegram_api.messages_to(10)] == ["<b>one</b>", "two", "three"]
-    assert clock.slept == [1.0, 1.0]  # about one message a second in the same chat
+    assert texts(limited_api, 10) == ["<b>one</b>", "two", "three"]
+    arrivals = [c.at for c in limited_api.calls_to("sendMessage") if c.params["chat_id"] == "10"]
+    assert [b - a >= 1.0 for a, b in itertools.pairwise(arrivals)] == [True, True]
+    assert limited_api.flood_refusals == []
     assert stores[1].pending("telegram") == []
+    sent = stores[1].outbox_counts()
+    assert sent == {"sent": 4}
     # a second run sends nothing again
-    assert (await run(bot, stores, clock)).sent == 0
+    assert (await run(limited_api, stores, clock))[0].sent == 0
+    assert len(limited_api.sent) == 4
 
 
-async def test_flood_control_is_waited_out_and_nothing_is_dropped(
-    bot: Bot, stores: tuple[StateStore, Archive], telegram_api: FakeTelegramAPI
+async def test_many_chats_are_served_at_once_within_the_concurrency(
+    telegram_api: FakeTelegramAPI, stores: tuple[StateStore, Archive], clock: Clock
 ) -> None:
-    queue(stores[1], 10, ["a", "b"])
-    telegram_api.fail_next("sendMessage", status=429, retry_after=7, count=3)
-    clock = Clock()
-    report = await run(bot, stores, clock)
-    assert report.sent == 2 and report.failed == 0
-    assert [m.text for m in telegram_api.messages_to(10)] == ["a", "b"]
-    assert clock.slept.count(7.0) == 3
+    for chat_id in range(1, 41):
+        queue(stores[1], chat_id, [f"digest for {chat_id}"])
+    report, channel = await run(telegram_api, stores, clock, concurrency=6)
+    assert report.sent == 40
+    assert channel.most_in_flight == 6
+    assert sorted(int(m.chat_id) for m in telegram_api.sent) == list(range(1, 41))
 
 
-async def test_a_blocked_chat_is_unsubscribed_and_the_rest_continue(
-    bot: Bot, stores: tuple[StateStore, Archive], telegram_api: FakeTelegramAPI
+async def test_the_overall_and_group_limits_are_kept_without_a_single_refusal(
+    stores: tuple[StateStore, Archive], clock: Clock
+) -> None:
+    limits = FloodLimits(overall=5, overall_period=1.0, chat_interval=1.0, group=3, group_period=60)
+    async with FakeTelegramAPI(flood_limits=limits, clock=clock.monotonic, latency=0.002) as api:
+        for chat_id in range(1, 21):
+            queue(stores[1], chat_id, [f"user {chat_id} part 1", f"user {chat_id} part 2"])
+        queue(stores[1], -500, [f"group part {n}" for n in range(1, 6)])
+        sender_limits = RateLimits(overall=5, group=3, group_period=60.0)
+        report, _ = await run(api, stores, clock, limits=sender_limits, concurrency=8)
+        assert report.sent == 45 and report.flood_waits == 0
+        assert api.flood_refusals == []
+        assert texts(api, -500) == [f"group part {n}" for n in range(1, 6)]
+        arrivals = [c.at for c in api.calls_to("sendMessage")]
+        assert max(sum(1 for t in arrivals if a <= t < a + 1.0) for a in arrivals) <= 5
+
+
+async def test_a_blocked_chat_is_deactivated_and_the_rest_continue(
+    telegram_api: FakeTelegramAPI,
+    stores: tuple[StateStore, Archive],
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     state, archive = stores
     state.save_chat(Chat("telegram", 10, subscribed=True))
@@ -109,45 +127,47 @@ async def test_a_blocked_chat_is_unsubscribed_and_the_rest_continue(
     telegram_api.fail_next(
         "sendMessage", status=403, description="Forbidden: bot was blocked by the user", chat_id=10
     )
-    report = await run(bot, stores, Clock())
+    with caplog.at_level(logging.WARNING, "bot.channels.delivery"):
+        report, _ = await run(telegram_api, stores, clock)
     assert report.chats_gone == 1 and report.sent == 1
     assert not state.chat("telegram", 10).subscribed  # type: ignore[union-attr]
     assert state.chat("telegram", 20).subscribed  # type: ignore[union-attr]
-    assert [m.text for m in telegram_api.messages_to(20)] == ["z"]
+    assert texts(telegram_api, 20) == ["z"]
+    assert texts(telegram_api, 10) == []
     assert archive.pending("telegram") == []
     assert archive.outbox_counts()["dropped"] == 2  # both parts of the blocked chat
+    assert "chat 10 deactivated" in caplog.text and "blocked by the user" in caplog.text
 
 
-async def test_a_migrated_group_keeps_its_subscription(
-    bot: Bot, stores: tuple[StateStore, Archive], telegram_api: FakeTelegramAPI
+async def test_a_migrated_group_keeps_its_subscription_settings_and_parts(
+    telegram_api: FakeTelegramAPI, stores: tuple[StateStore, Archive], clock: Clock
 ) -> None:
     state, archive = stores
-    state.save_chat(Chat("telegram", -300, lang="ar", subscribed=True))
-    queue(archive, -300, ["one", "two"])
+    state.save_chat(Chat("telegram", -300, lang="ar", subscribed=True, timezone="Asia/Dubai"))
+    queue(archive, -300, ["one", "two", "three"])
     telegram_api.fail_next("sendMessage", status=400, migrate_to_chat_id=-100300, chat_id=-300)
-    report = await run(bot, stores, Clock())
-    assert report.sent == 2
-    assert [m.text for m in telegram_api.messages_to(-100300)] == ["one", "two"]
+    report, _ = await run(telegram_api, stores, clock)
+    assert report.sent == 3 and report.chats_moved == 1
+    assert texts(telegram_api, -100300) == ["one", "two", "three"]
     moved = state.chat("telegram", -100300)
-    assert moved is not None and moved.subscribed and moved.lang == "ar"
+    assert moved is not None and moved.subscribed
+    assert (moved.lang, moved.timezone) == ("ar", "Asia/Dubai")
     assert state.chat("telegram", -300) is None
+    # the next digest for the group is known to have been sent under its new id
+    assert archive.last_digest_end("telegram", -100300) == NOW
 
 
 async def test_a_refused_part_is_logged_and_the_rest_continue(
-    bot: Bot, stores: tuple[StateStore, Archive], telegram_api: FakeTelegramAPI
+    telegram_api: FakeTelegramAPI,
+    stores: tuple[StateStore, Archive],
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    queue(stores[1], 10, ["<b>broken", "fine"])  # the fake refuses unbalanced HTML like Telegram
-    report = await run(bot, stores, Clock())
-    assert report.failed == 1 and report.sent == 1
-    assert [m.text for m in telegram_api.messages_to(10)] == ["fine"]
-
-
-async def test_network_errors_leave_the_part_for_later(
-    bot: Bot, stores: tuple[StateStore, Archive], telegram_api: FakeTelegramAPI
-) -> None:
-    queue(stores[1], 10, ["later"])
-    await telegram_api.close()  # the Bot API becomes unreachable
-    report = await run(bot, stores, Clock())
-    assert report.deferred == 1 and report.sent == 0
-    [still] = stores[1].pending("telegram")
-    assert still.text == "later" and still.attempts == 1
+    queue(stores[1], 10, ["first", "<b>broken", "last"])  # Telegram refuses unbalanced HTML
+    with caplog.at_level(logging.WARNING, "bot.channels.delivery"):
+        report, _ = await run(telegram_api, stores, clock)
+    assert report.failed == 1 and report.sent == 2
+    assert texts(telegram_api, 10) == ["first", "last"]
+    assert stores[1].outbox_counts() == {"sent": 2, "failed": 1}
+    assert "part 1 of digest 10:d1 refused for chat 10" in caplog.text
+    assert "Can't parse entities" in caplog.text

@@ -161,7 +161,7 @@ async def test_a_lost_channel_is_unsubscribed_and_its_parts_dropped(
     assert not archive.pending(BOT_PLATFORM)
     assert archive.outbox_counts() == {"dropped": 2, "sent": 1}
     expected = "Missing Access" if status == 403 else "Unknown Channel"
-    assert f"chat {CHANNEL} is gone" in caplog.text and expected in caplog.text
+    assert f"chat {CHANNEL} deactivated" in caplog.text and expected in caplog.text
 
 
 async def test_a_message_discord_refuses_fails_alone(

@@ -214,16 +214,16 @@ async def test_alerts_can_be_turned_off(tmp_path: Path, clock: Clock) -> None:
 async def test_stop_lets_the_message_in_flight_finish_and_sends_no_more(
     svc: Services,
 ) -> None:
-    for chat_id in (1, 2, 3):
-        svc.archive.queue_digest(
-            platform="telegram",
-            chat_id=chat_id,
-            thread_id=None,
-            digest_key=f"telegram:{chat_id}:x",
-            period_end=START,
-            parts=[f"digest for {chat_id}"],
-            now=START,
-        )
+    # One chat's parts go out one at a time, so exactly one part is in flight at the stop.
+    svc.archive.queue_digest(
+        platform="telegram",
+        chat_id=1,
+        thread_id=None,
+        digest_key="telegram:1:x",
+        period_end=START,
+        parts=[f"part {n}" for n in (1, 2, 3)],
+        now=START,
+    )
     channel = RecordingChannel()
     channel.hold = asyncio.Event()
     jobs = Jobs(svc, [channel], Heartbeat(started_at=START))
@@ -235,6 +235,6 @@ async def test_stop_lets_the_message_in_flight_finish_and_sends_no_more(
     channel.hold.set()
     await stopping
     await asyncio.gather(task, return_exceptions=True)
-    assert channel.sent == [(1, "digest for 1")]
+    assert channel.sent == [(1, "part 1")]
     assert svc.archive.outbox_counts() == {"sent": 1, "pending": 2}
     assert {item.attempts for item in svc.archive.pending("telegram")} == {0}

@@ -11,6 +11,7 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -26,8 +27,11 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 def build_application(token: str, base_url: str) -> Application:  # type: ignore[type-arg]
     """A python-telegram-bot Application with the global and per-group flood limits.
 
-    AIORateLimiter keeps the overall (~30/s) and per-group (20/min) limits; the per-chat pace of
-    about one message a second is kept by ``bot.channels.delivery``.
+    AIORateLimiter keeps the overall (~30/s) and per-group (20/min) limits for every call,
+    command replies included. Its leaky buckets let a burst of a full second's worth through
+    on top of the steady rate, it has no per-chat limit, and without retries it does not pause
+    the bot on flood control; so digests go through ``bot.channels.delivery``, whose pacer keeps
+    all three limits in every window and pauses every chat when Telegram says RetryAfter.
     """
     return (
         ApplicationBuilder()
@@ -73,7 +77,10 @@ class TelegramChannel:
             if "chat not found" in exc.message.lower():
                 raise ChatGoneError(str(exc)) from exc
             raise DeliveryError(str(exc)) from exc
-        except NetworkError as exc:  # includes TimedOut
+        except InvalidToken as exc:
+            # Every part would fail the same way: keep them all pending until the token is fixed.
+            raise TransientDeliveryError(f"the Bot API refused the token: {exc}") from exc
+        except NetworkError as exc:  # includes TimedOut and 5xx answers
             raise TransientDeliveryError(str(exc)) from exc
         except TelegramError as exc:
             raise DeliveryError(str(exc)) from exc

@@ -14,7 +14,11 @@ What a test can do with it:
   registered, the callback and inline answers and every API call;
 - act as a user (``user_sends``, ``user_presses``, ``user_inline_query``) whose updates the bot
   receives through ``getUpdates`` long polling;
-- make the next calls fail (``fail_next``) with flood control, a blocked bot or a migrated group.
+- make the next calls fail (``fail_next``) with flood control, a blocked bot or a migrated group;
+- drop the connection of the next calls (``drop_next``), before or after accepting the message;
+- enforce Telegram's flood limits, scaled (``FakeTelegramAPI(flood_limits=FloodLimits(...))``):
+  a ``sendMessage`` beyond them is answered 429 with ``retry_after`` as Telegram does, and
+  each answer can be delayed by a network ``latency``.
 
 HTML text is validated the way Telegram does it (see ``parse_telegram_html``), so a renderer that
 forgets to escape ``&`` or leaves a tag open fails in tests, not in production.
@@ -29,6 +33,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import re
 import threading
 import time
@@ -229,6 +234,76 @@ class ApiCall:
 
     method: str
     params: dict[str, Any]
+    at: float = field(default=0.0, compare=False)
+    """When it arrived, on the fake's ``clock``."""
+
+
+@dataclass(frozen=True)
+class FloodLimits:
+    """Telegram's flood limits for ``sendMessage``, scalable: at most ``overall`` messages in
+    any ``overall_period`` seconds, one per ``chat_interval`` seconds in a chat, and at most
+    ``group`` in any ``group_period`` seconds in a group or channel (negative chat id).
+    Only accepted messages count."""
+
+    overall: int = 30
+    overall_period: float = 1.0
+    chat_interval: float = 1.0
+    group: int = 20
+    group_period: float = 60.0
+
+
+@dataclass(frozen=True)
+class FloodRefusal:
+    """A ``sendMessage`` answered 429 by the flood limits."""
+
+    at: float
+    chat_id: int | str
+    retry_after: int
+
+
+@dataclass
+class _Drop:
+    method: str
+    remaining: int | None
+    chat_id: int | str | None
+    after_accept: bool
+
+
+class _Flood:
+    """The accepted sends the limits look at."""
+
+    def __init__(self, limits: FloodLimits) -> None:
+        self.limits = limits
+        self.overall: list[float] = []
+        self.last_in_chat: dict[int | str, float] = {}
+        self.in_group: dict[int | str, list[float]] = {}
+
+    def retry_after(self, chat_id: int | str, now: float) -> int:
+        """0 when a message to ``chat_id`` may go now, else whole seconds to wait (>= 1)."""
+        limits = self.limits
+        self.overall = [t for t in self.overall if t > now - limits.overall_period]
+        free = now
+        if len(self.overall) >= limits.overall:
+            free = max(free, self.overall[-limits.overall] + limits.overall_period)
+        last = self.last_in_chat.get(chat_id)
+        if last is not None:
+            free = max(free, last + limits.chat_interval)
+        if _is_group(chat_id):
+            group = [t for t in self.in_group.get(chat_id, []) if t > now - limits.group_period]
+            self.in_group[chat_id] = group
+            if len(group) >= limits.group:
+                free = max(free, group[-limits.group] + limits.group_period)
+        return 0 if free <= now else max(1, math.ceil(free - now))
+
+    def accepted(self, chat_id: int | str, now: float) -> None:
+        self.overall.append(now)
+        self.last_in_chat[chat_id] = now
+        if _is_group(chat_id):
+            self.in_group.setdefault(chat_id, []).append(now)
+
+
+def _is_group(chat_id: int | str) -> bool:
+    return isinstance(chat_id, str) or chat_id < 0
 
 
 @dataclass
@@ -349,8 +424,22 @@ class FakeTelegramAPI:
     """The fake Bot API server. Start it with ``await start()`` (or the ``telegram_api``
     fixture, or ``run_in_thread()``); its URLs are valid once started."""
 
-    def __init__(self, *, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        now: Callable[[], float] = time.time,
+        flood_limits: FloodLimits | None = None,
+        latency: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``now`` dates messages; ``clock`` times the flood limits; ``latency`` delays every
+        answer (half before the request is handled, half after)."""
         self._now = now
+        self._clock = clock
+        self._flood = _Flood(flood_limits) if flood_limits is not None else None
+        self._latency = latency
+        self._drops: list[_Drop] = []
+        self.flood_refusals: list[FloodRefusal] = []
         self._lock = threading.Lock()
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -454,6 +543,39 @@ class FakeTelegramAPI:
     def clear_failures(self) -> None:
         with self._lock:
             self._failures.clear()
+            self._drops.clear()
+
+    def drop_next(
+        self,
+        method: str,
+        *,
+        count: int | None = 1,
+        chat_id: int | str | None = None,
+        after_accept: bool = False,
+    ) -> None:
+        """Close the connection of the next ``count`` calls of ``method`` without an answer, as a
+        network failure does: before handling them, or (``after_accept``) after the message was
+        accepted and recorded, so the bot cannot know it went through.
+
+        ``count=None`` drops every matching call until ``clear_failures()``.
+        """
+        with self._lock:
+            self._drops.append(_Drop(method.lower(), count, chat_id, after_accept))
+
+    def _take_drop(self, method: str, params: _Params, *, after_accept: bool) -> bool:
+        chat_id = params.raw.get("chat_id")
+        with self._lock:
+            for drop in self._drops:
+                if drop.method != method or drop.after_accept != after_accept:
+                    continue
+                if drop.chat_id is not None and str(drop.chat_id) != str(chat_id):
+                    continue
+                if drop.remaining is not None:
+                    drop.remaining -= 1
+                    if drop.remaining <= 0:
+                        self._drops.remove(drop)
+                return True
+        return False
 
     @staticmethod
     def _default_description(
@@ -734,23 +856,57 @@ class FakeTelegramAPI:
             form = await request.post()
             raw.update({k: v for k, v in form.items() if isinstance(v, str)})
         params = _Params(raw)
+        if self._latency:
+            await asyncio.sleep(self._latency / 2)
         with self._lock:
-            self.calls.append(ApiCall(method, dict(raw)))
+            self.calls.append(ApiCall(method, dict(raw), self._clock()))
         handler = getattr(self, f"_api_{method.lower()}", None)
         if handler is None and method.lower() != "getupdates":
             return self._error_response(_ApiError(404, "Not Found: method not found"))
+        if self._take_drop(method.lower(), params, after_accept=False):
+            return self._drop_connection(request)
         failure = self._take_failure(method.lower(), params)
         if failure is not None:
             error = _ApiError(failure.status, failure.description, failure.parameters)
-            return self._error_response(error)
+            return await self._delayed(self._error_response(error))
         try:
             if handler is None:
                 result = await self._get_updates(params)
+            elif self._flood is not None and method.lower() == "sendmessage":
+                result = self._flood_limited(handler, params)
             else:
                 result = handler(params)
         except _ApiError as error:
-            return self._error_response(error)
-        return web.json_response({"ok": True, "result": result})
+            return await self._delayed(self._error_response(error))
+        if self._take_drop(method.lower(), params, after_accept=True):
+            return self._drop_connection(request)
+        return await self._delayed(web.json_response({"ok": True, "result": result}))
+
+    def _flood_limited(self, handler: Callable[[_Params], Any], params: _Params) -> Any:
+        assert self._flood is not None
+        chat_id = params.chat_id()
+        now = self._clock()
+        with self._lock:
+            wait = self._flood.retry_after(chat_id, now)
+            if wait:
+                self.flood_refusals.append(FloodRefusal(now, chat_id, wait))
+        if wait:
+            raise _ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+        result = handler(params)
+        with self._lock:
+            self._flood.accepted(chat_id, now)
+        return result
+
+    async def _delayed(self, response: web.Response) -> web.Response:
+        if self._latency:
+            await asyncio.sleep(self._latency / 2)
+        return response
+
+    @staticmethod
+    def _drop_connection(request: web.Request) -> web.Response:
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=HTTPStatus.INTERNAL_SERVER_ERROR)  # never reaches the client
 
     @staticmethod
     def _error_response(error: _ApiError) -> web.Response:

@@ -1,0 +1,98 @@
+"""The pacer's rules with plain numbers: overall window, per-chat interval, group window, pauses."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bot.channels.pacing import Pacer, RateLimits
+
+
+def send(pacer: Pacer, chat_id: int, start: float, answer: float) -> None:
+    assert pacer.free_at(chat_id, start) <= start, f"chat {chat_id} was not free at {start}"
+    pacer.started(chat_id)
+    pacer.answered(chat_id, answer)
+
+
+def test_a_chat_waits_its_interval_after_the_answer() -> None:
+    pacer = Pacer(RateLimits(overall=100, chat_interval=1.0))
+    send(pacer, 5, start=10.0, answer=10.2)
+    assert pacer.free_at(5, 10.5) == pytest.approx(11.2)
+    assert pacer.free_at(6, 10.5) == 10.5  # another chat is not held
+
+
+def test_a_chat_with_a_part_in_flight_is_not_free() -> None:
+    pacer = Pacer(RateLimits())
+    pacer.started(5)
+    assert pacer.chat_free_at(5, 0.0) == math.inf
+    assert pacer.chat_free_at(6, 0.0) == 0.0
+
+
+def test_the_overall_window_counts_requests_in_flight_and_answers_of_the_last_period() -> None:
+    pacer = Pacer(RateLimits(overall=3, overall_period=1.0, chat_interval=0.0))
+    send(pacer, 1, start=0.0, answer=0.1)
+    send(pacer, 2, start=0.0, answer=0.3)
+    pacer.started(3)  # in flight
+    # full: the earliest answer leaves the window one period after it came back
+    assert pacer.overall_free_at(0.5) == pytest.approx(1.1)
+    pacer.answered(3, 0.6)
+    assert pacer.overall_free_at(0.9) == pytest.approx(1.1)
+    assert pacer.overall_free_at(1.1) == pytest.approx(1.1)
+    assert pacer.overall_free_at(1.35) == 1.35  # two answers gone
+
+
+def test_requests_in_flight_alone_can_fill_the_window() -> None:
+    pacer = Pacer(RateLimits(overall=2, chat_interval=0.0))
+    pacer.started(1)
+    pacer.started(2)
+    assert pacer.overall_free_at(0.0) == math.inf
+
+
+def test_groups_get_their_own_window_users_do_not() -> None:
+    limits = RateLimits(overall=1000, chat_interval=0.0, group=2, group_period=60.0)
+    pacer = Pacer(limits)
+    send(pacer, -100, start=0.0, answer=1.0)
+    send(pacer, -100, start=1.0, answer=2.0)
+    assert pacer.chat_free_at(-100, 2.0) == pytest.approx(61.0)
+    send(pacer, 7, start=2.0, answer=2.1)
+    send(pacer, 7, start=2.1, answer=2.2)
+    send(pacer, 7, start=2.2, answer=2.3)  # a user chat has no per-minute window
+
+
+def test_a_pause_holds_every_chat_and_never_shortens() -> None:
+    pacer = Pacer(RateLimits())
+    pacer.pause(30.0)
+    pacer.pause(20.0)
+    assert pacer.free_at(1, 0.0) == 30.0
+    assert pacer.free_at(-5, 29.0) == 30.0
+    assert pacer.free_at(1, 31.0) == 31.0
+
+
+def test_forgetting_keeps_what_still_limits() -> None:
+    limits = RateLimits(overall=10, chat_interval=1.0, group=1, group_period=60.0)
+    pacer = Pacer(limits)
+    send(pacer, 1, start=0.0, answer=0.5)
+    send(pacer, -2, start=0.0, answer=0.5)
+    pacer.forget_idle(10.0)
+    assert pacer.chat_free_at(-2, 10.0) == pytest.approx(60.5)  # the group window remains
+    assert pacer.chat_free_at(1, 10.0) == 10.0
+    pacer.forget_idle(61.0)
+    assert pacer.chat_free_at(-2, 61.0) == 61.0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"overall": 0}, {"group": 0}, {"overall_period": 0.0}, {"chat_interval": -1.0}],
+)
+def test_limits_that_allow_nothing_are_refused(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        RateLimits(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_withdrawn_request_frees_its_place_without_counting() -> None:
+    pacer = Pacer(RateLimits(overall=1, chat_interval=1.0, group=1))
+    pacer.started(-9)
+    assert pacer.overall_free_at(0.0) == math.inf
+    pacer.withdrawn(-9)
+    assert pacer.free_at(-9, 0.0) == 0.0
