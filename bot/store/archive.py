@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.errors import StoreError
 from bot.models import Article, Decision, SearchHit, Story, Summary
-from bot.store.fts import AliasExpander, IndexedText, build_match, index_text
+from bot.store.fts import AliasExpander, IndexedText, build_match, index_text, split_filters
 
 ARCHIVE_FILE = "archive.sqlite3"
 
@@ -642,19 +642,44 @@ class Archive:
         offset: int = 0,
         expand: AliasExpander | None = None,
     ) -> list[SearchHit]:
-        """Articles matching ``query``, best first (bm25, then newest); odd input never raises."""
-        match = build_match(query, expand)
-        if match is None:
+        """Articles matching ``query``, best first (bm25, then newest); odd input never raises.
+
+        ``lang:``, ``source:`` and ``since:`` filters narrow the result (see ``split_filters``);
+        a query of filters only lists the newest matching articles.
+        """
+        words, filters = split_filters(query)
+        match = build_match(words, expand)
+        if match is None and not filters.any:
             return []
+        where: list[str] = []
+        params: list[object] = []
+        if filters.lang is not None:
+            where.append("a.lang = ?")
+            params.append(filters.lang)
+        if filters.source is not None:
+            where.append("instr(lower(a.source), ?) > 0")
+            params.append(filters.source)
+        if filters.since is not None:
+            where.append("a.published >= ?")
+            params.append(_iso(filters.since))
+        if match is None:
+            sql = (
+                "SELECT a.* FROM articles a WHERE "
+                + " AND ".join(where)
+                + " ORDER BY a.published DESC LIMIT ? OFFSET ?"
+            )
+            args: list[object] = [*params, limit, offset]
+        else:
+            sql = (
+                "SELECT a.*, bm25(articles_fts, 4.0, 1.0, 1.0) AS rank_score"
+                " FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
+                " WHERE articles_fts MATCH ?"
+                + "".join(f" AND {clause}" for clause in where)
+                + " ORDER BY rank_score, a.published DESC LIMIT ? OFFSET ?"
+            )
+            args = [match, *params, limit, offset]
         try:
-            rows = self._db.execute(
-                """SELECT a.*, bm25(articles_fts, 4.0, 1.0, 1.0) AS rank_score
-                   FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
-                   WHERE articles_fts MATCH ?
-                   ORDER BY rank_score, a.published DESC
-                   LIMIT ? OFFSET ?""",
-                (match, limit, offset),
-            ).fetchall()
+            rows = self._db.execute(sql, args).fetchall()
         except sqlite3.OperationalError:
             return []  # a query the index cannot answer is "no results", never a crash
         return [SearchHit(article=_article(row), snippet=_snippet(row["summary"])) for row in rows]

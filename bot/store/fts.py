@@ -11,8 +11,10 @@ user are just text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from bot.text.normalize import clitic_forms, normalize, tokenize
 
@@ -107,3 +109,53 @@ def _split_phrases(query: str) -> tuple[list[str], str]:
     for index, part in enumerate(parts):
         (phrases if index % 2 else rest).append(part)
     return [p for p in phrases if p.strip()], " ".join(rest)
+
+
+_FILTER_RE = re.compile(r'(?<!\S)(lang|source|since):(?:"([^"]+)"|(\S+))', re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What ``lang:``, ``source:`` and ``since:`` in a query ask for."""
+
+    lang: str | None = None
+    source: str | None = None
+    since: datetime | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.lang is not None or self.source is not None or self.since is not None
+
+
+def split_filters(query: str) -> tuple[str, Filters]:
+    """The query's words without its filters, and the filters. Pure.
+
+    ``lang:ar|en``, ``source:NAME`` (``source:"Al Jazeera"`` for names with spaces; the name is
+    matched case-insensitively as a part of the outlet's name) and ``since:YYYY-MM-DD``. A
+    filter with a value it cannot take (``lang:fr``, ``since:yesterday``) stays in the query as
+    plain words, so nothing a user types is an error.
+    """
+    lang: str | None = None
+    source: str | None = None
+    since: datetime | None = None
+    kept: list[str] = []
+
+    def take(match: re.Match[str]) -> str:
+        nonlocal lang, source, since
+        key = match.group(1).lower()
+        value = match.group(2) or match.group(3)
+        if key == "lang" and value.lower() in ("ar", "en"):
+            lang = value.lower()
+        elif key == "source" and value.strip():
+            source = value.strip().casefold()
+        elif key == "since":
+            try:
+                since = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+            except ValueError:
+                kept.append(value)
+        else:
+            kept.append(value)
+        return " "
+
+    rest = _FILTER_RE.sub(take, query)
+    return " ".join(" ".join([rest, *kept]).split()), Filters(lang=lang, source=source, since=since)
