@@ -11,11 +11,10 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -28,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.chat_settings import clock_time, valid_timezone
 from bot.errors import ConfigError
 from bot.models import FeedSource
 
@@ -53,13 +53,10 @@ def _optional_http_url(value: str) -> str:
 
 
 def _clock_time(value: str) -> str:
-    try:
-        parsed = time.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"not a time of day (HH:MM): {value!r}") from None
-    if parsed.second or parsed.microsecond or len(value) != 5:
+    clock = clock_time(value)
+    if clock is None:
         raise ValueError(f"not a time of day (HH:MM): {value!r}")
-    return value
+    return clock
 
 
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
@@ -187,10 +184,8 @@ class ScheduleSettings(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone: {value!r}") from None
+        if not valid_timezone(value):
+            raise ValueError(f"unknown timezone: {value!r}")
         return value
 
     @field_validator("digest_times")

@@ -4,45 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.telegram_settings import apply_setting, parse_times, valid_timezone
+from bot.channels.telegram_settings import apply_setting
 from bot.models import Chat
 
 CHAT = Chat(platform="telegram", chat_id=1, lang="en", ui_lang="en")
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("07:00,19:00", ("07:00", "19:00")),
-        ("19:00, 7:00", ("07:00", "19:00")),
-        ("08:30 08:30", ("08:30",)),
-        ("23:59،00:00", ("00:00", "23:59")),
-        ("24:00", None),
-        ("7", None),
-        ("07:60", None),
-        ("", None),
-        ("1:00,2:00,3:00,4:00,5:00,6:00,7:00", None),
-        ("07:00;abc", None),
-    ],
-)
-def test_parse_times(text: str, expected: tuple[str, ...] | None) -> None:
-    assert parse_times(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("name", "ok"),
-    [
-        ("Asia/Riyadh", True),
-        ("UTC", True),
-        ("Europe/Moscow", True),
-        ("Mars/Olympus", False),
-        ("../etc/passwd", False),
-        ("/etc/localtime", False),
-        ("", False),
-    ],
-)
-def test_valid_timezone(name: str, ok: bool) -> None:
-    assert valid_timezone(name) is ok
 
 
 def test_apply_each_setting() -> None:
