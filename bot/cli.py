@@ -24,8 +24,10 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
         "تشغيل المسار كاملًا على خلاصات تجريبية مرفقة وطباعة الموجز (بلا رمز ولا إنترنت)",
     ),
     "once": (
-        "poll the feeds once, summarize, and send the due digests (to Telegram, or print them)",
-        "جلب الخلاصات مرة واحدة والتلخيص وإرسال الموجزات المستحقة (إلى تيليغرام أو طباعتها)",
+        "poll the feeds once, summarize, and send the due digests (to Telegram and Discord,"
+        " or print them)",
+        "جلب الخلاصات مرة واحدة والتلخيص وإرسال الموجزات المستحقة (إلى تيليغرام وديسكورد"
+        " أو طباعتها)",
     ),
     "run": (
         "run the bot: scheduler, every configured channel and the health endpoint, until"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import signal
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import TextIO
 
@@ -101,31 +102,47 @@ def _require_feeds(svc: Services) -> None:
 
 
 async def run_cycle(
-    svc: Services, channel: Channel, *, force: bool = False, progress: Progress | None = None
+    svc: Services, *channels: Channel, force: bool = False, progress: Progress | None = None
 ) -> CycleReport:
-    """One poll, summarize, digest and delivery cycle."""
+    """One poll, summarize, digest and delivery cycle, delivering to each channel in turn."""
     poll = await svc.pipeline.poll(force=force, progress=progress)
     summarized = await svc.pipeline.summarize()
-    queued, delivery = await digest_and_deliver(svc, channel)
+    queued, delivery = 0, DeliveryReport()
+    for channel in channels:
+        more, report = await digest_and_deliver(svc, channel)
+        queued += more
+        delivery = _sum(delivery, report)
     return CycleReport(poll=poll, summarized=summarized, queued=queued, delivery=delivery)
+
+
+def _sum(a: DeliveryReport, b: DeliveryReport) -> DeliveryReport:
+    return DeliveryReport(**{f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(a)})
 
 
 async def once(
     settings: Settings, out: TextIO, *, force: bool = False, progress: bool = False
 ) -> CycleReport:
-    """``digestbot once``: one cycle; to Telegram when a token is set, else to the terminal."""
+    """``digestbot once``: one cycle, delivered to every configured channel (Telegram, the
+    Discord bot over REST, Discord webhooks); printed to the terminal when none is configured."""
     bar = feeds_admin.progress_bar(sys.stderr) if progress else None
     async with services(settings) as svc:
         _require_feeds(svc)
-        if not settings.telegram.enabled:
-            return await run_cycle(svc, ConsoleChannel(out), force=force, progress=bar)
-        application = telegram_application(svc)
+        discord_runtime = await start_discord(svc, gateway=False)  # posting needs no gateway
         try:
-            async with application:
-                channel = TelegramChannel(application.bot)
-                return await run_cycle(svc, channel, force=force, progress=bar)
+            async with contextlib.AsyncExitStack() as stack:
+                channels: list[Channel] = []
+                if settings.telegram.enabled:
+                    application = telegram_application(svc)
+                    await stack.enter_async_context(application)
+                    channels.append(TelegramChannel(application.bot))
+                channels.extend(discord_runtime.channels)
+                if not channels:
+                    channels.append(ConsoleChannel(out))
+                return await run_cycle(svc, *channels, force=force, progress=bar)
         except TelegramError as exc:
             raise DigestbotError(f"Telegram: {exc}") from None
+        finally:
+            await discord_runtime.close()
 
 
 async def feeds(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:

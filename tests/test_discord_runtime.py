@@ -4,6 +4,7 @@ clear error, and webhook-only mode posts the outbox with no bot login and no gat
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from bot.channels.discord_channel import WEBHOOK_PLATFORM
 from bot.channels.discord_runtime import start_discord, sync_webhook_chats
 from bot.config import DiscordWebhookSettings, Settings
 from bot.errors import DigestbotError
-from bot.runner import run_forever
+from bot.runner import once, run_forever
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 from tests.fakes.discord_api import FakeDiscordAPI
@@ -125,3 +126,31 @@ async def test_run_posts_the_outbox_through_webhooks_without_a_gateway(
     chat = state.chat(WEBHOOK_PLATFORM, WEBHOOK_ID)
     assert chat is not None and chat.subscribed and chat.title == "news"
     state.close()
+
+
+async def test_once_posts_the_digest_to_a_webhook_instead_of_the_terminal(
+    tmp_path: Path, feed_server: FeedServer, discord_api: FakeDiscordAPI
+) -> None:
+    feed_server.add(
+        "/k.xml",
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>K</title>'
+        b"<item><guid>k1</guid><title>North Korean troops fight in Kursk beside Russian forces"
+        b"</title><link>https://k.example/1</link><description>Pyongyang sent soldiers to"
+        b" Russia's Kursk region, Moscow said.</description></item></channel></rss>",
+    )
+    url = discord_api.add_webhook(WEBHOOK_ID, WEBHOOK_TOKEN)
+    settings = Settings.model_validate(
+        {
+            "storage": {"data_dir": str(tmp_path)},
+            "ingest": {"allow_private_networks": True},
+            "feeds": [{"url": feed_server.url("/k.xml"), "name": "K"}],
+            "discord": {"webhooks": [{"name": "news", "url": url, "lang": "en"}]},
+        }
+    )
+    out = io.StringIO()
+    report = await once(settings, out)
+    assert report.poll.relevant == 1 and report.delivery.sent == report.queued >= 1
+    [posted] = discord_api.sent_to(WEBHOOK_ID)
+    assert "https://k.example/1" in json.dumps(posted["embeds"])
+    assert out.getvalue() == ""  # a configured channel takes the digest, not the terminal
+    assert ("GET", "/users/@me") not in discord_api.requests
