@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bot.channels.pacing import Pacer, RateLimits
+from bot.channels.pacing import Pacer, RateLimits, platform_limits
 
 
 def send(pacer: Pacer, chat_id: int, start: float, answer: float) -> None:
@@ -96,3 +96,37 @@ def test_a_withdrawn_request_frees_its_place_without_counting() -> None:
     assert pacer.overall_free_at(0.0) == math.inf
     pacer.withdrawn(-9)
     assert pacer.free_at(-9, 0.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("platform", "chat_id", "windows"),
+    [
+        ("telegram", 42, {1.0: 1, 60.0: 60}),  # a user: one a second
+        ("telegram", -1001, {60.0: 20}),  # a group: 20 a minute
+        ("discord", 111222333444555666, {5.0: 5}),  # a channel: 5 per 5 s (ids are positive)
+        ("discord-webhook", 777888999000111222, {2.0: 5, 60.0: 30}),  # 5 per 2 s, 30 a minute
+    ],
+)
+def test_each_platform_paces_one_chat_within_its_limits(
+    platform: str, chat_id: int, windows: dict[float, int]
+) -> None:
+    limits, is_group = platform_limits(platform)
+    pacer = Pacer(limits, is_group=is_group)
+    now, sent = 0.0, []
+    while now < 120.0:  # send as soon as allowed, with answers after 10 ms
+        now = max(now, pacer.free_at(chat_id, now))
+        pacer.started(chat_id)
+        sent.append(now)
+        now += 0.01
+        pacer.answered(chat_id, now)
+    for window, most in windows.items():
+        busiest = max(sum(1 for t in sent if s <= t < s + window) for s in sent)
+        assert busiest == most, (window, busiest)  # up to the limit, never past it
+
+
+def test_discord_channels_are_not_held_to_telegram_group_pace() -> None:
+    # Discord channel ids are positive and every channel has its own bucket, while Telegram
+    # reads a negative id as a group that may take 20 a minute
+    discord, _ = platform_limits("discord")
+    telegram, _ = platform_limits("telegram")
+    assert discord != telegram and discord.chat_interval < telegram.chat_interval

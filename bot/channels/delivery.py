@@ -40,7 +40,7 @@ from bot.channels import (
     RetryLaterError,
     TransientDeliveryError,
 )
-from bot.channels.pacing import Pacer, RateLimits, telegram_group
+from bot.channels.pacing import Pacer, RateLimits, platform_limits
 from bot.errors import DeliveryError
 from bot.store.archive import Archive, OutboxItem
 from bot.store.state import StateStore
@@ -94,7 +94,7 @@ class Sender:
         concurrency: int = CONCURRENCY,
         monotonic: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        is_group: Callable[[int], bool] = telegram_group,
+        is_group: Callable[[int], bool] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -102,7 +102,8 @@ class Sender:
         self.state = state
         self.channel = channel
         self.now = now
-        self.pacer = Pacer(limits or RateLimits(), is_group=is_group)
+        platform_default, platform_groups = platform_limits(channel.platform)
+        self.pacer = Pacer(limits or platform_default, is_group=is_group or platform_groups)
         self.concurrency = concurrency
         self._monotonic = monotonic
         self._sleep = sleep
