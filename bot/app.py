@@ -74,7 +74,10 @@ async def services(
     matcher = build_matcher(settings)
     catalog = Catalog.load()
     state, archive = open_stores(settings)
-    client = make_client(timeout_s=settings.ingest.timeout_s)
+    client = make_client(
+        timeout_s=settings.ingest.timeout_s,
+        allow_private_networks=settings.ingest.allow_private_networks,
+    )
     key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
     llm: LLMSummarizer | None = None
     if settings.llm.enabled:

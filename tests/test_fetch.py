@@ -453,7 +453,7 @@ def test_redact_url(url: str, shown: str) -> None:
 
 async def test_real_server_fetch_then_304_then_parse(feed_server: FeedServer) -> None:
     url = feed_server.add("/rss", RSS)
-    async with make_client(timeout_s=5.0) as client:
+    async with make_client(timeout_s=5.0, allow_private_networks=True) as client:
         fetcher = FeedFetcher(client, allow_private_networks=True)
         first = await fetcher.fetch(url)
         second = await fetcher.fetch(url, etag=first.etag, last_modified=first.last_modified)
@@ -469,7 +469,7 @@ async def test_real_server_redirect_gzip_and_size_cap(feed_server: FeedServer) -
     feed_server.set_gzip("/rss", True)
     feed_server.redirect("/old", "/rss", 301)
     feed_server.add_huge("/big", 50_000_000)
-    async with make_client(timeout_s=5.0) as client:
+    async with make_client(timeout_s=5.0, allow_private_networks=True) as client:
         fetcher = FeedFetcher(client, allow_private_networks=True, max_bytes=200_000)
         moved = await fetcher.fetch(feed_server.url("/old"))
         with pytest.raises(FetchError, match="exceeds the limit"):
@@ -481,7 +481,7 @@ async def test_real_server_redirect_gzip_and_size_cap(feed_server: FeedServer) -
 
 async def test_real_server_is_refused_without_allow_private(feed_server: FeedServer) -> None:
     url = feed_server.add("/rss", RSS)
-    async with make_client(timeout_s=5.0) as client:
+    async with make_client(timeout_s=5.0, allow_private_networks=True) as client:
         with pytest.raises(BlockedURLError):
             await FeedFetcher(client).fetch(url)
     assert feed_server.count("/rss") == 0
@@ -490,7 +490,7 @@ async def test_real_server_is_refused_without_allow_private(feed_server: FeedSer
 async def test_real_server_slow_body_hits_the_deadline(feed_server: FeedServer) -> None:
     url = feed_server.add("/rss", RSS)
     feed_server.set_slow_body("/rss", 10, 0.2)
-    async with make_client(timeout_s=5.0) as client:
+    async with make_client(timeout_s=5.0, allow_private_networks=True) as client:
         fetcher = FeedFetcher(client, allow_private_networks=True, deadline_s=0.3)
         with pytest.raises(FetchError, match="no complete answer"):
             await fetcher.fetch(url)
@@ -502,7 +502,7 @@ async def test_real_server_permanent_redirect_chain(feed_server: FeedServer) -> 
     feed_server.redirect("/b", "/rss", 301)
     feed_server.redirect("/c", "/d", 301)
     feed_server.redirect("/d", "/rss", 302)
-    async with make_client(timeout_s=5.0) as client:
+    async with make_client(timeout_s=5.0, allow_private_networks=True) as client:
         fetcher = FeedFetcher(client, allow_private_networks=True)
         moved = await fetcher.fetch(feed_server.url("/a"))
         again = await fetcher.fetch(feed_server.url("/a"), etag=moved.etag)
@@ -520,7 +520,7 @@ async def test_real_server_permanent_redirect_chain(feed_server: FeedServer) -> 
 async def test_real_server_retry_after_and_cache_control_headers(feed_server: FeedServer) -> None:
     url = feed_server.add("/rss", RSS)
     feed_server.set_headers("/rss", {"Retry-After": "120", "Cache-Control": "max-age=600"})
-    async with make_client(timeout_s=5.0) as client:
+    async with make_client(timeout_s=5.0, allow_private_networks=True) as client:
         fetcher = FeedFetcher(client, allow_private_networks=True)
         fine = await fetcher.fetch(url)
         feed_server.set_status("/rss", 503, count=1)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -32,6 +33,7 @@ import httpx
 import bot
 from bot.errors import FetchError
 from bot.ingest.guard import Resolver, check_host, redact_url, system_resolver, url_target
+from bot.ingest.pinned import GuardedTransport
 from bot.models import FetchResult
 
 log = logging.getLogger(__name__)
@@ -69,9 +71,17 @@ def make_client(
     timeout_s: float = 20.0,
     user_agent: str = DEFAULT_USER_AGENT,
     transport: httpx.AsyncBaseTransport | None = None,
+    allow_private_networks: bool = False,
 ) -> httpx.AsyncClient:
     """The HTTP client for feeds. Redirects are off: ``FeedFetcher`` follows them itself so that
-    the guard sees every hop."""
+    the guard sees every hop.
+
+    Unless private networks are allowed, connections go through ``GuardedTransport``, which
+    judges the addresses it connects to (DNS rebinding). Not when a proxy is configured in the
+    environment: the connection then goes to the proxy, and only the check before each hop
+    applies."""
+    if transport is None and not allow_private_networks and not urllib.request.getproxies():
+        transport = GuardedTransport()
     return httpx.AsyncClient(
         timeout=httpx.Timeout(connect=timeout_s, read=timeout_s, write=timeout_s, pool=timeout_s),
         follow_redirects=False,

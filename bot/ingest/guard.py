@@ -10,8 +10,9 @@ do not control, so each hop is checked twice before a connection is made:
 URLs are parsed with ``httpx.URL``, the same parser that makes the request, so the guard and the
 client cannot disagree about which host a URL names.
 
-Known limit: the name is resolved here and again by the HTTP client when it connects, so a DNS
-server that answers differently the second time (DNS rebinding) is not caught.
+The name is resolved here and again by the HTTP client when it connects, and a DNS server may
+answer differently the second time (DNS rebinding): ``bot.ingest.pinned`` checks the addresses
+the connection itself uses, so the second answer is judged too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import httpx
@@ -137,9 +139,23 @@ async def check_host(
         addresses = await resolve(host, port)
     except OSError as exc:
         raise FetchError(f"cannot resolve {host}: {exc.strerror or exc}") from None
+    checked_addresses(host, addresses)
+
+
+def checked_addresses(
+    host: str,
+    addresses: Sequence[str],
+    *,
+    is_forbidden: Callable[[IPAddress], bool] | None = None,
+) -> list[str]:
+    """``addresses`` (what ``host`` resolved to) when every one is public; else raise
+    ``BlockedURLError`` (``FetchError`` when there are none). One private address is enough to
+    refuse: a client could connect to any of them."""
+    forbidden = is_forbidden or is_forbidden_address
     if not addresses:
         raise FetchError(f"cannot resolve {host}: no addresses")
     for text in addresses:
         ip = _parse_ip(text)
-        if ip is None or is_forbidden_address(ip):
+        if ip is None or forbidden(ip):
             raise BlockedURLError(f"{host} resolves to {text}, which is not public")
+    return list(addresses)
