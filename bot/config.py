@@ -149,7 +149,7 @@ class LLMSettings(_Section):
     model: str = "gpt-4o-mini"
     timeout_s: float = Field(default=30.0, gt=0, le=600)
     daily_token_budget: int = Field(default=0, ge=0)
-    resummarize_new_articles: int = Field(default=2, ge=1, le=1000)
+    resummarize_new_articles: int = Field(default=3, ge=1, le=1000)
 
     @property
     def enabled(self) -> bool:

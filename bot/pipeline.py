@@ -402,7 +402,9 @@ class Pipeline:
         """Summarize every story whose articles changed; returns how many were summarized."""
         now = self.now()
         stories = self.archive.stories_without_current_summary(
-            min_new_articles=self.settings.llm.resummarize_new_articles, since=now - 2 * WINDOW
+            min_new_articles=self.settings.llm.resummarize_new_articles,
+            since=now - 2 * WINDOW,
+            llm=self.settings.llm.enabled and self.within_llm_budget(),
         )
         limit = asyncio.Semaphore(SUMMARY_CONCURRENCY)
 

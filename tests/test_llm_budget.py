@@ -108,26 +108,56 @@ async def test_untrusted_text_never_reaches_the_digest(
 def test_a_story_is_summarized_again_only_when_it_grows_materially(tmp_path: Path) -> None:
     archive = Archive.in_dir(tmp_path)
     yes = Decision(True, 1.0, (), "")
+    since = NOW - timedelta(days=1)
 
-    def add(id_: str, lang: str) -> None:
+    def add(id_: str, lang: str, story: int | None) -> int:
         article = Article(id_, "f", "S", f"https://s.example/{id_}", "t", "", lang, NOW, NOW)  # type: ignore[arg-type]
         archive.add_article(article, yes, announce=True)
+        return archive.attach(id_, story, entities=[], announce=True, now=NOW)
 
-    add("1", "en")
-    sid = archive.attach("1", None, entities=[], announce=True, now=NOW)
+    def stale(*, llm: bool) -> list[int]:
+        found = archive.stories_without_current_summary(min_new_articles=2, since=since, llm=llm)
+        return [s.id for s in found]
+
+    sid = add("1", "en", None)
     archive.save_summary(archive.story(sid), Summary(None, None, "h", "s", "llm"), NOW)
-    since = NOW - timedelta(days=1)
-    add("2", "en")
-    archive.attach("2", sid, entities=[], announce=True, now=NOW)
-    assert archive.stories_without_current_summary(min_new_articles=2, since=since) == []
-    add("3", "en")
-    archive.attach("3", sid, entities=[], announce=True, now=NOW)
-    assert [
-        s.id for s in archive.stories_without_current_summary(min_new_articles=2, since=since)
-    ] == [sid]
+    add("2", "en", sid)
+    assert stale(llm=True) == []
+    add("3", "en", sid)
+    assert stale(llm=True) == [sid]
     archive.save_summary(archive.story(sid), Summary(None, None, "h", "s", "llm"), NOW)
-    add("4", "ar")  # a new language is material on its own
-    archive.attach("4", sid, entities=[], announce=True, now=NOW)
-    assert [
-        s.id for s in archive.stories_without_current_summary(min_new_articles=2, since=since)
-    ] == [sid]
+    # The LLM wrote both languages already: a first Arabic report is not material on its own,
+    # and an LLM summary is not swapped for an extract while the LLM is off.
+    add("4", "ar", sid)
+    assert stale(llm=True) == []
+    assert stale(llm=False) == []
+    add("5", "en", sid)
+    assert stale(llm=True) == [sid]
+    # An offline summary is redone for free on any change while the next one is offline too.
+    archive.save_summary(archive.story(sid), Summary("ع", "ملخص", "h", "s", "offline"), NOW)
+    add("6", "ar", sid)
+    assert stale(llm=False) == [sid]
+    assert stale(llm=True) == []
+    assert archive.article_count() == 6
+
+
+KURSK_EN = ("k1", "Seoul: 10,900 North Korean troops in Kursk", "Intelligence says 10,900.")
+KURSK_AR = ("k2", "سيول: 10900 جندي كوري شمالي في كورسك", "قالت الاستخبارات إن 10900 جندي انتشروا.")
+
+
+async def test_a_first_report_in_the_other_language_costs_no_call_nor_does_a_restart(
+    tmp_path: Path, feed_server: FeedServer, openai_api: FakeOpenAI
+) -> None:
+    feed_server.add("/n.xml", rss([KURSK_EN]))
+    settings = settings_for(tmp_path, feed_server, openai_api)
+    async with services(settings, now=lambda: NOW) as svc:
+        await svc.pipeline.poll(force=True)
+        assert await svc.pipeline.summarize() == 1
+        feed_server.add("/n.xml", rss([KURSK_EN, KURSK_AR]))
+        await svc.pipeline.poll(force=True)
+        [story] = svc.archive.announced_stories(None, NOW)
+        assert {a.lang for a in story.articles} == {"ar", "en"}  # one story, two languages
+        assert await svc.pipeline.summarize() == 0
+    async with services(settings, now=lambda: NOW) as svc:  # a restart
+        assert await svc.pipeline.summarize() == 0
+    assert openai_api.calls == 1

@@ -5,9 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.app import services
 from bot.demo import load_manifest, serve
-from bot.stories import Candidate, StoryIndex, assign, features, numbers_in, strip_dateline
+from bot.stories import (
+    Candidate,
+    Rarity,
+    StoryIndex,
+    assign,
+    features,
+    numbers_in,
+    rarity,
+    strip_dateline,
+)
 from tests.fakes.openai_api import FakeOpenAI
 from tests.test_llm_pipeline import llm_settings
 
@@ -111,6 +122,11 @@ def test_the_index_answers_like_a_full_scan() -> None:
         story = expected if expected is not None else number + 100
         candidates.append(Candidate(story, article))
         index.add(Candidate(story, article))
+        if number % 5 == 0:  # now and then an LLM headline in the other language
+            lang = "ar" if article.lang == "en" else "en"
+            headline = feats(lang, f"headline {words[number % len(words)]}", "", [], number % 30)
+            candidates.append(Candidate(story, headline, headline=True))
+            index.add_headline(Candidate(story, headline))
 
 
 def test_datelines_are_stripped_before_numbers_are_read() -> None:
@@ -174,3 +190,71 @@ async def test_the_pipeline_matches_new_reports_with_stored_llm_headlines(
             after = svc.pipeline._story_index(manifest.now)
     assert stories > 0
     assert len(after) == before + 2 * stories  # an English and an Arabic headline per story
+
+
+def test_rarity_weighs_common_terms_less() -> None:
+    rare = Rarity(10, {"kursk": 10, "troops": 6, "deminers": 1})
+    weights = [rare.weight(t) for t in ("kursk", "troops", "deminers", "unseen")]
+    assert weights == sorted(weights) and len(set(weights)) == 4
+    assert weights[0] == 1.0  # in every report
+    assert weights[-1] == rare.max_weight
+    counted = rarity([KURSK_AR, KURSK_AR])
+    assert (
+        counted.reports == 2 and counted.counts["ru:kursk"] == 2 and counted.counts["#10900"] == 2
+    )
+
+
+BOILERPLATE = "Neither side disclosed figures"
+
+
+@pytest.mark.parametrize(("others", "joins"), [(0, True), (8, False)])
+def test_words_that_many_recent_reports_share_count_less(others: int, joins: bool) -> None:
+    # Two reports of different events that share only a closing line: alone they look alike,
+    # among recent reports that all end with that line they do not.
+    background = [
+        Candidate(10 + n, feats("en", f"Story{n} topic{n}", BOILERPLATE, [], hours=-n))
+        for n in range(others)
+    ]
+    commission = feats("en", "Commission cargo", BOILERPLATE, [], hours=1)
+    trade = feats("en", "Trade jumped", BOILERPLATE, [], hours=2)
+    expected = 1 if joins else None
+    assert assign(trade, [*background, Candidate(1, commission)]) == expected
+
+
+@pytest.mark.parametrize(
+    ("hours", "numbers", "joins"),
+    [(6, False, True), (30, False, False), (30, True, True)],
+)
+def test_entities_alone_link_languages_only_close_together(
+    hours: float, numbers: bool, joins: bool
+) -> None:
+    figure = " 70" if numbers else ""
+    trade = feats(
+        "en", f"Trade up{figure}", "Kozlov spoke in Vladivostok", ["ru:kozlov", "ru:vlad"]
+    )
+    meeting = feats(
+        "ar", f"اجتماع اللجنة{figure}", "كوزلوف في فلاديفوستوك", ["ru:kozlov", "ru:vlad"], hours
+    )
+    assert assign(meeting, [Candidate(1, trade)]) == (1 if joins else None)
+
+
+@pytest.mark.parametrize(("with_english_report", "joins"), [(False, True), (True, False)])
+def test_entities_do_not_overrule_a_report_in_the_same_language(
+    with_english_report: bool, joins: bool
+) -> None:
+    arabic = feats("ar", "أسر جنود في كورسك", "زيلينسكي: أسرنا جنودا", ["ru:kursk", "ru:zel"])
+    english = feats("en", "Soldiers captured in Kursk", "Zelensky shows prisoners", [], hours=1)
+    story = [Candidate(1, arabic)] + ([Candidate(1, english)] if with_english_report else [])
+    casualties = feats(
+        "en", "Casualties reported by spy agency", "Losses mount", ["ru:kursk", "ru:zel"], 3
+    )
+    assert assign(casualties, story) == (1 if joins else None)
+
+
+@pytest.mark.parametrize(("headline", "joins"), [(False, True), (True, False)])
+def test_an_llm_headline_is_not_compared_across_languages(headline: bool, joins: bool) -> None:
+    arabic = feats("ar", "جسر تومين", "", ["bridge:tumen", "ru:khasan"])
+    english = feats(
+        "en", "Bridge work", "Khasan crossing on the Tumen", ["bridge:tumen", "ru:khasan"]
+    )
+    assert assign(english, [Candidate(1, arabic, headline=headline)]) == (1 if joins else None)

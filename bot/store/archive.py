@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.errors import StoreError
 from bot.models import Article, Decision, SearchHit, Story, Summary
 from bot.store.fts import AliasExpander, IndexedText, build_match, index_text, split_filters
+from bot.summarize.refresh import SummaryState, summary_is_stale
 
 ARCHIVE_FILE = "archive.sqlite3"
 
@@ -366,14 +367,14 @@ class Archive:
         )
 
     def stories_without_current_summary(
-        self, *, min_new_articles: int = 1, since: datetime | None = None
+        self, *, min_new_articles: int = 1, since: datetime | None = None, llm: bool = False
     ) -> list[Story]:
-        """Stories never summarized, and stories that grew materially since their summary: by
-        ``min_new_articles`` articles, or by a report in a language the summary lacks. Grown
-        stories are looked for among those updated after ``since`` only (older ones no longer
-        grow), so this stays cheap however large the archive gets."""
+        """Stories never summarized, and stories whose summary is stale by
+        ``bot.summarize.refresh.summary_is_stale`` (``llm``: the next summary would be asked of
+        the LLM). Grown stories are looked for among those updated after ``since`` only (older
+        ones no longer grow), so this stays cheap however large the archive gets."""
         rows = self._db.execute(
-            "SELECT s.id, m.articles, m.langs, m.content_key FROM stories s"
+            "SELECT s.id, m.articles, m.langs, m.method, m.content_key FROM stories s"
             " LEFT JOIN summaries m ON m.story_id = s.id"
             " WHERE m.content_key IS NULL"
             " OR (m.content_key != s.content_key AND s.updated_at >= ?) ORDER BY s.id",
@@ -385,9 +386,16 @@ class Archive:
             if row["content_key"] is None:
                 result.append(story)
                 continue
-            grown = len(story.articles) - row["articles"] >= min_new_articles
-            new_lang = {a.lang for a in story.articles} - set(row["langs"].split(","))
-            if grown or new_lang:
+            done = SummaryState(
+                row["articles"], frozenset(row["langs"].split(",")) - {""}, row["method"]
+            )
+            if summary_is_stale(
+                done,
+                articles=len(story.articles),
+                langs=frozenset(a.lang for a in story.articles),
+                llm=llm,
+                resummarize_after=min_new_articles,
+            ):
                 result.append(story)
         return result
 

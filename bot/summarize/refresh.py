@@ -1,0 +1,47 @@
+"""When a story's summary is stale: the rule that decides how many LLM calls the bot makes.
+
+One LLM call writes the headline and summary in both languages, so a report in a language the
+stories' earlier reports lacked does not make an LLM summary stale: only material growth does
+(``[llm] resummarize_new_articles`` new reports). An offline summary costs nothing to redo, so
+while the next summary would be offline too, any change refreshes it (a story that gained its
+first Arabic report gets an Arabic extract at once). A restart changes nothing here: the state
+compared is the one stored with the summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryState:
+    """What a stored summary was made from."""
+
+    articles: int
+    langs: frozenset[str]
+    method: str
+    """``"llm"`` or ``"offline"``, as in ``Summary.method``."""
+
+
+def summary_is_stale(
+    done: SummaryState | None,
+    *,
+    articles: int,
+    langs: frozenset[str],
+    llm: bool,
+    resummarize_after: int,
+) -> bool:
+    """Whether a story of ``articles`` reports in ``langs`` needs a new summary.
+
+    ``done`` is its current summary (None: never summarized); ``llm`` says whether a new summary
+    would be asked of the LLM now (configured and within its budget).
+    """
+    if done is None:
+        return True
+    if articles - done.articles >= resummarize_after:
+        return True
+    if not llm and done.method != "llm":
+        # Offline to offline is free; an LLM summary is never swapped for a poorer extract
+        # because one more report arrived while the LLM is off or over budget.
+        return articles != done.articles or langs != done.langs
+    return False
