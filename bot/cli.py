@@ -239,8 +239,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         asyncio.run(runner.stats(settings, out))
         return 0
     if args.command == "status":
-        asyncio.run(runner.status(settings, out, as_json=args.json))
-        return 0
+        healthy = asyncio.run(runner.status(settings, out, as_json=args.json))
+        return 0 if healthy else 1  # the Docker HEALTHCHECK runs this
     if args.command == "feeds":
         return asyncio.run(runner.feeds(settings, args, out))
     if args.command in ("subscribe", "unsubscribe", "chats"):

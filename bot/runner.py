@@ -30,11 +30,13 @@ from bot.demo import DemoManifest, load_manifest, serve
 from bot.digest.render import render_plain
 from bot.errors import DigestbotError
 from bot.health_server import PROMETHEUS_TYPE, Handler, HealthServer, Response
+from bot.housekeeping import housekeeping_job
 from bot.jobs import Heartbeat, Jobs
 from bot.models import Chat
 from bot.pipeline import PollReport, Progress
-from bot.scheduler import build_scheduler
+from bot.scheduler import build_scheduler, periodic
 from bot.status import collect, render_text, to_json
+from bot.store.state_file import backup_path
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,7 @@ async def once(
     bar = feeds_admin.progress_bar(sys.stderr) if progress else None
     async with services(settings) as svc:
         _require_feeds(svc)
+        keep_state_backup(svc)
         if not settings.telegram.enabled:
             return await run_cycle(svc, ConsoleChannel(out), force=force, progress=bar)
         application = telegram_application(svc)
@@ -258,6 +261,7 @@ async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> 
     try:
         async with services(settings) as svc:
             _require_feeds(svc)
+            keep_state_backup(svc)
             await _serve(svc, stop)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -283,6 +287,14 @@ async def _serve_channels(
         digest=jobs.tracked(jobs.digests),
         deliver=jobs.tracked(jobs.deliver),
         zone=svc.settings.schedule.zone,
+        first_run_at=svc.now(),
+    )
+    # retention and SQLite upkeep: once at start, then every housekeeping_hours
+    periodic(
+        scheduler,
+        jobs.tracked(housekeeping_job(svc)),
+        job_id="housekeeping",
+        seconds=svc.settings.archive.housekeeping_hours * 3600,
         first_run_at=svc.now(),
     )
     health_server: HealthServer | None = None
@@ -418,16 +430,41 @@ async def stats(settings: Settings, out: TextIO) -> None:
             )
 
 
-async def status(settings: Settings, out: TextIO, *, as_json: bool = False) -> None:
-    """``digestbot status``"""
+async def status(settings: Settings, out: TextIO, *, as_json: bool = False) -> bool:
+    """``digestbot status``; returns whether the bot is healthy (the exit code says it)."""
+    from bot import health
+
     async with services(settings) as svc:
-        snapshot = collect(
-            state=svc.state, archive=svc.archive, feeds=svc.pipeline.feeds(), now=svc.now()
+        feeds = svc.pipeline.feeds()
+        snapshot = collect(state=svc.state, archive=svc.archive, feeds=feeds, now=svc.now())
+        judged = health.stored_verdict(
+            snapshot,
+            feeds,
+            poll_interval=timedelta(minutes=settings.schedule.poll_minutes),
+            stall_factor=settings.health.stall_factor,
+            outbox_stuck=timedelta(minutes=settings.health.outbox_stuck_minutes),
         )
         if as_json:
-            out.write(json.dumps(to_json(snapshot), ensure_ascii=False, indent=2) + "\n")
+            document = {**to_json(snapshot), "healthy": judged.ok, "problems": judged.reasons}
+            out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         else:
             out.write(render_text(snapshot))
+            out.write(
+                "health: OK\n"
+                if judged.ok
+                else "health: UNHEALTHY\n" + "".join(f"  {r}\n" for r in judged.reasons)
+            )
+        return judged.ok
+
+
+def keep_state_backup(svc: Services) -> None:
+    """Refresh the state file's last good copy at start (it has just read cleanly). A failure
+    is logged, never fatal: the bot can run without a fresh backup."""
+    try:
+        if svc.state.refresh_backup():
+            log.info("state backup refreshed: %s", backup_path(svc.state.path))
+    except DigestbotError as exc:
+        log.warning("could not refresh the state backup: %s", exc)
 
 
 async def chats(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
