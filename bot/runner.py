@@ -12,12 +12,13 @@ import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TextIO
 
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot import chats_admin, feeds_admin
+from bot import chats_admin, feeds_admin, transfer
 from bot.app import Services, services
 from bot.channels import Channel
 from bot.channels.console import ConsoleChannel
@@ -36,7 +37,7 @@ from bot.models import Chat
 from bot.pipeline import PollReport, Progress
 from bot.scheduler import build_scheduler, periodic
 from bot.status import collect, render_text, to_json
-from bot.store.state_file import backup_path
+from bot.store.state_file import backup_path, write_file_atomically
 
 log = logging.getLogger(__name__)
 
@@ -486,3 +487,31 @@ async def chats(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
             chats_admin.unsubscribe(svc.state, chat_id)
             out.write(f"unsubscribed: {chat_id}\n")
     return 0
+
+
+async def export_data(settings: Settings, target: str, out: TextIO) -> str:
+    """``digestbot export FILE|-``: returns a line saying what was exported."""
+    async with services(settings) as svc:
+        svc.pipeline.feeds()  # stores the configured feeds, so that the export lists them
+        document = transfer.export_document(
+            svc.state.chats(), svc.state.feeds(), svc.archive.last_digest_ends(), svc.now()
+        )
+    text = transfer.dumps(document)
+    if target == "-":
+        out.write(text)
+    else:
+        write_file_atomically(Path(target), text.encode("utf-8"))
+    where = "standard output" if target == "-" else target
+    return f"exported {len(document['chats'])} chats and {len(document['feeds'])} feeds to {where}"
+
+
+async def import_data(settings: Settings, source: str, raw: bytes) -> str:
+    """``digestbot import FILE|-``: validates the whole file, then writes what changed."""
+    document = transfer.parse_document(raw, source=source)
+    async with services(settings) as svc:
+        chats = {(c.platform, c.chat_id): c for c in svc.state.chats()}
+        feeds = {f.url: f for f in svc.state.feeds()}
+        plan = transfer.plan_import(document, chats, feeds)
+        svc.state.save_chats(plan.chats)
+        svc.state.save_feeds(plan.feeds)
+    return f"imported {source}: {plan.summary()}"

@@ -4,7 +4,11 @@ guarantee that pruning never lets an item still listed in a feed be announced tw
 from __future__ import annotations
 
 import logging
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -20,6 +24,7 @@ from bot.models import Article, Decision, FeedState
 from bot.retention import fts_optimize_due, plan, seen_prune_limits, seen_refresh_before
 from bot.store.archive import Archive
 from tests.fakes.feed_server import FeedServer
+from tests.test_cli_process import clean_env, fresh_feed, write_config
 
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
 FEED = "https://f.example/rss"
@@ -301,3 +306,39 @@ def test_a_missing_seen_table_is_a_store_error(archive: Archive) -> None:
     with pytest.raises(StoreError, match="pruning failed"):
         archive.prune_seen(NOW)
     assert isinstance(archive._db, sqlite3.Connection)
+
+
+def test_digestbot_run_keeps_house_at_start(tmp_path: Path) -> None:
+    """The real process: housekeeping runs at start (and says so in the log), and the state
+    file's last good copy is refreshed."""
+    server = FeedServer()
+    with server.run_in_thread() as feeds:
+        feeds.add("/wire.xml", fresh_feed())
+        config = write_config(tmp_path / "config.toml", feeds)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--config", str(config)],
+            cwd=tmp_path,
+            env=clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        state = tmp_path / "data" / "state.json"
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                assert process.poll() is None, process.communicate()
+                if state.exists() and FTS_MARKER in state.read_text(encoding="utf-8"):
+                    break
+                time.sleep(0.1)
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 0, stderr
+    assert "housekeeping: forgot 0 seen ids; removed 0 articles in 0 stories" in stderr
+    assert "(articles are kept)" in stderr
+    assert "state backup refreshed" in stderr
+    assert (tmp_path / "data" / "state.json.bak").exists()

@@ -79,8 +79,12 @@ def format_version(data: StateDocument) -> int:
     return 1
 
 
-def _write_atomically(path: Path, payload: bytes) -> None:
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def write_file_atomically(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to a temporary file beside ``path``, fsync it, rename it into place."""
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot be written: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -115,12 +119,12 @@ def prepare(
         )
     if found == version:
         return False
-    _write_atomically(migration_backup_path(path, found), raw)
+    write_file_atomically(migration_backup_path(path, found), raw)
     for migrate in migrations[found - 1 : version - 1]:
         data = migrate(data)
     data[META_TABLE] = {"1": {"version": version}}
     payload = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode()
-    _write_atomically(path, payload)
+    write_file_atomically(path, payload)
     return True
 
 
@@ -137,5 +141,5 @@ def refresh_backup(path: Path) -> bool:
             return False
     except OSError:
         pass  # no backup yet, or an unreadable one: write a fresh copy
-    _write_atomically(backup, raw)
+    write_file_atomically(backup, raw)
     return True
