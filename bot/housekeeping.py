@@ -4,7 +4,7 @@ run is decided by ``bot.retention.plan``; this module does it and logs what it d
 ::
 
     plan(now, [archive] settings, when the FTS index was last merged)
-    → prune seen ids → prune old stories (when article_days is set)
+    → prune seen ids → prune old stories (when article_days is set) → prune the outbox
     → PRAGMA optimize → FTS merge (when due) → WAL checkpoint
 """
 
@@ -40,18 +40,21 @@ def housekeep(svc: Services) -> HousekeepingReport:
     stories = Pruned()
     if todo.articles_before is not None:
         stories = archive.prune_articles(todo.articles_before, now=now)
-    pruned = Pruned(seen=seen, articles=stories.articles, stories=stories.stories)
+    outbox = archive.prune_outbox(todo.outbox_before)
+    pruned = Pruned(seen=seen, articles=stories.articles, stories=stories.stories, outbox=outbox)
     archive.optimize()
     if todo.optimize_fts:
         archive.optimize_fts()
         svc.state.set_marker(FTS_MARKER, now)
     checkpointed = archive.journal_mode == "wal" and archive.checkpoint()
     log.info(
-        "housekeeping: forgot %d seen ids; removed %d articles in %d stories%s; optimized%s",
+        "housekeeping: forgot %d seen ids; removed %d articles in %d stories%s"
+        " and %d delivered outbox messages; optimized%s",
         pruned.seen,
         pruned.articles,
         pruned.stories,
         "" if todo.articles_before is not None else " (articles are kept)",
+        pruned.outbox,
         ", search index merged" if todo.optimize_fts else "",
     )
     return HousekeepingReport(pruned, todo.optimize_fts, checkpointed)

@@ -8,6 +8,8 @@
                   whose last answer was not a full read (304, an error) keeps all its ids.
     articles      kept forever (article_days = 0), or their stories removed once they have
                   not grown for article_days; their ids stay known (see bot.store.upkeep)
+    outbox        messages sent, failed or dropped more than outbox_days ago are deleted,
+                  except each chat's latest digest (it tells a restart what was sent)
     optimize      PRAGMA optimize and a WAL checkpoint on every run
     FTS index     merged every fts_optimize_days (0: never)
 """
@@ -28,6 +30,8 @@ class HousekeepingPlan:
     articles_before: datetime | None
     """None: relevant articles are kept forever."""
     optimize_fts: bool
+    outbox_before: datetime
+    """Messages delivered (or given up) before this leave the outbox."""
 
 
 def seen_cutoff(now: datetime, seen_days: int) -> datetime:
@@ -60,6 +64,7 @@ def plan(
         seen_before=seen_cutoff(now, settings.seen_days),
         articles_before=article_cutoff(now, settings.article_days),
         optimize_fts=fts_optimize_due(now, fts_optimized_at, settings.fts_optimize_days),
+        outbox_before=now - timedelta(days=settings.outbox_days),
     )
 
 

@@ -77,6 +77,7 @@ def test_the_plan(
     assert decided.seen_before == seen_before
     assert decided.articles_before == articles_before
     assert decided.optimize_fts is fts
+    assert decided.outbox_before == NOW - timedelta(days=settings.outbox_days)
 
 
 def test_refresh_threshold_is_half_the_retention() -> None:
@@ -159,6 +160,38 @@ def test_prune_articles_removes_old_stories_whole(archive: Archive) -> None:
     assert archive.known(["a1", "a2", "b1"]) == {"a1", "a2", "b1"}
     # the search index holds exactly the remaining article
     assert archive._db.execute("SELECT count(*) FROM articles_fts").fetchone()[0] == 1
+
+
+def test_prune_outbox_keeps_pending_and_each_chats_latest_digest(archive: Archive) -> None:
+    def queue(chat: int, key: str, days: int, parts: int = 1) -> None:
+        when = NOW - timedelta(days=days)
+        archive.queue_digest(
+            platform="telegram",
+            chat_id=chat,
+            thread_id=None,
+            digest_key=key,
+            period_end=when,
+            parts=[f"{key} part {n}" for n in range(parts)],
+            now=when,
+        )
+
+    queue(1, "1-old", 90, parts=2)
+    queue(1, "1-latest", 60)  # chat 1 has had no digest since: its latest must stay
+    queue(2, "2-old", 90)
+    queue(2, "2-pending", 80)
+    queue(2, "2-recent", 3)
+    for item in archive.pending("telegram"):
+        if item.digest_key != "2-pending":
+            archive.mark_sent(item.id, 1, NOW)
+    ends = archive.last_digest_ends()
+    assert archive.prune_outbox(NOW - timedelta(days=30)) == 3  # 1-old (2 parts), 2-old
+    assert archive.last_digest_ends() == ends
+    left = archive._db.execute("SELECT digest_key, status FROM outbox ORDER BY id").fetchall()
+    assert [tuple(row) for row in left] == [
+        ("1-latest", "sent"),
+        ("2-pending", "pending"),
+        ("2-recent", "sent"),
+    ]
 
 
 def test_fts_optimize_merges_the_index(archive: Archive) -> None:

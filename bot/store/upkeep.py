@@ -36,6 +36,7 @@ class Pruned:
     seen: int = 0
     articles: int = 0
     stories: int = 0
+    outbox: int = 0
 
 
 def migration_backup_path(path: Path, version: int) -> Path:
@@ -123,6 +124,21 @@ class ArchiveUpkeep:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: pruning failed: {exc}") from exc
         return Pruned(articles=max(articles.rowcount, 0), stories=max(stories.rowcount, 0))
+
+    def prune_outbox(self, before: datetime) -> int:
+        """Delete the messages sent, failed or dropped before ``before``, except those of each
+        chat's latest digest: its period end is how a restart knows that digest went out."""
+        try:
+            cursor = self._db.execute(
+                "DELETE FROM outbox WHERE status != 'pending' AND created_at < ?"
+                " AND NOT (kind = 'digest' AND period_end = (SELECT max(o.period_end)"
+                " FROM outbox o WHERE o.platform = outbox.platform"
+                " AND o.chat_id = outbox.chat_id AND o.kind = 'digest'))",
+                (before.isoformat(),),
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: pruning failed: {exc}") from exc
+        return max(cursor.rowcount, 0)
 
     def optimize(self) -> None:
         """Let SQLite refresh the statistics its query planner needs (cheap; see
