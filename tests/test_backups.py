@@ -190,3 +190,15 @@ def test_once_refreshes_the_backup(tmp_path: Path, feeds: FeedServer) -> None:
     backup = data / f"{STATE_FILE}.bak"
     # the copy is of the file as it read at start (the feed was added in that same start)
     assert json.loads(backup.read_text())["feeds"]
+
+
+def test_a_file_corrupted_under_a_running_store_names_the_backup(tmp_path: Path) -> None:
+    state = StateStore(tmp_path)
+    state.save_chat(Chat("telegram", 42, subscribed=True))
+    state.refresh_backup()
+    path = tmp_path / STATE_FILE
+    path.write_bytes(b'{"chats": ')
+    with pytest.raises(StoreError, match=r"state\.json\.bak; to restore it, stop digestbot"):
+        state.chats()
+    assert path.read_bytes() == b'{"chats": '
+    state.close()
