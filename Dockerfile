@@ -22,5 +22,6 @@ WORKDIR /data
 CMD ["digestbot", "run", "--config", "/data/config.toml", "--data-dir", "/data"]
 
 # `digestbot status` opens the state and the archive and reports feeds, polls and the outbox.
+# It exits 1 (unhealthy) when polling has stalled or the outbox is stuck.
 HEALTHCHECK --interval=5m --timeout=30s --start-period=30s \
     CMD ["digestbot", "status", "--config", "/data/config.toml", "--data-dir", "/data"]

@@ -72,6 +72,16 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
         "list the known chats with their subscription and settings",
         "عرض المحادثات المعروفة مع اشتراكها وإعداداتها",
     ),
+    "export": (
+        "write the chats (subscriptions, settings) and the feeds to a JSON file",
+        "كتابة المحادثات (الاشتراكات والإعدادات) والخلاصات في ملف JSON",
+    ),
+    "import": (
+        "add or update the chats and feeds of a file made by 'export'; an invalid file"
+        " changes nothing",
+        "إضافة المحادثات والخلاصات من ملف أنشأه الأمر 'export' أو تحديثها؛"
+        " الملف غير الصالح لا يغير شيئًا",
+    ),
 }
 
 FEEDS_HELP: dict[str, tuple[str, str]] = {
@@ -119,6 +129,14 @@ OPTION_HELP: dict[str, tuple[str, str]] = {
         "لغة الموجز: ar أو en أو both (الافتراضي: كما هي، أو en)",
     ),
     "chats_action": ("what to do: list", "الإجراء: list"),
+    "export_file": (
+        "the JSON file to write; - for standard output",
+        "ملف JSON المطلوب كتابته؛ - للإخراج القياسي",
+    ),
+    "import_file": (
+        "the JSON file made by 'digestbot export'; - for standard input",
+        "ملف JSON الذي أنشأه 'digestbot export'؛ - للإدخال القياسي",
+    ),
 }
 
 
@@ -182,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument(
                 "action", choices=("list",), help=bilingual("chats_action", OPTION_HELP)
             )
+        elif name in ("export", "import"):
+            sub.add_argument("file", help=bilingual(f"{name}_file", OPTION_HELP))
     return parser
 
 
@@ -241,12 +261,14 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         asyncio.run(runner.stats(settings, out))
         return 0
     if args.command == "status":
-        asyncio.run(runner.status(settings, out, as_json=args.json))
-        return 0
+        healthy = asyncio.run(runner.status(settings, out, as_json=args.json))
+        return 0 if healthy else 1  # the Docker HEALTHCHECK runs this
     if args.command == "feeds":
         return asyncio.run(runner.feeds(settings, args, out))
     if args.command in ("subscribe", "unsubscribe", "chats"):
         return asyncio.run(runner.chats(settings, args, out))
+    if args.command in ("export", "import"):
+        return _transfer(args, settings, out)
     if args.command == "once":
         progress = sys.stderr.isatty() and not args.verbose
         report = asyncio.run(runner.once(settings, out, force=args.force, progress=progress))
@@ -291,6 +313,24 @@ def _classify(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if failed:
         print(f"digestbot: {failed} lines could not be classified", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _transfer(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """``digestbot export FILE`` and ``digestbot import FILE`` (``-``: standard streams);
+    what was done goes to standard error, so that ``export -`` prints the document alone."""
+    from bot import runner
+
+    if args.command == "export":
+        done = asyncio.run(runner.export_data(settings, args.file, out))
+    else:
+        try:
+            raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+        except OSError as exc:
+            raise DigestbotError(f"{args.file}: cannot be read: {exc.strerror or exc}") from None
+        source = "standard input" if args.file == "-" else args.file
+        done = asyncio.run(runner.import_data(settings, source, raw))
+    print(done, file=sys.stderr)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

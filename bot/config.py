@@ -239,6 +239,17 @@ class HealthSettings(_Section):
         return self.port != 0
 
 
+class ArchiveSettings(_Section):
+    """Retention and upkeep of the archive (``digestbot run`` does it, once at start and every
+    ``housekeeping_hours``)."""
+
+    article_days: int = Field(default=0, ge=0, le=36_500)
+    seen_days: int = Field(default=30, ge=1, le=3650)
+    housekeeping_hours: int = Field(default=24, ge=1, le=24 * 30)
+    fts_optimize_days: int = Field(default=7, ge=0, le=365)
+    outbox_days: int = Field(default=30, ge=1, le=3650)
+
+
 class LoggingSettings(_Section):
     format: Literal["text", "json"] = "text"
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -255,6 +266,7 @@ class Settings(_Section):
     topic: TopicSettings = TopicSettings()
     health: HealthSettings = HealthSettings()
     logging: LoggingSettings = LoggingSettings()
+    archive: ArchiveSettings = ArchiveSettings()
     feeds: list[FeedSettings] = Field(default_factory=list)
 
     @field_validator("feeds")
@@ -266,6 +278,17 @@ class Settings(_Section):
                 raise ValueError(f"feed listed twice: {feed.url}")
             seen.add(feed.url)
         return value
+
+    @model_validator(mode="after")
+    def _articles_outlive_digests(self) -> Settings:
+        days = self.archive.article_days
+        if days and days * 24 <= self.digest.max_age_hours:
+            raise ValueError(
+                "[archive] article_days must be 0 (keep forever) or longer than"
+                " [digest] max_age_hours, so no article leaves the archive while a digest may"
+                " still announce it"
+            )
+        return self
 
     @model_validator(mode="after")
     def _second_opinion_needs_llm(self) -> Settings:

@@ -10,9 +10,11 @@ Unhealthy means one of:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.models import FeedState
 from bot.status import Status
 
 
@@ -114,3 +116,42 @@ def metrics(status: Status, *, healthy: Verdict, last_tick_at: datetime | None) 
         [("", fetched)],
     )
     return "\n".join(out) + "\n"
+
+
+def poll_overdue_since(feeds: Sequence[FeedState]) -> datetime | None:
+    """The earliest time an enabled feed was due to be polled (a feed never polled is due from
+    when it was added). A running bot polls a feed within a tick of its due time, so a due
+    time far in the past means polling has stalled, or the bot is not running."""
+    due = [
+        feed.next_poll_at or feed.added_at
+        for feed in feeds
+        if not feed.disabled and (feed.next_poll_at or feed.added_at) is not None
+    ]
+    return min((d for d in due if d is not None), default=None)
+
+
+def stored_verdict(
+    status: Status,
+    feeds: Sequence[FeedState],
+    *,
+    poll_interval: timedelta,
+    stall_factor: float,
+    outbox_stuck: timedelta,
+) -> Verdict:
+    """The verdict from the stores alone, for ``digestbot status`` (a process of its own that
+    cannot see the running bot's ticks): polling has stalled when a feed's poll has been due
+    for more than ``stall_factor`` × ``poll_interval``; the outbox rule is ``verdict``'s."""
+    outbox_only = verdict(
+        status,
+        started_at=status.now,
+        last_tick_at=status.now,
+        poll_interval=poll_interval,
+        stall_factor=stall_factor,
+        outbox_stuck=outbox_stuck,
+    )
+    reasons = list(outbox_only.reasons)
+    due = poll_overdue_since(feeds)
+    if due is not None and status.now - due > poll_interval * stall_factor:
+        minutes = int((status.now - due).total_seconds() // 60)
+        reasons.insert(0, f"polling stalled: a feed's poll has been due for {minutes} min")
+    return Verdict(ok=not reasons, reasons=tuple(reasons))

@@ -51,6 +51,7 @@ from bot.models import (
     Story,
     Summary,
 )
+from bot.retention import seen_refresh_before
 from bot.store.archive import Archive, fingerprint
 from bot.store.fts import IndexedText, index_text
 from bot.store.state import StateStore
@@ -292,6 +293,12 @@ class Pipeline:
         articles = await self._cpu(functools.partial(_articles, entries, state, now))
         ids = [a.id for a in articles]
         known = self.archive.known(ids)
+        # ids still listed in the feed stay known: pruning forgets only those gone for a while
+        self.archive.refresh_seen(
+            [i for i in ids if i in known],
+            now=now,
+            older_than=seen_refresh_before(now, self.settings.archive.seen_days),
+        )
         stored = self.archive.fingerprints(ids)
         edited = tuple(a for a in articles if a.id in stored and stored[a.id] != fingerprint(a))
         fresh = [a for a in articles if a.id not in known]

@@ -13,12 +13,13 @@ import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TextIO
 
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot import chats_admin, feeds_admin
+from bot import chats_admin, feeds_admin, transfer
 from bot.app import Services, services
 from bot.channels import Channel
 from bot.channels.console import ConsoleChannel
@@ -31,11 +32,13 @@ from bot.demo import DemoManifest, load_manifest, serve
 from bot.digest.render import render_plain
 from bot.errors import DigestbotError
 from bot.health_server import PROMETHEUS_TYPE, Handler, HealthServer, Response
+from bot.housekeeping import housekeeping_job
 from bot.jobs import Heartbeat, Jobs
 from bot.models import Chat
 from bot.pipeline import PollReport, Progress
-from bot.scheduler import build_scheduler
+from bot.scheduler import build_scheduler, periodic
 from bot.status import collect, render_text, to_json
+from bot.store.state_file import backup_path, write_file_atomically
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +130,7 @@ async def once(
     bar = feeds_admin.progress_bar(sys.stderr) if progress else None
     async with services(settings) as svc:
         _require_feeds(svc)
+        keep_state_backup(svc)
         discord_runtime = await start_discord(svc, gateway=False)  # posting needs no gateway
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -275,6 +279,7 @@ async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> 
     try:
         async with services(settings) as svc:
             _require_feeds(svc)
+            keep_state_backup(svc)
             await _serve(svc, stop)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -300,6 +305,14 @@ async def _serve_channels(
         digest=jobs.tracked(jobs.digests),
         deliver=jobs.tracked(jobs.deliver),
         zone=svc.settings.schedule.zone,
+        first_run_at=svc.now(),
+    )
+    # retention and SQLite upkeep: once at start, then every housekeeping_hours
+    periodic(
+        scheduler,
+        jobs.tracked(housekeeping_job(svc)),
+        job_id="housekeeping",
+        seconds=svc.settings.archive.housekeeping_hours * 3600,
         first_run_at=svc.now(),
     )
     health_server: HealthServer | None = None
@@ -435,16 +448,41 @@ async def stats(settings: Settings, out: TextIO) -> None:
             )
 
 
-async def status(settings: Settings, out: TextIO, *, as_json: bool = False) -> None:
-    """``digestbot status``"""
+async def status(settings: Settings, out: TextIO, *, as_json: bool = False) -> bool:
+    """``digestbot status``; returns whether the bot is healthy (the exit code says it)."""
+    from bot import health
+
     async with services(settings) as svc:
-        snapshot = collect(
-            state=svc.state, archive=svc.archive, feeds=svc.pipeline.feeds(), now=svc.now()
+        feeds = svc.pipeline.feeds()
+        snapshot = collect(state=svc.state, archive=svc.archive, feeds=feeds, now=svc.now())
+        judged = health.stored_verdict(
+            snapshot,
+            feeds,
+            poll_interval=timedelta(minutes=settings.schedule.poll_minutes),
+            stall_factor=settings.health.stall_factor,
+            outbox_stuck=timedelta(minutes=settings.health.outbox_stuck_minutes),
         )
         if as_json:
-            out.write(json.dumps(to_json(snapshot), ensure_ascii=False, indent=2) + "\n")
+            document = {**to_json(snapshot), "healthy": judged.ok, "problems": judged.reasons}
+            out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         else:
             out.write(render_text(snapshot))
+            out.write(
+                "health: OK\n"
+                if judged.ok
+                else "health: UNHEALTHY\n" + "".join(f"  {r}\n" for r in judged.reasons)
+            )
+        return judged.ok
+
+
+def keep_state_backup(svc: Services) -> None:
+    """Refresh the state file's last good copy at start (it has just read cleanly). A failure
+    is logged, never fatal: the bot can run without a fresh backup."""
+    try:
+        if svc.state.refresh_backup():
+            log.info("state backup refreshed: %s", backup_path(svc.state.path))
+    except DigestbotError as exc:
+        log.warning("could not refresh the state backup: %s", exc)
 
 
 async def chats(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
@@ -466,3 +504,31 @@ async def chats(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
             chats_admin.unsubscribe(svc.state, chat_id)
             out.write(f"unsubscribed: {chat_id}\n")
     return 0
+
+
+async def export_data(settings: Settings, target: str, out: TextIO) -> str:
+    """``digestbot export FILE|-``: returns a line saying what was exported."""
+    async with services(settings) as svc:
+        svc.pipeline.feeds()  # stores the configured feeds, so that the export lists them
+        document = transfer.export_document(
+            svc.state.chats(), svc.state.feeds(), svc.archive.last_digest_ends(), svc.now()
+        )
+    text = transfer.dumps(document)
+    if target == "-":
+        out.write(text)
+    else:
+        write_file_atomically(Path(target), text.encode("utf-8"))
+    where = "standard output" if target == "-" else target
+    return f"exported {len(document['chats'])} chats and {len(document['feeds'])} feeds to {where}"
+
+
+async def import_data(settings: Settings, source: str, raw: bytes) -> str:
+    """``digestbot import FILE|-``: validates the whole file, then writes what changed."""
+    document = transfer.parse_document(raw, source=source)
+    async with services(settings) as svc:
+        chats = {(c.platform, c.chat_id): c for c in svc.state.chats()}
+        feeds = {f.url: f for f in svc.state.feeds()}
+        plan = transfer.plan_import(document, chats, feeds)
+        svc.state.save_chats(plan.chats)
+        svc.state.save_feeds(plan.feeds)
+    return f"imported {source}: {plan.summary()}"

@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.errors import StoreError
 from bot.models import Article, Decision, SearchHit, Story, Summary
 from bot.store.fts import AliasExpander, IndexedText, build_match, index_text, split_filters
+from bot.store.upkeep import ArchiveUpkeep
 from bot.summarize.refresh import SummaryState, summary_is_stale
 
 ARCHIVE_FILE = "archive.sqlite3"
@@ -155,7 +156,7 @@ def content_key(article_ids: Iterable[str]) -> str:
     return digest[:32]
 
 
-class Archive:
+class Archive(ArchiveUpkeep):
     """Articles, stories, summaries and the outbox in ``<data_dir>/archive.sqlite3``.
 
     Raises ``StoreError`` when the database cannot be opened or migrated.
@@ -192,6 +193,9 @@ class Archive:
             raise StoreError(
                 f"{self.path}: schema version {version} is newer than this digestbot knows"
             )
+        if 0 < version < len(MIGRATIONS):
+            # kept as it was, in case a migration goes wrong in a way its transaction cannot undo
+            self.backup_before_migration(version)
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             statements = [s.strip() for s in script.split(";") if s.strip()]
             self._db.execute("BEGIN IMMEDIATE")

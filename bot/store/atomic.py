@@ -17,6 +17,7 @@ from typing import Any
 from tinydb.storages import Storage
 
 from bot.errors import StoreError
+from bot.store.state_file import corrupt_message
 
 
 class AtomicJSONStorage(Storage):
@@ -38,9 +39,8 @@ class AtomicJSONStorage(Storage):
         try:
             data = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise StoreError(
-                f"{self._path}: the state file is corrupt ({exc}); it was left as it is"
-            ) from None
+            # corrupted under a running bot (the start is checked by state_file.prepare)
+            raise StoreError(corrupt_message(self._path, str(exc))) from None
         if not isinstance(data, dict):
             raise StoreError(f"{self._path}: the state file is not a JSON object")
         return data

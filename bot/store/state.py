@@ -15,9 +15,11 @@ from typing import Any, TypeVar
 from tinydb import Query, TinyDB
 
 from bot.models import Chat, FeedSource, FeedState
+from bot.store import state_file
 from bot.store.atomic import AtomicJSONStorage
 
 STATE_FILE = "state.json"
+MARKERS_TABLE = "markers"
 _T = TypeVar("_T", Chat, FeedState)
 _DATETIME_FIELDS = frozenset({"failing_since"})
 
@@ -53,6 +55,8 @@ class StateStore:
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / STATE_FILE
+        # a corrupt file stops here, named with its backup; an old format is migrated (copied first)
+        state_file.prepare(self.path)
         self._db = TinyDB(self.path, storage=AtomicJSONStorage)
         self._chats = self._db.table("chats")
         self._feeds = self._db.table("feeds")
@@ -150,6 +154,40 @@ class StateStore:
             if state.origin == "operator" and url not in configured
         )
         return states
+
+    def save_chats(self, chats: Iterable[Chat]) -> None:
+        """Save many chats with one read and at most two writes of the file (an import)."""
+        by_key = {(chat.platform, chat.chat_id): _encode(chat) for chat in chats}
+        if not by_key:
+            return
+        stored = {(doc["platform"], doc["chat_id"]): doc.doc_id for doc in self._chats.all()}
+
+        def apply(doc: Any) -> None:
+            doc.update(by_key[(doc["platform"], doc["chat_id"])])
+
+        present = [stored[key] for key in by_key if key in stored]
+        if present:
+            self._chats.update(apply, doc_ids=present)
+        new = [doc for key, doc in by_key.items() if key not in stored]
+        if new:
+            self._chats.insert_multiple(new)
+
+    # housekeeping markers (when something periodic last ran)
+
+    def marker(self, name: str) -> datetime | None:
+        doc = self._db.table(MARKERS_TABLE).get(Query().name == name)
+        if not isinstance(doc, dict) or not isinstance(doc.get("at"), str):
+            return None
+        return datetime.fromisoformat(doc["at"])
+
+    def set_marker(self, name: str, when: datetime) -> None:
+        self._db.table(MARKERS_TABLE).upsert(
+            {"name": name, "at": when.isoformat()}, Query().name == name
+        )
+
+    def refresh_backup(self) -> bool:
+        """Keep a copy of the state file as it is now (it just read cleanly) to restore from."""
+        return state_file.refresh_backup(self.path)
 
 
 def _url(state: FeedState) -> str:

@@ -1,0 +1,145 @@
+"""The state file before TinyDB opens it: a clear error when it is corrupt, a copy before its
+format is migrated, and a last good copy to restore from.
+
+::
+
+    state.json            the live file (AtomicJSONStorage writes it whole, or not at all)
+    state.json.bak        the last good copy, refreshed when ``digestbot run`` or ``once``
+                          starts on a file that read cleanly
+    state.json.bak-vN     the file as it was at format version N, before a migration
+
+Nothing here writes over a file it could not read: a corrupt state file stops the command
+with a message naming the file, the backup and how to restore it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.errors import StoreError
+
+StateDocument = dict[str, Any]
+Migration = Callable[[StateDocument], StateDocument]
+
+STATE_VERSION = 1
+"""The format this digestbot writes. A file without a recorded version is at version 1."""
+STATE_MIGRATIONS: tuple[Migration, ...] = ()
+"""``STATE_MIGRATIONS[i]`` turns a version ``i + 1`` document into a version ``i + 2`` one."""
+META_TABLE = "_meta"
+
+
+def backup_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.bak")
+
+
+def migration_backup_path(path: Path, version: int) -> Path:
+    return path.with_name(f"{path.name}.bak-v{version}")
+
+
+def corrupt_message(path: Path, detail: str) -> str:
+    """What to tell the operator about a state file that cannot be read as JSON."""
+    backup = backup_path(path)
+    if backup.exists():
+        advice = (
+            f"the last good copy is {backup}; to restore it, stop digestbot and run:"
+            f" mv {path} {path}.corrupt && cp {backup} {path}"
+        )
+    else:
+        advice = f"there is no backup ({backup} does not exist)"
+    return f"{path}: the state file is corrupt ({detail}); it was left as it is; {advice}"
+
+
+def _read(path: Path) -> tuple[bytes, StateDocument] | None:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if not raw.strip():
+        return None
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise StoreError(corrupt_message(path, str(exc))) from None
+    if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+        raise StoreError(corrupt_message(path, "not a JSON object of tables"))
+    return raw, data
+
+
+def format_version(data: StateDocument) -> int:
+    for doc in data.get(META_TABLE, {}).values():
+        if isinstance(doc, dict) and isinstance(doc.get("version"), int):
+            return int(doc["version"])
+    return 1
+
+
+def write_file_atomically(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to a temporary file beside ``path``, fsync it, rename it into place."""
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot be written: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise StoreError(f"{path}: cannot be written: {exc.strerror or exc}") from None
+
+
+def prepare(
+    path: Path,
+    *,
+    version: int = STATE_VERSION,
+    migrations: Sequence[Migration] = STATE_MIGRATIONS,
+) -> bool:
+    """Check the state file at ``path`` and bring it to format ``version``.
+
+    Returns True when a migration was applied (after copying the file to
+    ``state.json.bak-vN``). Raises ``StoreError`` naming the file and its backup when it is
+    corrupt, and when it was written by a newer digestbot; the file is left as it is.
+    """
+    read = _read(path)
+    if read is None:
+        return False
+    raw, data = read
+    found = format_version(data)
+    if found > version:
+        raise StoreError(
+            f"{path}: format version {found} is newer than this digestbot knows ({version})"
+        )
+    if found == version:
+        return False
+    write_file_atomically(migration_backup_path(path, found), raw)
+    for migrate in migrations[found - 1 : version - 1]:
+        data = migrate(data)
+    data[META_TABLE] = {"1": {"version": version}}
+    payload = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode()
+    write_file_atomically(path, payload)
+    return True
+
+
+def refresh_backup(path: Path) -> bool:
+    """Copy the state file to ``state.json.bak`` when it reads cleanly and differs from the
+    copy there; returns True when it wrote. A corrupt file never replaces a good backup."""
+    read = _read(path)
+    if read is None:
+        return False
+    raw = read[0]
+    backup = backup_path(path)
+    try:
+        if backup.read_bytes() == raw:
+            return False
+    except OSError:
+        pass  # no backup yet, or an unreadable one: write a fresh copy
+    write_file_atomically(backup, raw)
+    return True
