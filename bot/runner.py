@@ -33,7 +33,7 @@ from bot.health_server import PROMETHEUS_TYPE, Handler, HealthServer, Response
 from bot.jobs import Heartbeat, Jobs
 from bot.models import Chat
 from bot.pipeline import PollReport, Progress
-from bot.scheduler import build_scheduler
+from bot.scheduler import Job, build_scheduler, periodic
 from bot.status import collect, render_text, to_json
 
 log = logging.getLogger(__name__)
@@ -273,6 +273,19 @@ async def _serve(svc: Services, stop: asyncio.Event) -> None:
         await discord_runtime.close()
 
 
+SEARCH_INDEX_S = 24 * 3600
+
+
+def _optimize_search_index(svc: Services) -> Job:
+    """The daily housekeeping of the search index: inserts leave it in many segments, which
+    every search probes; merged, an entity search stays within milliseconds (bench/search.py)."""
+
+    async def optimize_search_index() -> None:
+        svc.archive.optimize_search_index()
+
+    return optimize_search_index
+
+
 async def _serve_channels(
     svc: Services, stop: asyncio.Event, channels: list[RunningChannel]
 ) -> None:
@@ -284,6 +297,12 @@ async def _serve_channels(
         deliver=jobs.tracked(jobs.deliver),
         zone=svc.settings.schedule.zone,
         first_run_at=svc.now(),
+    )
+    periodic(
+        scheduler,
+        jobs.tracked(_optimize_search_index(svc)),
+        job_id="search-index",
+        seconds=SEARCH_INDEX_S,
     )
     health_server: HealthServer | None = None
     started: list[RunningChannel] = []
