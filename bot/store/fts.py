@@ -22,6 +22,8 @@ from bot.text.normalize import clitic_forms, normalize, tokenize
 # form. Other proclitics (ب ك ل و ف) are not stripped from queries: "بوتين" must not become "وتين".
 _QUERY_PREFIXES = ("وال", "بال", "كال", "فال", "ولل", "ال", "لل")
 _MIN_STEM = 3
+# The longest alias looked up in a query, in words (فريق مراقبة العقوبات متعدد الأطراف has five).
+MAX_ALIAS_WORDS = 8
 
 AliasExpander = Callable[[Sequence[str]], Sequence[tuple[str, ...]] | None]
 """Given normalized query tokens, the alias token sequences of the entity they name (or None)."""
@@ -61,12 +63,11 @@ def _query_forms(token: str) -> list[str]:
 
 def _phrase_heads(token: str) -> list[str]:
     """The first word of a phrase as running Arabic text also writes it: with a conjunction or
-    preposition glued on (كيم جونغ اون → وكيم جونغ اون, الشراكه → للشراكه)."""
+    preposition glued on (كيم جونغ اون → وكيم جونغ اون, وبكيم …, الشراكه → للشراكه)."""
     if not token or not "\u0600" <= token[0] <= "\u08ff":
         return [token]
-    if token.startswith("ال"):
-        return [token, *(p + token for p in "وفبك"), "لل" + token[2:]]
-    return [token, *(p + token for p in "وفبكل")]
+    glued = [p + token for p in ("و", "ف", "ب", "ك", "وب")]
+    return [token, *glued, "لل" + token[2:] if token.startswith("ال") else "ل" + token]
 
 
 def _term(tokens: Sequence[str]) -> str:
@@ -120,7 +121,7 @@ def build_match(query: str, expand: AliasExpander | None = None) -> str | None:
     while i < len(tokens):
         matched = False
         if expand is not None:
-            for width in range(min(4, len(tokens) - i), 0, -1):
+            for width in range(min(MAX_ALIAS_WORDS, len(tokens) - i), 0, -1):
                 aliases = expand(tokens[i : i + width])
                 if aliases:
                     alternatives = [_term(alias) for alias in _alternatives(aliases)]
