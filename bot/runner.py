@@ -303,6 +303,8 @@ async def _serve_channels(
         jobs.tracked(_optimize_search_index(svc)),
         job_id="search-index",
         seconds=SEARCH_INDEX_S,
+        # soon after start too, so a bot restarted more often than daily still merges it
+        first_run_at=svc.now() + timedelta(minutes=10),
     )
     health_server: HealthServer | None = None
     started: list[RunningChannel] = []
