@@ -251,6 +251,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         )
         return 0
     if args.command == "search":
+        if _bad_search_filters(" ".join(args.query), out):
+            return 2
         found = asyncio.run(runner.search(settings, " ".join(args.query), args.limit, out))
         if not found:
             out.write("no results / لا نتائج\n")
@@ -331,6 +333,19 @@ def _transfer(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         done = asyncio.run(runner.import_data(settings, source, raw))
     print(done, file=sys.stderr)
     return 0
+
+
+def _bad_search_filters(query: str, out: TextIO) -> bool:
+    """Explain, in both languages like the rest of the command line, filters that cannot be
+    used (``since:2024-13-45``); True when there were any."""
+    from bot.i18n import LANGS, Catalog
+    from bot.search_help import bad_filters, bad_filters_message
+
+    bad = bad_filters(query)
+    if bad:
+        catalog = Catalog.load()
+        out.write("\n\n".join(bad_filters_message(catalog, lang, bad) for lang in LANGS) + "\n")
+    return bool(bad)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

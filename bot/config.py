@@ -246,7 +246,7 @@ class ArchiveSettings(_Section):
     article_days: int = Field(default=0, ge=0, le=36_500)
     seen_days: int = Field(default=30, ge=1, le=3650)
     housekeeping_hours: int = Field(default=24, ge=1, le=24 * 30)
-    fts_optimize_days: int = Field(default=7, ge=0, le=365)
+    fts_optimize_days: int = Field(default=1, ge=0, le=365)
     outbox_days: int = Field(default=30, ge=1, le=3650)
 
 

@@ -57,3 +57,10 @@ def test_demo_can_keep_its_archive_for_search(tmp_path: Path) -> None:
     out = io.StringIO()
     assert main(["search", "Tumangang", "--data-dir", str(tmp_path)], out=out) == 0
     assert "تومانغانغ" in out.getvalue() or "Tumangang" in out.getvalue()
+
+    # a filter it cannot use is explained in both languages, with a usage exit code
+    out = io.StringIO()
+    code = main(["search", "Tumangang", "since:2024-13-45", "--data-dir", str(tmp_path)], out=out)
+    assert code == 2
+    assert "“since:2024-13-45”" in out.getvalue() and "«since:2024-13-45»" in out.getvalue()
+    assert "since:YYYY-MM-DD" in out.getvalue()

@@ -250,6 +250,12 @@ async def test_search_is_ephemeral_and_pages_with_buttons(
     assert nothing.reply == "لم أجد شيئًا عن «zzzqqq»."
     assert nothing.response.sent[0]["ephemeral"] is True
 
+    bad = FakeInteraction()
+    await command(client, "search").callback(bad, "روسيا since:2024-13-45 lang:fr")  # type: ignore[call-arg]
+    assert bad.reply.startswith("لا أستطيع استخدام «since:2024-13-45»، «lang:fr»")
+    assert "since:YYYY-MM-DD" in bad.reply and "lang:ar أو lang:en" in bad.reply
+    assert bad.response.sent[0]["ephemeral"] is True and "view" not in bad.response.sent[0]
+
 
 async def test_subscribe_then_a_cycle_posts_embeds_then_latest(
     client: DigestbotClient, svc: Services, discord_api: FakeDiscordAPI

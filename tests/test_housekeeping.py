@@ -55,7 +55,13 @@ def article(
     ("settings", "fts_last", "seen_before", "articles_before", "fts"),
     [
         (ArchiveSettings(), None, NOW - timedelta(days=30), None, True),
-        (ArchiveSettings(), NOW - timedelta(days=2), NOW - timedelta(days=30), None, False),
+        (
+            ArchiveSettings(fts_optimize_days=7),
+            NOW - timedelta(days=2),
+            NOW - timedelta(days=30),
+            None,
+            False,
+        ),
         (
             ArchiveSettings(article_days=365, seen_days=10, fts_optimize_days=1),
             NOW - timedelta(days=1),
@@ -326,9 +332,9 @@ async def test_the_job_merges_the_index_when_due_and_remembers_it(
     svc, clock = live
     assert housekeep(svc).fts_optimized
     assert svc.state.marker(FTS_MARKER) == NOW
-    clock.now = NOW + timedelta(days=1)
+    clock.now = NOW + timedelta(hours=23)
     assert not housekeep(svc).fts_optimized
-    clock.now = NOW + timedelta(days=7)
+    clock.now = NOW + timedelta(days=1)
     assert housekeep(svc).fts_optimized
 
 

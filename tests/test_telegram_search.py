@@ -111,3 +111,37 @@ async def test_search_rate_limit_per_user(
     replies = await telegram_api.wait_for_messages(6, chat_id=USER_CHAT)
     assert "wait" in replies[-1].text
     assert all("wait" not in r.text for r in replies[:5])
+
+
+async def test_a_bad_filter_gets_a_friendly_reply_in_the_chats_language(
+    svc: Services,
+    application: Application,  # type: ignore[type-arg]
+    telegram_api: FakeTelegramAPI,
+) -> None:
+    await run_cycle(svc, TelegramChannel(application.bot))
+    telegram_api.user_sends("/search Kursk since:2024-13-45", chat_id=USER_CHAT)
+    [english] = await telegram_api.wait_for_messages(1, chat_id=USER_CHAT)
+    assert "“since:2024-13-45”" in english.text and "since:YYYY-MM-DD" in english.text
+    assert english.reply_markup is None  # no result pages: nothing was searched
+
+    arabic_chat = USER_CHAT + 7
+    telegram_api.user_sends(
+        '/search كورسك source:"الجزيرة', chat_id=arabic_chat, language_code="ar"
+    )
+    [arabic] = await telegram_api.wait_for_messages(1, chat_id=arabic_chat)
+    assert '«source:"الجزيرة»' in arabic.text and "المصدر" in arabic.text
+
+    # the same query with its filter written right is searched as usual
+    telegram_api.user_sends("/search Korea since:2024-01-01", chat_id=USER_CHAT)
+    [_, results] = await telegram_api.wait_for_messages(2, chat_id=USER_CHAT)
+    assert results.text.count("<b>") == PAGE_SIZE
+
+    # inline mode: the explanation is the one result
+    telegram_api.user_inline_query("Kursk lang:fr")
+    await telegram_api.wait_until(lambda: len(telegram_api.inline_answers) == 1)
+    results = telegram_api.inline_answers[0]["results"]
+    if isinstance(results, str):
+        results = json.loads(results)
+    [only] = results
+    assert "“lang:fr”" in only["title"] and "lang:ar or lang:en" in only["description"]
+    assert "lang:ar or lang:en" in only["input_message_content"]["message_text"]

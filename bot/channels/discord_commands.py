@@ -40,6 +40,7 @@ from bot.digest.discord_render import (
 )
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest, SearchHit
+from bot.search_help import bad_filters, bad_filters_message
 from bot.store.archive import Archive
 from bot.store.fts import AliasExpander
 from bot.store.state import StateStore
@@ -313,6 +314,11 @@ class DiscordCommands:
             await self._reply(
                 interaction, self.catalog.t(chat.ui_lang, "bot.search_usage"), ephemeral=True
             )
+            return
+        bad = bad_filters(query)
+        if bad:
+            text = bad_filters_message(self.catalog, chat.ui_lang, bad)
+            await self._reply(interaction, text, ephemeral=True)
             return
         view = SearchView(search=self._search, query=query, lang=chat.ui_lang, catalog=self.catalog)
         hits, has_next = view.fetch(0)

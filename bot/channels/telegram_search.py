@@ -1,9 +1,11 @@
 """Search in Telegram: `/search` results paged with ◀ ▶ buttons that edit the message, inline
 mode (`@bot query`), and a per-user rate limit on both.
 
-    /search q      → rate check → archive.search(limit + 1) → reply with page 1 and buttons
+    /search q      → rate check → bad filters? friendly reply
+                   → archive.search(limit + 1) → reply with page 1 and buttons
     button press   → look up the query by its short id → archive.search(offset) → edit message
-    @bot q         → rate check → archive.search(offset from Telegram) → answerInlineQuery
+    @bot q         → rate check → bad filters? one result explaining them
+                   → archive.search(offset from Telegram) → answerInlineQuery
 
 Callback data stays far below Telegram's 64 bytes: the query is kept here, in a small LRU keyed by
 a short id, and only `s:<id>:<page>` travels. A page whose query has left the LRU gets a friendly
@@ -33,8 +35,9 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Inline
 
 from bot.i18n import Catalog
 from bot.models import SearchHit
+from bot.search_help import bad_filters, bad_filters_message, named_filters
 from bot.store.archive import Archive
-from bot.store.fts import AliasExpander
+from bot.store.fts import AliasExpander, BadFilter
 
 PAGE_SIZE = 5
 INLINE_PAGE_SIZE = 10
@@ -158,6 +161,11 @@ class TelegramSearch:
         if not self._allowed(update):
             await message.reply_text(self.catalog.t(lang, "bot.search_slow_down"), do_quote=False)
             return
+        bad = bad_filters(query)
+        if bad:
+            text = bad_filters_message(self.catalog, lang, bad)
+            await message.reply_text(text, do_quote=False)
+            return
         hits, has_next = self._search(query, 0, PAGE_SIZE)
         if not hits:
             text = self.catalog.t(lang, "bot.search_none", query=query)
@@ -198,6 +206,17 @@ class TelegramSearch:
             if "not modified" not in str(error).lower():  # a double press changes nothing
                 raise
 
+    def _bad_filter_result(self, bad: tuple[BadFilter, ...], lang: str) -> InlineQueryResultArticle:
+        message = bad_filters_message(self.catalog, lang, bad)
+        return InlineQueryResultArticle(
+            id="bad-filter",
+            title=self.catalog.t(
+                lang, "search.inline_bad_filter", filters=named_filters(self.catalog, lang, bad)
+            )[:256],
+            description=message.split("\n", 1)[1][:512],
+            input_message_content=InputTextMessageContent(message),
+        )
+
     async def on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         inline = update.inline_query
         if inline is None:
@@ -206,6 +225,15 @@ class TelegramSearch:
         offset = int(inline.offset) if inline.offset.isdigit() else 0
         if not query or not self._allowed(update):
             await inline.answer([], cache_time=INLINE_CACHE_SECONDS, is_personal=True)
+            return
+        bad = bad_filters(query)
+        if bad:
+            # No message to reply to: the explanation is the one result, shown as it is typed.
+            await inline.answer(
+                [self._bad_filter_result(bad, self.ui_lang(update))],
+                cache_time=INLINE_CACHE_SECONDS,
+                is_personal=True,
+            )
             return
         hits = self.archive.search(
             query, limit=INLINE_PAGE_SIZE + 1, offset=offset, expand=self.expand

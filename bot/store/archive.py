@@ -18,6 +18,12 @@ from pathlib import Path
 from bot.errors import StoreError
 from bot.models import Article, Decision, SearchHit, Story, Summary
 from bot.store.fts import AliasExpander, IndexedText, build_match, index_text, split_filters
+from bot.store.ranking import (
+    RANK_CANDIDATES,
+    candidates_bounds_sql,
+    older_matches_sql,
+    ranked_page_sql,
+)
 from bot.store.upkeep import ArchiveUpkeep
 from bot.summarize.refresh import SummaryState, summary_is_stale
 
@@ -654,7 +660,8 @@ class Archive(ArchiveUpkeep):
         offset: int = 0,
         expand: AliasExpander | None = None,
     ) -> list[SearchHit]:
-        """Articles matching ``query``, best first (bm25, then newest); odd input never raises.
+        """Articles matching ``query``, best first (bm25 and recency, see ``bot.store.ranking``);
+        odd input never raises.
 
         ``lang:``, ``source:`` and ``since:`` filters narrow the result (see ``split_filters``);
         a query of filters only lists the newest matching articles.
@@ -680,21 +687,46 @@ class Archive(ArchiveUpkeep):
                 + " AND ".join(where)
                 + " ORDER BY a.published DESC LIMIT ? OFFSET ?"
             )
-            args: list[object] = [*params, limit, offset]
-        else:
-            sql = (
-                "SELECT a.*, bm25(articles_fts, 4.0, 1.0, 1.0) AS rank_score"
-                " FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
-                " WHERE articles_fts MATCH ?"
-                + "".join(f" AND {clause}" for clause in where)
-                + " ORDER BY rank_score, a.published DESC LIMIT ? OFFSET ?"
-            )
-            args = [match, *params, limit, offset]
+            try:
+                rows = self._db.execute(sql, [*params, limit, offset]).fetchall()
+            except sqlite3.OperationalError:
+                return []
+            return [_hit(row) for row in rows]
         try:
-            rows = self._db.execute(sql, args).fetchall()
+            rowids = self._ranked_matches(match, where, params, limit, offset)
+            if not rowids:
+                return []
+            marks = ",".join("?" * len(rowids))
+            found = {
+                row["rowid"]: row
+                for row in self._db.execute(
+                    f"SELECT * FROM articles WHERE rowid IN ({marks})", rowids
+                )
+            }
         except sqlite3.OperationalError:
             return []  # a query the index cannot answer is "no results", never a crash
-        return [SearchHit(article=_article(row), snippet=_snippet(row["summary"])) for row in rows]
+        return [_hit(found[rowid]) for rowid in rowids if rowid in found]
+
+    def _ranked_matches(
+        self, match: str, where: list[str], params: list[object], limit: int, offset: int
+    ) -> list[int]:
+        """Row ids of one page of matches (see ``bot.store.ranking``)."""
+        filters = "".join(f" AND {clause}" for clause in where)
+        rows = self._db.execute(ranked_page_sql(filters), [match, *params, limit, offset])
+        page = [row[0] for row in rows]
+        if len(page) == limit:
+            return page
+        # The page ran past the ranked candidates: are there older matches?
+        count, oldest = self._db.execute(
+            candidates_bounds_sql(filters), [match, *params]
+        ).fetchone()
+        if count < RANK_CANDIDATES:
+            return page
+        skip = max(0, offset - count)
+        older = self._db.execute(
+            older_matches_sql(filters), [match, oldest, *params, limit - len(page), skip]
+        )
+        return page + [row[0] for row in older]
 
     def transaction(self) -> _Transaction:
         """All writes inside happen together or not at all; transactions nest."""
@@ -728,6 +760,10 @@ def _article(row: sqlite3.Row) -> Article:
         published=_dt(row["published"]),
         seen_at=_dt(row["seen_at"]),
     )
+
+
+def _hit(row: sqlite3.Row) -> SearchHit:
+    return SearchHit(article=_article(row), snippet=_snippet(row["summary"]))
 
 
 def _snippet(text: str, limit: int = 200) -> str:

@@ -1,0 +1,243 @@
+"""Benchmark: /search over 50,000 archived articles (half Arabic) against a plain FTS5 table.
+
+Builds, with a seeded RNG (``bench/search_corpus.py``), an archive through the real ``Archive``
+API and, beside it, a plain FTS5 table (default ``unicode61`` tokenizer) over the same articles'
+raw, un-normalized text. Then runs 1,000 queries of five classes — rare entity, common word,
+"quoted phrase", Arabic names typed bare or with the article (كرملين, بوتين, الكرملين against
+text with وبوتين, للكرملين, بكورسك), cross-lingual (Kursk ↔ كورسك) — through
+``Archive.search`` with the lexicon's alias expansion, and through the plain table with the raw
+query (each word quoted so that FTS5 syntax cannot break it, phrases kept), one after the other.
+
+Prints per class and overall: p50/p99 latency of a first page (the 6 rows a Telegram page asks
+for) for both and their ratio, measured on the index as inserted and again after the daily
+merge that ``digestbot run`` does (the targets are judged on the latter); recall on the queries
+whose answers were planted (all results, not one page) for both and their ratio; PASS/FAIL for
+p99 ≤ 20 ms and for recall above plain FTS5. The process is pinned to one core. Run from the
+project root:
+
+    python bench/search.py [--articles 50000] [--queries 1000] [--seed S] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+if __package__ in (None, ""):
+    # `python bench/search.py` puts bench/ first on sys.path; the project root is one up.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.search_corpus import NOW, Corpus, Query, make_corpus, make_queries
+from bot.models import Article, Decision
+from bot.store.archive import Archive
+from bot.store.fts import AliasExpander
+from bot.topic.lexicon import load_lexicon
+from bot.topic.matcher import TopicMatcher
+
+TARGET_P99_MS = 20.0
+PAGE = 6  # a Telegram page: 5 results and one to know whether there is a next page
+ALL = 100_000  # "every result", for recall
+YES = Decision(relevant=True, score=1.0, matched=(), reason="bench")
+SOURCES = {"ar": ("الجزيرة", "العربية", "سكاي نيوز عربية"), "en": ("Reuters", "AP", "NK News")}
+
+
+def build_archive(corpus: Corpus, folder: Path) -> tuple[Archive, float]:
+    archive = Archive.in_dir(folder)
+    start = time.perf_counter()
+    batch = 1000
+    for first in range(0, len(corpus.docs), batch):
+        with archive.transaction():  # one commit per batch, as a busy poll would
+            for number in range(first, min(first + batch, len(corpus.docs))):
+                doc = corpus.docs[number]
+                article = Article(
+                    id=f"a{number}",
+                    feed_url=f"https://feeds.example/{doc.lang}",
+                    source=SOURCES[doc.lang][number % 3],
+                    url=f"https://news.example/{number}",
+                    title=doc.title,
+                    summary=doc.summary,
+                    lang=doc.lang,  # type: ignore[arg-type]
+                    published=doc.published,
+                    seen_at=doc.published,
+                )
+                archive.add_article(article, YES, announce=False)
+    return archive, time.perf_counter() - start
+
+
+def build_plain(corpus: Corpus, folder: Path) -> tuple[sqlite3.Connection, float]:
+    db = sqlite3.connect(folder / "plain.sqlite3", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE VIRTUAL TABLE plain USING fts5(title, body)")
+    start = time.perf_counter()
+    db.execute("BEGIN")
+    db.executemany(
+        "INSERT INTO plain (rowid, title, body) VALUES (?, ?, ?)",
+        ((n + 1, d.title, d.summary) for n, d in enumerate(corpus.docs)),
+    )
+    db.execute("COMMIT")
+    return db, time.perf_counter() - start
+
+
+def plain_match(query: str) -> str:
+    """The raw query as plain FTS5 would get it: "phrases" kept, every other word quoted."""
+    parts = query.split('"')
+    terms = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            terms.append('"' + part + '"')
+        else:
+            terms += ['"' + word.replace('"', '""') + '"' for word in part.split()]
+    return " ".join(terms)
+
+
+def plain_search(db: sqlite3.Connection, query: str, limit: int) -> list[int]:
+    rows = db.execute(
+        "SELECT rowid, title, body FROM plain WHERE plain MATCH ? ORDER BY rank LIMIT ?",
+        (plain_match(query), limit),
+    )
+    return [row[0] - 1 for row in rows]
+
+
+def time_queries(
+    queries: list[Query], archive: Archive, plain: sqlite3.Connection, expand: AliasExpander
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Milliseconds per query and class, ours and plain FTS5 one after the other."""
+    for query in queries[:20]:  # warm both page caches alike
+        archive.search(query.text, limit=PAGE, expand=expand)
+        plain_search(plain, query.text, PAGE)
+    ours_ms: dict[str, list[float]] = defaultdict(list)
+    plain_ms: dict[str, list[float]] = defaultdict(list)
+    for query in queries:
+        start = time.perf_counter()
+        archive.search(query.text, limit=PAGE, expand=expand)
+        ours_ms[query.cls].append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        plain_search(plain, query.text, PAGE)
+        plain_ms[query.cls].append((time.perf_counter() - start) * 1000)
+    return ours_ms, plain_ms
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=50_000)
+    parser.add_argument("--queries", type=int, default=1_000)
+    parser.add_argument("--seed", type=int, default=20241105)
+    parser.add_argument("--quick", action="store_true", help="10,000 articles, 300 queries")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.articles, args.queries = 10_000, 300
+    if hasattr(os, "sched_setaffinity"):
+        # One core, so that the figures do not depend on how busy the other cores are.
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+    started = time.perf_counter()
+    corpus = make_corpus(args.articles, args.seed)
+    queries = make_queries(corpus, args.queries, args.seed)
+    expand = TopicMatcher(load_lexicon()).alias_expander()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        archive, t_ours = build_archive(corpus, folder)
+        plain, t_plain = build_plain(corpus, folder)
+        size_ours = sum(f.stat().st_size for f in folder.glob("archive.sqlite3*"))
+        size_plain = sum(f.stat().st_size for f in folder.glob("plain.sqlite3*"))
+        print(
+            f"corpus: {len(corpus.docs):,} articles (half Arabic), {len(queries):,} queries;"
+            f" archived in {t_ours:.1f} s ({size_ours / 1e6:.0f} MB),"
+            f" plain FTS5 in {t_plain:.1f} s ({size_plain / 1e6:.0f} MB)"
+        )
+        # As inserted, the index is in several segments; the daily housekeeping merges them.
+        before, _ = time_queries(queries, archive, plain, expand)
+        archive.optimize_fts()
+        plain.execute("INSERT INTO plain(plain) VALUES('optimize')")
+        ours_ms, plain_ms = time_queries(queries, archive, plain, expand)
+        ours_before = [v for values in before.values() for v in values]
+
+        ours_recall: dict[str, list[float]] = defaultdict(list)
+        plain_recall: dict[str, list[float]] = defaultdict(list)
+        for query in queries:
+            if not query.relevant:
+                continue
+            ids = {hit.article.id for hit in archive.search(query.text, limit=ALL, expand=expand)}
+            found = {int(i[1:]) for i in ids}
+            ours_recall[query.cls].append(len(found & query.relevant) / len(query.relevant))
+            found_plain = set(plain_search(plain, query.text, ALL))
+            plain_recall[query.cls].append(len(found_plain & query.relevant) / len(query.relevant))
+        archive.close()
+        plain.close()
+
+    report(queries, ours_ms, plain_ms, ours_recall, plain_recall)
+    ours_all = [v for values in ours_ms.values() for v in values]
+    plain_all = [v for values in plain_ms.values() for v in values]
+    recall_ours = statistics.fmean(v for values in ours_recall.values() for v in values)
+    recall_plain = statistics.fmean(v for values in plain_recall.values() for v in values)
+    p99 = percentile(ours_all, 0.99)
+    print(
+        f"\nbefore the daily merge of the index: ours p50 {percentile(ours_before, 0.5):.2f} ms,"
+        f" p99 {percentile(ours_before, 0.99):.2f} ms (the figures above and below are after it)"
+    )
+    print(
+        f"all: ours p50 {percentile(ours_all, 0.5):.2f} ms, p99 {p99:.2f} ms;"
+        f" plain p50 {percentile(plain_all, 0.5):.2f} ms, p99 {percentile(plain_all, 0.99):.2f} ms;"
+        f" ratio ours/plain p50 {percentile(ours_all, 0.5) / percentile(plain_all, 0.5):.2f}x,"
+        f" p99 {p99 / percentile(plain_all, 0.99):.2f}x"
+    )
+    print(
+        f"recall on planted answers: ours {recall_ours:.3f}, plain {recall_plain:.3f},"
+        f" ratio ours/plain {recall_ours / recall_plain:.2f}x"
+    )
+    ok_latency = p99 <= TARGET_P99_MS
+    ok_recall = recall_ours > recall_plain
+    verdict = "PASS" if ok_latency else "FAIL"
+    print(f"target p99 <= {TARGET_P99_MS:.0f} ms: {verdict} ({p99:.2f} ms)")
+    print(
+        f"target recall above plain FTS5: {'PASS' if ok_recall else 'FAIL'}"
+        f" ({recall_ours:.3f} vs {recall_plain:.3f})"
+    )
+    print(f"(run took {time.perf_counter() - started:.0f} s; corpus dated up to {NOW:%Y-%m-%d})")
+    return 0 if ok_latency and ok_recall else 1
+
+
+def report(
+    queries: list[Query],
+    ours_ms: dict[str, list[float]],
+    plain_ms: dict[str, list[float]],
+    ours_recall: dict[str, list[float]],
+    plain_recall: dict[str, list[float]],
+) -> None:
+    print(
+        f"\n{'class':<14}{'n':>5}  {'ours p50/p99 ms':>16}  {'plain p50/p99 ms':>17}"
+        f"  {'p99 ratio':>9}  {'recall ours/plain':>17}  {'ratio':>6}"
+    )
+    for cls in dict.fromkeys(q.cls for q in sorted(queries, key=lambda q: q.cls)):
+        ours, plain = ours_ms[cls], plain_ms[cls]
+        line = (
+            f"{cls:<14}{len(ours):>5}  {percentile(ours, 0.5):>7.2f}/{percentile(ours, 0.99):<8.2f}"
+            f"  {percentile(plain, 0.5):>8.2f}/{percentile(plain, 0.99):<8.2f}"
+            f"  {percentile(ours, 0.99) / percentile(plain, 0.99):>8.2f}x"
+        )
+        if ours_recall.get(cls):
+            r_ours = statistics.fmean(ours_recall[cls])
+            r_plain = statistics.fmean(plain_recall[cls])
+            ratio = f"{r_ours / r_plain:.2f}x" if r_plain else "inf"
+            line += f"  {r_ours:>8.3f}/{r_plain:<8.3f}  {ratio:>6}"
+        else:
+            line += f"  {'(no planted answer)':>17}"
+        print(line)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
