@@ -88,6 +88,7 @@ async def services(
             api_key=key,  # None with a local server: the summarizer sends a placeholder
             model=settings.llm.model,
             timeout_s=settings.llm.timeout_s,
+            now=now,
         )
     summarizer = FallbackSummarizer(llm, entity_score=matcher.entity_score)
     second: SecondOpinion | None = None
