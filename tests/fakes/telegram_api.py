@@ -439,6 +439,7 @@ class FakeTelegramAPI:
         self._flood = _Flood(flood_limits) if flood_limits is not None else None
         self._latency = latency
         self._drops: list[_Drop] = []
+        self._answering = 0
         self.flood_refusals: list[FloodRefusal] = []
         self._lock = threading.Lock()
         self._runner: web.AppRunner | None = None
@@ -484,7 +485,7 @@ class FakeTelegramAPI:
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
+        app.router.add_route("*", "/{tail:.*}", self._counted)
         self._loop = asyncio.get_running_loop()
         self._update_event = asyncio.Event()
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=LONG_POLL_CAP / 2)
@@ -835,7 +836,25 @@ class FakeTelegramAPI:
                 return failure
         return None
 
+    def answering(self) -> int:
+        """Requests being handled now, long polls (``getUpdates``) aside: once a client died, 0
+        means that every request it had sent is recorded (or was never received)."""
+        with self._lock:
+            return self._answering
+
     # -- HTTP --------------------------------------------------------------------------------
+
+    async def _counted(self, request: web.Request) -> web.Response:
+        long_poll = request.path.lower().endswith("/getupdates")
+        if long_poll:
+            return await self._handle(request)
+        with self._lock:
+            self._answering += 1
+        try:
+            return await self._handle(request)
+        finally:
+            with self._lock:
+                self._answering -= 1
 
     async def _handle(self, request: web.Request) -> web.Response:
         match = _PATH_RE.fullmatch(request.path)
