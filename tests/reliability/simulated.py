@@ -122,18 +122,28 @@ class SimBot:
         *,
         tick: timedelta = timedelta(minutes=10),
         on_tick: Callable[[datetime], object] | None = None,
+        tracked: bool = False,
     ) -> None:
         """The scheduler's ticks up to ``until``: poll, digests, deliver. The jobs are called
-        directly (not through the scheduler's error logging), so an exception fails the test."""
+        directly, so an exception fails the test; or (``tracked``) as the scheduler calls them,
+        with failures logged and the next tick going on."""
+        jobs = self.jobs
+        poll, digests, deliver = jobs.poll, jobs.digests, jobs.deliver
+        if tracked:
+            poll, digests, deliver = (
+                jobs.tracked(poll),
+                jobs.tracked(digests),
+                jobs.tracked(deliver),
+            )
         while self.clock.now < until:
             self.clock.advance_to(self.clock.now + tick)
             if on_tick is not None:
                 result = on_tick(self.clock.now)
                 if asyncio.iscoroutine(result):
                     await result
-            await self.jobs.poll()
-            await self.jobs.digests()
-            await self.jobs.deliver()
+            await poll()
+            await digests()
+            await deliver()
 
 
 @contextlib.asynccontextmanager
