@@ -42,7 +42,7 @@ pytestmark = pytest.mark.slow
 KILLS = 20
 SEED = 7_2026
 NEW_CHATS_PER_RUN = 2
-LATENCY = 0.2
+LATENCY = 0.1
 """Each Bot API answer takes this long, half of it after the message was accepted: the window
 between Telegram accepting a part and the outbox recording it is wide enough to be hit."""
 
