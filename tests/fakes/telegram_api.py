@@ -842,6 +842,24 @@ class FakeTelegramAPI:
         with self._lock:
             return self._answering
 
+    def settle(self, timeout: float = 30.0) -> None:
+        """From a test thread, once a client died: let the server's loop take in whatever the
+        client had already sent, then wait until every request is answered."""
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("FakeTelegramAPI is not started")
+
+        async def turns() -> None:
+            for _ in range(10):  # accept, read, start the handler: a loop turn each
+                await asyncio.sleep(0)
+
+        asyncio.run_coroutine_threadsafe(turns(), loop).result(timeout)
+        deadline = time.monotonic() + timeout
+        while self.answering():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the fake Bot API is still answering")
+            time.sleep(0.005)
+
     # -- HTTP --------------------------------------------------------------------------------
 
     async def _counted(self, request: web.Request) -> web.Response:

@@ -118,8 +118,7 @@ def test_kill_9_at_random_moments_loses_nothing_and_repeats_only_in_the_window(
             assert alive, f"digestbot exited by itself in run {run}:\n{log.read_text()}"
 
             # Every request the dead process had sent is answered (or was never received).
-            time.sleep(0.05)
-            wait_until(lambda: api.answering() == 0, "the fake Bot API to settle")
+            api.settle()
             stores = read_stores(data)
             assert set(chats) <= stores.subscribed, f"subscriptions lost after run {run}"
             now = delivered(api)
