@@ -1,9 +1,14 @@
-"""The bot on a file system that fills up: run by ``test_full_disk.py`` inside a user and mount
-namespace whose data directory is a small tmpfs (``DIGESTBOT_SMALL_DISK``), so the kernel
-itself answers ENOSPC, to TinyDB's writes and to SQLite's alike.
+"""The bot on a disk that fills up, run by ``test_full_disk.py`` in a process of its own.
 
-Not collected on its own (its name does not start with ``test_``): it would need that file
-system.
+``DIGESTBOT_SMALL_DISK`` names the data directory's disk and ``DIGESTBOT_DISK_MODE`` how it
+fills up:
+
+- ``tmpfs``: a small tmpfs in a user and mount namespace, filled with a ballast file; the
+  kernel itself answers ENOSPC, to TinyDB's writes and to SQLite's alike;
+- ``file-size-limit``: where namespaces are not allowed, ``RLIMIT_FSIZE`` lowered to 0 in this
+  process (SIGXFSZ ignored): every write fails with EFBIG, a harsher disk than a full one.
+
+Not collected on its own (its name does not start with ``test_``): it needs that process.
 """
 
 from __future__ import annotations
@@ -12,8 +17,11 @@ import errno
 import json
 import logging
 import os
+import resource
+import signal
 import sqlite3
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,10 +35,17 @@ from tests.reliability.simulated import Newsroom, SimClock, settings_for, sim_bo
 from tests.reliability.support import read_stores, seed_archive
 
 SMALL_DISK = os.environ.get("DIGESTBOT_SMALL_DISK", "")
+MODE = os.environ.get("DIGESTBOT_DISK_MODE", "tmpfs")
+REASON = {"tmpfs": "No space left on device", "file-size-limit": "File too large"}[MODE]
 
 
-def fill(directory: Path) -> Path:
-    """Write a file until the file system has no byte left."""
+def fill(directory: Path) -> Callable[[], None]:
+    """Leave no room for any write; returns what gives the room back."""
+    if MODE == "file-size-limit":
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+        limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, limits[1]))
+        return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, limits)
     ballast = directory / "ballast"
     fd = os.open(ballast, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -44,7 +59,7 @@ def fill(directory: Path) -> Path:
                     break
     finally:
         os.close(fd)
-    return ballast
+    return ballast.unlink
 
 
 def logged(caplog: pytest.LogCaptureFixture, since: int) -> str:
@@ -57,7 +72,7 @@ def logged(caplog: pytest.LogCaptureFixture, since: int) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.skipif(not SMALL_DISK, reason="needs the small file system of test_full_disk.py")
+@pytest.mark.skipif(not SMALL_DISK, reason="needs the disk that test_full_disk.py sets up")
 async def test_a_full_disk_keeps_the_state_valid_and_the_bot_goes_on_when_space_returns(
     feed_server: FeedServer, telegram_api: FakeTelegramAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -85,7 +100,7 @@ async def test_a_full_disk_keeps_the_state_valid_and_the_bot_goes_on_when_space_
         before = (data / STATE_FILE).read_bytes()
         errors_before = len(caplog.records)
 
-        ballast = fill(disk)
+        free = fill(disk)
         full_until = clock.now + timedelta(hours=2)
         await bot.run_until(full_until, on_tick=publish, tracked=True)
         # The state file kept its old content, whole; no temporary file was left behind.
@@ -95,11 +110,11 @@ async def test_a_full_disk_keeps_the_state_valid_and_the_bot_goes_on_when_space_
         # The error was logged, naming the file and the reason.
         text = logged(caplog, errors_before)
         assert f"{data / STATE_FILE}: cannot be written" in text
-        assert "No space left on device" in text
+        assert REASON in text
         assert "database or disk is full" in text or "disk I/O error" in text
         sent_while_full = len(telegram_api.sent)
 
-        ballast.unlink()  # space returns
+        free()  # space returns
         await bot.run_until(quiet_from + timedelta(hours=1), on_tick=publish, tracked=True)
         assert (data / STATE_FILE).read_bytes() != before  # writes go through again
         json.loads((data / STATE_FILE).read_text(encoding="utf-8"))
