@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.errors import StoreError
@@ -19,10 +20,12 @@ from bot.pipeline import Pipeline
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 from bot.summarize import FallbackSummarizer
-from bot.summarize.llm import LLMSummarizer
 from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
-from bot.topic.second_opinion import SecondOpinion
+
+if TYPE_CHECKING:
+    from bot.summarize.llm import LLMSummarizer
+    from bot.topic.second_opinion import SecondOpinion
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +84,20 @@ async def services(
     key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
     llm: LLMSummarizer | None = None
     if settings.llm.enabled:
+        from bot.summarize.llm import LLMSummarizer  # loads the openai SDK: only when used
+
         llm = LLMSummarizer(
             base_url=settings.llm.base_url or None,
             api_key=key,  # None with a local server: the summarizer sends a placeholder
             model=settings.llm.model,
             timeout_s=settings.llm.timeout_s,
+            now=now,
         )
     summarizer = FallbackSummarizer(llm, entity_score=matcher.entity_score)
     second: SecondOpinion | None = None
     if settings.topic.second_opinion and settings.llm.enabled:
+        from bot.topic.second_opinion import SecondOpinion
+
         second = SecondOpinion(
             base_url=settings.llm.base_url or None,
             api_key=key,

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.config import Settings
 from bot.digest.compose import compose
@@ -57,9 +57,11 @@ from bot.store.fts import IndexedText, index_text
 from bot.store.state import StateStore
 from bot.stories import WINDOW, Candidate, Features, StoryIndex, features
 from bot.summarize import FallbackSummarizer
-from bot.summarize.llm import LLMUsage
 from bot.topic.matcher import TopicMatcher
-from bot.topic.second_opinion import SecondOpinion
+
+if TYPE_CHECKING:  # both load the openai SDK, which a bot without an LLM never needs
+    from bot.summarize.llm import LLMUsage
+    from bot.topic.second_opinion import SecondOpinion
 
 log = logging.getLogger(__name__)
 _R = TypeVar("_R")

@@ -9,23 +9,31 @@ Works with any OpenAI-compatible endpoint (``base_url``: OpenAI, Ollama, vLLM, l
     check    = parse_answer(answer)                                     (schema.py)
     invalid  → one more call with a note saying why → still invalid → SummarizeError
     network, timeout or API error after the SDK's retries            → SummarizeError
+    endpoint down (see outage.py)  → SummarizeError without a call until the next try, and
+                                     that try is one request, without the SDK's retries
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
 import openai
 
 from bot.errors import ConfigError, SummarizeError
 from bot.models import Story, Summary
+from bot.summarize.outage import Outage
 from bot.summarize.prompt import build_messages, retry_message
 from bot.summarize.schema import RESPONSE_FORMAT, AnswerError, parse_answer
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
     from openai.types.chat.completion_create_params import ResponseFormat
+
+log = logging.getLogger(__name__)
 
 # Local servers (Ollama, llama.cpp) need no key, but the SDK refuses to start without one.
 PLACEHOLDER_KEY = "no-key"
@@ -87,11 +95,13 @@ class LLMSummarizer:
         max_retries: int = 2,
         temperature: float | None = 0.2,
         max_tokens: int = DEFAULT_MAX_TOKENS,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         """``base_url=None`` means the SDK's default endpoint; ``api_key=None`` with a custom
         ``base_url`` sends a placeholder key, and with the default endpoint lets the SDK read
         ``OPENAI_API_KEY``. ``max_retries`` is the SDK's own retry count for 408/409/429/5xx
-        and connection errors, with its backoff (honouring ``Retry-After``)."""
+        and connection errors, with its backoff (honouring ``Retry-After``); while the endpoint
+        is down, its tries go without them. ``now`` is the clock of the outage's waits."""
         if api_key is None and base_url is not None:
             api_key = PLACEHOLDER_KEY
         try:
@@ -105,6 +115,10 @@ class LLMSummarizer:
             raise ConfigError(
                 f"llm: cannot set up the OpenAI client: {describe_error(err)}"
             ) from None
+        # One request per try while the endpoint is down: the SDK's retries would only repeat it.
+        self._probe = self._client.with_options(max_retries=0)
+        self._now = now or (lambda: datetime.now(UTC))
+        self.outage = Outage()
         self.model = model
         self._temperature = temperature
         self._max_tokens = max_tokens
@@ -117,15 +131,25 @@ class LLMSummarizer:
         """One story's headline and summary in Arabic and English, validated."""
         if not story.articles:
             raise SummarizeError(f"story {story.id} has no articles")
-        messages = build_messages(story)
-        problem = ""
-        for attempt in range(_ATTEMPTS):
-            asked = messages if attempt == 0 else [*messages, retry_message(problem)]
-            try:
-                return parse_answer(await self._complete(asked)).to_summary(self.model)
-            except AnswerError as err:
-                self.usage.invalid_answers += 1
-                problem = str(err)
+        if not self.outage.may_call(self._now()):
+            assert self.outage.retry_at is not None
+            raise SummarizeError(
+                f"the LLM endpoint is down, next try at {self.outage.retry_at:%H:%M:%S %Z}"
+            )
+        probe = self.outage.probing  # this call is the one try while the endpoint is down
+        try:
+            messages = build_messages(story)
+            problem = ""
+            for attempt in range(_ATTEMPTS):
+                asked = messages if attempt == 0 else [*messages, retry_message(problem)]
+                try:
+                    return parse_answer(await self._complete(asked)).to_summary(self.model)
+                except AnswerError as err:
+                    self.usage.invalid_answers += 1
+                    problem = str(err)
+        finally:
+            if probe:
+                self.outage.abandoned()  # a try cut short (cancelled) must not block the next
         self.usage.failures += 1
         raise SummarizeError(f"story {story.id}: invalid LLM answer twice, last: {problem}")
 
@@ -134,8 +158,9 @@ class LLMSummarizer:
         pass even if it happens to parse); API errors become ``SummarizeError``."""
         self.usage.calls += 1
         limit = self._max_tokens
+        client = self._probe if self.outage.down else self._client
         try:
-            response: ChatCompletion = await self._client.chat.completions.create(
+            response: ChatCompletion = await client.chat.completions.create(
                 model=self.model,
                 messages=cast("list[ChatCompletionMessageParam]", messages),
                 response_format=cast("ResponseFormat", RESPONSE_FORMAT),
@@ -145,7 +170,15 @@ class LLMSummarizer:
             )
         except openai.OpenAIError as err:
             self.usage.failures += 1
+            if self.outage.failed(self._now()):
+                log.warning(
+                    "the LLM endpoint fails (%s): offline summaries until it answers again",
+                    describe_error(err),
+                )
             raise SummarizeError(f"LLM request failed: {describe_error(err)}") from err
+        since = self.outage.answered()
+        if since is not None:
+            log.info("the LLM endpoint answers again (it failed from %s)", f"{since:%H:%M %Z}")
         return answer_content(response, self.usage)
 
     async def aclose(self) -> None:

@@ -7,6 +7,10 @@ JSON is recorded. Tests queue what the next requests get, one step per request::
     api.queue_raw("not json")               # this exact message content
     api.queue_status(429, headers={"retry-after-ms": "1"})   # an OpenAI-shaped error
     api.queue_delay(5.0)                    # wait, then answer the default
+    api.down_status = 503                   # every request gets this error until set to None
+
+``FakeOpenAI(port=…)`` listens on that port: a test can stop the server (connection refused)
+and start it again at the same address.
 
 With nothing queued it answers a valid bilingual default. Use the ``openai_api`` fixture in
 async tests, or ``run_in_thread()`` for synchronous callers.
@@ -56,8 +60,9 @@ def _tokens(text: str) -> int:
 class FakeOpenAI:
     """The fake server. Start it with ``start()`` in a running loop; stop it with ``stop()``."""
 
-    def __init__(self, *, model: str = "fake-model") -> None:
+    def __init__(self, *, model: str = "fake-model", port: int = 0) -> None:
         self.model = model
+        self.down_status: int | None = None
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.calls = 0
@@ -66,6 +71,7 @@ class FakeOpenAI:
         self._steps: deque[_Step] = deque()
         self._runner: web.AppRunner | None = None
         self._port = 0
+        self._wanted_port = port
         self._closing: asyncio.Event | None = None
 
     # -- queueing ---------------------------------------------------------------------------
@@ -101,7 +107,7 @@ class FakeOpenAI:
         self._closing = asyncio.Event()
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self._wanted_port)
         await site.start()
         self._port = self._runner.addresses[0][1]
 
@@ -130,6 +136,8 @@ class FakeOpenAI:
     async def _chat_completions(self, request: web.Request) -> web.Response:
         self.calls += 1
         self.headers.append(dict(request.headers))
+        if self.down_status is not None:
+            return self._error(self.down_status, f"fake outage {self.down_status}")
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or not auth[len("Bearer ") :].strip():
             return self._error(401, "missing bearer token")

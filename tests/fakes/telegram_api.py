@@ -439,6 +439,7 @@ class FakeTelegramAPI:
         self._flood = _Flood(flood_limits) if flood_limits is not None else None
         self._latency = latency
         self._drops: list[_Drop] = []
+        self._answering = 0
         self.flood_refusals: list[FloodRefusal] = []
         self._lock = threading.Lock()
         self._runner: web.AppRunner | None = None
@@ -484,7 +485,7 @@ class FakeTelegramAPI:
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
+        app.router.add_route("*", "/{tail:.*}", self._counted)
         self._loop = asyncio.get_running_loop()
         self._update_event = asyncio.Event()
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=LONG_POLL_CAP / 2)
@@ -835,7 +836,43 @@ class FakeTelegramAPI:
                 return failure
         return None
 
+    def answering(self) -> int:
+        """Requests being handled now, long polls (``getUpdates``) aside: once a client died, 0
+        means that every request it had sent is recorded (or was never received)."""
+        with self._lock:
+            return self._answering
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """From a test thread, once a client died: let the server's loop take in whatever the
+        client had already sent, then wait until every request is answered."""
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("FakeTelegramAPI is not started")
+
+        async def turns() -> None:
+            for _ in range(10):  # accept, read, start the handler: a loop turn each
+                await asyncio.sleep(0)
+
+        asyncio.run_coroutine_threadsafe(turns(), loop).result(timeout)
+        deadline = time.monotonic() + timeout
+        while self.answering():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the fake Bot API is still answering")
+            time.sleep(0.005)
+
     # -- HTTP --------------------------------------------------------------------------------
+
+    async def _counted(self, request: web.Request) -> web.Response:
+        long_poll = request.path.lower().endswith("/getupdates")
+        if long_poll:
+            return await self._handle(request)
+        with self._lock:
+            self._answering += 1
+        try:
+            return await self._handle(request)
+        finally:
+            with self._lock:
+                self._answering -= 1
 
     async def _handle(self, request: web.Request) -> web.Response:
         match = _PATH_RE.fullmatch(request.path)
