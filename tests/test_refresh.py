@@ -28,9 +28,11 @@ BOTH = frozenset({"ar", "en"})
         (SummaryState(1, EN, "offline"), 1, EN, False, False),
         (SummaryState(1, EN, "offline"), 2, EN, False, True),
         (SummaryState(1, EN, "offline"), 2, BOTH, False, True),
-        # ... but an LLM call for it waits for material growth like any other
-        (SummaryState(1, EN, "offline"), 2, BOTH, True, False),
-        (SummaryState(1, EN, "offline"), 4, BOTH, True, True),
+        # ... and with the LLM back, any change upgrades it with one call (not before a change:
+        # a story that stopped growing keeps its extract)
+        (SummaryState(1, EN, "offline"), 1, EN, True, False),
+        (SummaryState(1, EN, "offline"), 2, EN, True, True),
+        (SummaryState(1, EN, "offline"), 2, BOTH, True, True),
     ],
 )
 def test_summary_is_stale(

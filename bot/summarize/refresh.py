@@ -2,10 +2,11 @@
 
 One LLM call writes the headline and summary in both languages, so a report in a language the
 stories' earlier reports lacked does not make an LLM summary stale: only material growth does
-(``[llm] resummarize_new_articles`` new reports). An offline summary costs nothing to redo, so
-while the next summary would be offline too, any change refreshes it (a story that gained its
-first Arabic report gets an Arabic extract at once). A restart changes nothing here: the state
-compared is the one stored with the summary.
+(``[llm] resummarize_new_articles`` new reports). An offline summary is redone on any change:
+while the next summary would be offline too that costs nothing (a story that gained its first
+Arabic report gets an Arabic extract at once), and once the LLM is back (after an outage or a
+spent budget) it upgrades the story to a bilingual summary with one call. A restart changes
+nothing here: the state compared is the one stored with the summary.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ def summary_is_stale(
         return True
     if articles - done.articles >= resummarize_after:
         return True
-    if not llm and done.method != "llm":
-        # Offline to offline is free; an LLM summary is never swapped for a poorer extract
-        # because one more report arrived while the LLM is off or over budget.
+    if done.method != "llm":
+        # An extract is redone whenever its story changed: for free while the LLM is off or
+        # over budget, and with one call once it is back, so a story summarized during an
+        # outage gets its bilingual summary when it next grows. An LLM summary, though, is
+        # never swapped for a poorer extract because one more report arrived.
         return articles != done.articles or langs != done.langs
     return False
