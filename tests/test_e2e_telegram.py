@@ -18,6 +18,7 @@ from bot.app import Services, services
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
 from bot.demo import load_manifest
+from bot.errors import StoreError
 from bot.runner import run_cycle, telegram_application
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegramAPI, parse_telegram_html
@@ -316,3 +317,27 @@ async def test_every_command_answers_in_private_and_group_chats(
     assert admin_chat is not None and admin_chat.alerts and not admin_chat.subscribed
     member_chat = svc.state.chat("telegram", group)
     assert member_chat is not None and not member_chat.alerts
+
+
+async def test_a_command_that_fails_gets_a_reply_in_the_users_language(
+    svc: Services,
+    application: Application,  # type: ignore[type-arg]
+    telegram_api: FakeTelegramAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def disk_full(chat: object) -> None:
+        raise StoreError("state.json: cannot be written: No space left on device")
+
+    monkeypatch.setattr(svc.state, "save_chat", disk_full)
+    telegram_api.user_sends("/subscribe", chat_id=777, user_id=777, language_code="ar")
+    [reply] = await telegram_api.wait_for_messages(1, chat_id=777)
+    assert reply.text == svc.catalog.t("ar", "bot.error")
+    assert "No space left on device" in caplog.text  # the operator sees the cause
+
+    monkeypatch.undo()  # space is back: the same command works
+    telegram_api.user_sends("/subscribe", chat_id=777, user_id=777, language_code="ar")
+    [_, done] = await telegram_api.wait_for_messages(2, chat_id=777)
+    assert "تم الاشتراك" in done.text
+    chat = svc.state.chat("telegram", 777)
+    assert chat is not None and chat.subscribed

@@ -21,6 +21,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -103,6 +104,29 @@ class TelegramCommands:
         application.add_handler(
             MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, self.cmd_unknown)
         )
+        application.add_error_handler(self.on_error)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command that failed (a store that cannot be written, a full disk): the cause is
+        logged, and the user is told in their language instead of hearing nothing."""
+        log.error("telegram: handling an update failed: %s", context.error, exc_info=context.error)
+        if not isinstance(update, Update):
+            return
+        lang = "en"
+        try:  # the state itself may be what failed: read it, never write it here
+            tg_chat, user = update.effective_chat, update.effective_user
+            chat = self.state.chat("telegram", tg_chat.id) if tg_chat else None
+            lang = chat.ui_lang if chat else lang_from_code(user.language_code if user else None)
+        except Exception:
+            log.debug("no language for the error reply", exc_info=True)
+        text = self.catalog.t(lang, "bot.error")
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer(text, show_alert=True)
+            elif update.effective_message is not None:
+                await update.effective_message.reply_text(text)
+        except TelegramError as exc:
+            log.warning("telegram: the error reply failed too: %s", exc)
 
     async def register_menus(self, application: Application) -> None:  # type: ignore[type-arg]
         """The command menu in English (default) and Arabic (users with Arabic Telegram)."""
