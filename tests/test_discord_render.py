@@ -62,7 +62,7 @@ def test_story_embed_shape() -> None:
     assert second["title"] == "قطارات عبر تومانغانغ"
     assert "a translation needs an LLM" in second["description"]
     assert "Tumangang / تومانغانغ" in second["description"]
-    assert "no LLM configured" in second["footer"]["text"]
+    assert "no LLM summary was available" in second["footer"]["text"]
 
 
 def test_feed_text_cannot_format_or_link() -> None:

@@ -88,7 +88,7 @@ def test_untranslated_items_say_so_and_show_the_original() -> None:
     assert "a translation needs an LLM" in message
     assert "<b>قطارات عبر تومانغانغ</b>" in message
     assert "Tumangang / تومانغانغ" in message
-    assert "no LLM configured" in message  # one story used the offline summary
+    assert "no LLM summary was available" in message  # one story used the offline summary
 
 
 def test_long_digests_split_between_stories() -> None:
