@@ -120,3 +120,28 @@ def test_many_feeds_are_saved_in_one_go(tmp_path: Path, monkeypatch: pytest.Monk
     feeds = {f.url: f for f in store.feeds()}
     assert len(feeds) == 60
     assert sum(f.failures == 3 for f in feeds.values()) == 40
+
+
+def test_temp_files_left_by_a_killed_write_are_removed_at_open(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = StateStore(tmp_path)
+    store.save_chat(Chat("telegram", 1))
+    store.close()
+    old = tmp_path / ".state.json.k1ll3d"  # what a SIGKILL between write and rename leaves
+    old.write_text('{"chats": {}}')
+    hour_ago = old.stat().st_mtime - 3600
+    os.utime(old, (hour_ago, hour_ago))
+    fresh = tmp_path / ".state.json.inflight"  # a running bot's write, in progress right now
+    fresh.write_text("{")
+    other = tmp_path / ".archive.sqlite3.keep"
+    other.write_text("not ours")
+    os.utime(other, (hour_ago, hour_ago))
+
+    caplog.set_level("INFO")
+    reopened = StateStore(tmp_path)
+    assert not old.exists() and fresh.exists() and other.exists()
+    assert ".state.json.k1ll3d" in caplog.text
+    chat = reopened.chat("telegram", 1)
+    assert chat is not None  # the live file is untouched
+    reopened.close()

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from tinydb.storages import Storage
 
 from bot.errors import StoreError
-from bot.store.state_file import corrupt_message
+from bot.store.state_file import corrupt_message, write_file_atomically
 
 
 class AtomicJSONStorage(Storage):
@@ -47,29 +46,7 @@ class AtomicJSONStorage(Storage):
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode()
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{self._path.name}.", dir=self._path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp_name, self._path)
-        except OSError as exc:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise StoreError(f"{self._path}: cannot be written: {exc}") from exc
-        self._sync_directory()
-
-    def _sync_directory(self) -> None:
-        try:
-            dir_fd = os.open(self._path.parent, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(dir_fd)
-        except OSError:
-            pass  # some file systems refuse fsync on directories; the rename is still atomic
-        finally:
-            os.close(dir_fd)
+        write_file_atomically(self._path, payload)
 
     def close(self) -> None:
         pass

@@ -6,6 +6,8 @@ TinyDB is not thread-safe: use a ``StateStore`` from the event loop's thread onl
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, fields, replace
 from datetime import datetime
@@ -17,6 +19,8 @@ from tinydb import Query, TinyDB
 from bot.models import Chat, FeedSource, FeedState
 from bot.store import state_file
 from bot.store.atomic import AtomicJSONStorage
+
+log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
 MARKERS_TABLE = "markers"
@@ -57,6 +61,8 @@ class StateStore:
         self.path = data_dir / STATE_FILE
         # a corrupt file stops here, named with its backup; an old format is migrated (copied first)
         state_file.prepare(self.path)
+        for left in state_file.remove_stale_temp_files(self.path, time.time()):
+            log.info("removed %s, left by a write that was killed before it finished", left.name)
         self._db = TinyDB(self.path, storage=AtomicJSONStorage)
         self._chats = self._db.table("chats")
         self._feeds = self._db.table("feeds")

@@ -80,7 +80,9 @@ def format_version(data: StateDocument) -> int:
 
 
 def write_file_atomically(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to a temporary file beside ``path``, fsync it, rename it into place."""
+    """Write ``payload`` to a temporary file beside ``path``, fsync it, rename it into place
+    (atomic on POSIX) and fsync the folder. On failure the old file is untouched, the temporary
+    one removed, and ``StoreError`` raised."""
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as exc:
@@ -94,6 +96,39 @@ def write_file_atomically(path: Path, payload: bytes) -> None:
     except OSError as exc:
         Path(temp).unlink(missing_ok=True)
         raise StoreError(f"{path}: cannot be written: {exc.strerror or exc}") from None
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on folders; the rename is still atomic
+    finally:
+        os.close(fd)
+
+
+STALE_TEMP_S = 600
+"""A temporary file this old is left from a write that was killed (a write takes milliseconds;
+a younger one may belong to a bot running beside this command)."""
+
+
+def remove_stale_temp_files(path: Path, now: float) -> list[Path]:
+    """Remove what writes of ``path`` killed before their rename left behind (``now``: the
+    time as ``time.time()`` gives it); returns the files removed."""
+    removed = []
+    for temp in path.parent.glob(f".{path.name}.*"):
+        try:
+            if now - temp.stat().st_mtime > STALE_TEMP_S:
+                temp.unlink()
+                removed.append(temp)
+        except OSError:
+            continue  # gone already, or not ours to remove: nothing is lost by leaving it
+    return removed
 
 
 def prepare(
