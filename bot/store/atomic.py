@@ -15,8 +15,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-from bot.errors import StoreError
-from bot.store.state_file import corrupt_message, write_file_atomically
+from bot.store.state_file import read_document, write_file_atomically
 
 
 class AtomicJSONStorage(Storage):
@@ -27,22 +26,9 @@ class AtomicJSONStorage(Storage):
         self._path.parent.mkdir(parents=True, exist_ok=True)
 
     def read(self) -> dict[str, dict[str, Any]] | None:
-        try:
-            raw = self._path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise StoreError(f"{self._path}: cannot be read: {exc}") from exc
-        if not raw.strip():
-            return None
-        try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            # corrupted under a running bot (the start is checked by state_file.prepare)
-            raise StoreError(corrupt_message(self._path, str(exc))) from None
-        if not isinstance(data, dict):
-            raise StoreError(f"{self._path}: the state file is not a JSON object")
-        return data
+        # a file corrupted under a running bot is reported like one found at start
+        read = read_document(self._path)
+        return None if read is None else read[1]
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode()

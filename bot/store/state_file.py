@@ -54,7 +54,9 @@ def corrupt_message(path: Path, detail: str) -> str:
     return f"{path}: the state file is corrupt ({detail}); it was left as it is; {advice}"
 
 
-def _read(path: Path) -> tuple[bytes, StateDocument] | None:
+def read_document(path: Path) -> tuple[bytes, StateDocument] | None:
+    """The file's bytes and its tables; None when it is missing or empty. Raises ``StoreError``
+    naming the file (and its backup, when corrupt)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -143,7 +145,7 @@ def prepare(
     ``state.json.bak-vN``). Raises ``StoreError`` naming the file and its backup when it is
     corrupt, and when it was written by a newer digestbot; the file is left as it is.
     """
-    read = _read(path)
+    read = read_document(path)
     if read is None:
         return False
     raw, data = read
@@ -166,7 +168,7 @@ def prepare(
 def refresh_backup(path: Path) -> bool:
     """Copy the state file to ``state.json.bak`` when it reads cleanly and differs from the
     copy there; returns True when it wrote. A corrupt file never replaces a good backup."""
-    read = _read(path)
+    read = read_document(path)
     if read is None:
         return False
     raw = read[0]
