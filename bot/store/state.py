@@ -73,6 +73,26 @@ class StateStore:
             _encode(chat), (q.platform == chat.platform) & (q.chat_id == chat.chat_id)
         )
 
+    def save_chats(self, chats: Iterable[Chat]) -> None:
+        """Save many chats with one read, one write per platform and one for the new chats
+        (one ``save_chat`` each would rewrite the whole file once per chat)."""
+        by_key = {(chat.platform, chat.chat_id): _encode(chat) for chat in chats}
+        if not by_key:
+            return
+        stored = {(doc["platform"], doc["chat_id"]) for doc in self._chats.all()}
+        present = [key for key in by_key if key in stored]
+
+        def apply(doc: Any) -> None:
+            doc.update(by_key[(doc["platform"], doc["chat_id"])])
+
+        q = Query()
+        for platform in sorted({key[0] for key in present}):
+            ids = [chat_id for p, chat_id in present if p == platform]
+            self._chats.update(apply, (q.platform == platform) & q.chat_id.one_of(ids))
+        new = [doc for key, doc in by_key.items() if key not in stored]
+        if new:
+            self._chats.insert_multiple(new)
+
     def move_chat(self, chat: Chat, new_chat_id: int) -> Chat:
         """Keep a chat's subscription and settings under a new id (a migrated Telegram group)."""
         q = Query()
