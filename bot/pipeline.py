@@ -443,7 +443,7 @@ class Pipeline:
 
     def digest(self, *, lang: ChatLang, since: datetime | None, until: datetime) -> Digest:
         pairs: list[tuple[Story, Summary]] = []
-        for story in self.archive.announced_stories(since, until):
+        for story in self.archive.stories_with_news(since, until):
             summary = self.archive.summary(story.id)
             if summary is not None:
                 pairs.append((story, summary))

@@ -170,6 +170,26 @@ async def test_each_chat_at_its_own_time_and_changed_settings_without_restart(
     assert len(channel.texts_to(1)) == 1  # the Riyadh chat waits for its 20:00
 
 
+async def test_a_story_that_grows_after_the_slot_stays_in_that_slots_digest(
+    svc: Services, clock: Clock
+) -> None:
+    # The 08:00 Riyadh digest (05:00 UTC) is composed at the next tick; a poll just before it
+    # adds an article to the period's only story. The digest still goes out with that story,
+    # and the new article makes it news again for the next digest.
+    subscribe(svc, 1)
+    slot = datetime(2024, 11, 5, 5, 0, tzinfo=UTC)
+    story = add_story(svc.archive, "a", range(2), slot - timedelta(minutes=30))
+    add_story(svc.archive, "a", range(2, 3), slot + timedelta(seconds=30), story_id=story)
+    clock.now = slot + timedelta(seconds=45)
+    channel = RecordingChannel()
+    jobs = Jobs(svc, [channel], Heartbeat(started_at=clock.now))
+    await jobs.digests()
+    assert len(channel.texts_to(1)) == 1 and "Headline a" in channel.texts_to(1)[0]
+    clock.now = datetime(2024, 11, 5, 17, 1, tzinfo=UTC)  # 20:01 Riyadh
+    await jobs.digests()
+    assert len(channel.texts_to(1)) == 2 and "Outlet 2" in channel.texts_to(1)[1]
+
+
 async def test_a_story_that_becomes_big_is_alerted_once(svc: Services, clock: Clock) -> None:
     subscribe(svc, 1, alerts=True, lang="ar")
     subscribe(svc, 2, alerts=False)
