@@ -192,9 +192,8 @@ class Jobs:
             default_zone=schedule.zone,
             now=now,
         )
-        queued = 0
+        queued = svc.pipeline.queue_due([(item.chat, item.slot) for item in due])
         for item in due:
-            queued += svc.pipeline.queue_digest(item.chat, until=item.slot)
             # An empty period is remembered here only: it is looked at again after a restart,
             # which costs one query and sends nothing.
             self._handled[item.chat.key] = item.slot
