@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -75,7 +75,17 @@ class SendGate:
 class Jobs:
     """The poll, digest and deliver jobs of ``digestbot run``."""
 
-    def __init__(self, svc: Services, channels: Sequence[Channel], heartbeat: Heartbeat) -> None:
+    def __init__(
+        self,
+        svc: Services,
+        channels: Sequence[Channel],
+        heartbeat: Heartbeat,
+        *,
+        monotonic: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """``monotonic`` and ``sleep`` are the senders' clock (the event loop's by default); a
+        simulation passes one whose ``sleep`` moves simulated time forward."""
         self.svc = svc
         self.heartbeat = heartbeat
         self.gates = {channel.platform: SendGate(channel) for channel in channels}
@@ -83,7 +93,14 @@ class Jobs:
         # One sender per channel for the life of the process: its pacer remembers recent sends
         # and flood-control pauses from one delivery to the next.
         self._senders = {
-            platform: Sender(archive=svc.archive, state=svc.state, channel=gate, now=svc.now)
+            platform: Sender(
+                archive=svc.archive,
+                state=svc.state,
+                channel=gate,
+                now=svc.now,
+                monotonic=monotonic,
+                sleep=sleep,
+            )
             for platform, gate in self.gates.items()
         }
         self._handled: dict[str, datetime] = {}
