@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import multiprocessing
 import sys
 import tempfile
 import time
@@ -31,14 +29,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 if __package__ in (None, ""):
     # `python bench/broadcast.py` puts bench/ first on sys.path; the project root is one up.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from telegram.ext import AIORateLimiter, ExtBot
-
+from bench.support import STOP, child_server, fingerprint, telegram_bot
 from bot.channels.delivery import DeliveryReport, Sender
 from bot.channels.pacing import RateLimits
 from bot.channels.telegram import TelegramChannel
@@ -55,10 +51,6 @@ NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
 GROUP_SHARE = 5  # every fifth chat is a group (negative id, 20 messages a minute)
 
 
-def fingerprint(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-
-
 # -- the fake Bot API in its own process ---------------------------------------------------------
 
 
@@ -72,7 +64,7 @@ async def _serve(conn: Connection, rate: int, latency: float) -> None:
     await api.start()
     conn.send(api.bot_url)
     loop = asyncio.get_running_loop()
-    while await loop.run_in_executor(None, conn.recv) == "report":
+    while await loop.run_in_executor(None, conn.recv) != STOP:
         received: dict[int, list[str]] = {}
         for message in api.sent:
             received.setdefault(int(message.chat_id), []).append(fingerprint(message.text))
@@ -167,14 +159,8 @@ async def deliver(
     archive = Archive.in_dir(data_dir)
     state = StateStore(data_dir)
     queue(archive, plan)
-    rate_limiter = AIORateLimiter(
-        overall_max_rate=limits.overall,
-        overall_time_period=limits.overall_period,
-        group_max_rate=limits.group,
-        group_time_period=limits.group_period,
-    )
     try:
-        async with ExtBot(TOKEN, base_url=bot_url, rate_limiter=rate_limiter) as bot:
+        async with telegram_bot(TOKEN, bot_url, limits) as bot:
             sender = Sender(
                 archive=archive,
                 state=state,
@@ -272,16 +258,8 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Iterable[str] | None = None) -> int:
     args = parse_args(argv)
-    ctx = multiprocessing.get_context("spawn")
-    parent, child = ctx.Pipe()
-    server = ctx.Process(target=serve_fake, args=(child, args.rate, args.latency), daemon=True)
-    server.start()
-    try:
-        bot_url: Any = parent.recv()
-        return asyncio.run(main_async(args, bot_url, parent))
-    finally:
-        parent.send("stop")
-        server.join(timeout=10)
+    with child_server(serve_fake, args.rate, args.latency) as (conn, bot_url):
+        return asyncio.run(main_async(args, bot_url, conn))
 
 
 if __name__ == "__main__":

@@ -84,7 +84,8 @@ class Jobs:
         monotonic: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        """``monotonic`` and ``sleep`` are the senders' clock (the event loop's by default)."""
+        """``monotonic`` and ``sleep`` are the senders' clock (the event loop's by default); a
+        simulation passes one whose ``sleep`` moves simulated time forward."""
         self.svc = svc
         self.heartbeat = heartbeat
         self.gates = {channel.platform: SendGate(channel) for channel in channels}
@@ -208,9 +209,8 @@ class Jobs:
             default_zone=schedule.zone,
             now=now,
         )
-        queued = 0
+        queued = svc.pipeline.queue_due([(item.chat, item.slot) for item in due])
         for item in due:
-            queued += svc.pipeline.queue_digest(item.chat, until=item.slot)
             # An empty period is remembered here only: it is looked at again after a restart,
             # which costs one query and sends nothing.
             self._handled[item.chat.key] = item.slot

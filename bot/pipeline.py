@@ -454,7 +454,7 @@ class Pipeline:
 
     def digest(self, *, lang: ChatLang, since: datetime | None, until: datetime) -> Digest:
         pairs: list[tuple[Story, Summary]] = []
-        for story in self.archive.announced_stories(since, until):
+        for story in self.archive.stories_with_news(since, until):
             summary = self.archive.summary(story.id)
             if summary is not None:
                 pairs.append((story, summary))
@@ -481,12 +481,38 @@ class Pipeline:
         Returns the number of message parts queued (0 when there was nothing new). Idempotent:
         the digest key is the chat and the period's end, so queueing twice sends once.
         """
+        queued, done = self._queue_digest(chat, until)
+        if done is not None:
+            self.state.save_chat(done)
+        return queued
+
+    def queue_due(self, due: Sequence[tuple[Chat, datetime]]) -> int:
+        """``queue_digest`` for each (chat, end of its period); returns the parts queued.
+
+        The chats' ``last_digest_at`` are saved together at the end: each save rewrites the
+        whole state file, and one per chat held the event loop for minutes when thousands of
+        chats were due at the same time. Each digest's outbox rows are committed as it is
+        queued, and the outbox is what the next period starts from, so a crash before that
+        one write sends nothing twice.
+        """
+        total = 0
+        done: list[Chat] = []
+        for chat, until in due:
+            queued, saved = self._queue_digest(chat, until)
+            total += queued
+            if saved is not None:
+                done.append(saved)
+        self.state.save_chats(done)
+        return total
+
+    def _queue_digest(self, chat: Chat, until: datetime) -> tuple[int, Chat | None]:
+        """The parts queued for ``chat`` and the chat to save (None when nothing was new)."""
         since = self.since_for(chat, until)
         if since >= until:
-            return 0
+            return 0, None
         digest = self.digest(lang=chat.lang, since=since, until=until)
         if not digest.items:
-            return 0
+            return 0, None
         parts = (
             render_telegram(digest, self.catalog)
             if chat.platform == "telegram"
@@ -503,14 +529,11 @@ class Pipeline:
             parts=parts,
             now=self.now(),
         )
-        self.state.save_chat(replace(chat, last_digest_at=until))
-        return queued
+        return queued, replace(chat, last_digest_at=until)
 
     def queue_digests(self, *, until: datetime, platform: str | None = None) -> int:
-        total = 0
-        for chat in self.state.chats(platform=platform, subscribed_only=True):
-            total += self.queue_digest(chat, until=until)
-        return total
+        chats = self.state.chats(platform=platform, subscribed_only=True)
+        return self.queue_due([(chat, until) for chat in chats])
 
 
 def _articles(entries: Sequence[Entry], feed: FeedState, now: datetime) -> list[Article]:

@@ -162,6 +162,29 @@ async def test_flood_control_raises_retry_after_then_recovers(
     assert len(telegram_api.calls_to("sendMessage")) == 3
 
 
+@pytest.mark.filterwarnings("ignore:.*retry_after.*")
+async def test_a_seeded_share_of_sends_is_refused_with_429() -> None:
+    async def outcomes(seed: int) -> tuple[list[float], FakeTelegramAPI]:
+        api = FakeTelegramAPI(flood_share=0.3, flood_seed=seed, flood_retry_after=(2, 4))
+        seen: list[float] = []
+        async with api, Bot(TOKEN, base_url=api.bot_url) as bot:
+            for n in range(60):
+                try:
+                    await bot.send_message(n, "hi")
+                    seen.append(0)
+                except RetryAfter as exc:
+                    seen.append(_seconds(exc.retry_after))
+        return seen, api
+
+    first, api = await outcomes(5)
+    again, _ = await outcomes(5)
+    assert first == again
+    refused = [s for s in first if s]
+    assert 5 <= len(refused) <= 35 and set(refused) <= {2, 3, 4}
+    assert len(api.sent) == first.count(0)  # a refused message is not delivered
+    assert [r.retry_after for r in api.flood_refusals] == refused
+
+
 async def test_blocked_bot_raises_forbidden_only_for_that_chat(
     bot: Bot,
     telegram_api: FakeTelegramAPI,

@@ -4,6 +4,7 @@ alerts for big stories, once; and a stop that lets the message in flight finish.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -168,6 +169,48 @@ async def test_each_chat_at_its_own_time_and_changed_settings_without_restart(
     await jobs.digests()
     assert len(channel.texts_to(2)) == 2 and "Headline b" in channel.texts_to(2)[1]
     assert len(channel.texts_to(1)) == 1  # the Riyadh chat waits for its 20:00
+
+
+async def test_a_story_that_grows_after_the_slot_stays_in_that_slots_digest(
+    svc: Services, clock: Clock
+) -> None:
+    # The 08:00 Riyadh digest (05:00 UTC) is composed at the next tick; a poll just before it
+    # adds an article to the period's only story. The digest still goes out with that story,
+    # and the new article makes it news again for the next digest.
+    subscribe(svc, 1)
+    slot = datetime(2024, 11, 5, 5, 0, tzinfo=UTC)
+    story = add_story(svc.archive, "a", range(2), slot - timedelta(minutes=30))
+    add_story(svc.archive, "a", range(2, 3), slot + timedelta(seconds=30), story_id=story)
+    clock.now = slot + timedelta(seconds=45)
+    channel = RecordingChannel()
+    jobs = Jobs(svc, [channel], Heartbeat(started_at=clock.now))
+    await jobs.digests()
+    assert len(channel.texts_to(1)) == 1 and "Headline a" in channel.texts_to(1)[0]
+    clock.now = datetime(2024, 11, 5, 17, 1, tzinfo=UTC)  # 20:01 Riyadh
+    await jobs.digests()
+    assert len(channel.texts_to(1)) == 2 and "Outlet 2" in channel.texts_to(1)[1]
+
+
+async def test_a_digest_tick_writes_the_state_file_once_however_many_chats_are_due(
+    svc: Services, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for chat_id in range(1, 31):
+        subscribe(svc, chat_id)
+    add_story(svc.archive, "a", range(2), START - timedelta(hours=5))
+    writes: list[str] = []
+    real_replace = os.replace
+
+    def counting_replace(src: str, dst: str) -> None:
+        writes.append(dst)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", counting_replace)
+    channel = RecordingChannel()
+    await Jobs(svc, [channel], Heartbeat(started_at=START)).digests()
+    assert sorted({to for to, _ in channel.sent}) == list(range(1, 31))
+    assert len(writes) == 1
+    slot = datetime(2024, 11, 5, 5, 0, tzinfo=UTC)  # 08:00 Riyadh
+    assert {chat.last_digest_at for chat in svc.state.chats()} == {slot}
 
 
 async def test_a_story_that_becomes_big_is_alerted_once(svc: Services, clock: Clock) -> None:

@@ -94,3 +94,19 @@ async def test_the_summarizer_skips_the_endpoint_while_down_and_tries_once_witho
         assert summary.method == "llm" and not summarizer.outage.down
     finally:
         await summarizer.aclose()
+
+
+async def test_a_refused_request_is_not_an_outage(openai_api: FakeOpenAI) -> None:
+    # a 400 (a story too long for the model's context, say) is about that request only
+    summarizer = LLMSummarizer(
+        base_url=openai_api.base_url, api_key="k", model="m", max_retries=0, now=lambda: T0
+    )
+    try:
+        openai_api.queue_status(400)
+        with pytest.raises(SummarizeError, match="refused"):
+            await summarizer.summarize(story())
+        assert not summarizer.outage.down
+        summary = await summarizer.summarize(story())  # the next story is asked at once
+    finally:
+        await summarizer.aclose()
+    assert summary.method == "llm" and openai_api.calls == 2

@@ -119,3 +119,20 @@ def test_long_digests_split_between_stories() -> None:
     joined = "\n\n".join(messages)
     for i in range(40):  # every story is there, whole, exactly once
         assert joined.count(f"<b>Headline {i}</b>") == 1
+
+
+def test_a_story_with_very_many_sources_keeps_as_many_links_as_fit() -> None:
+    summary = Summary("عنوان", "ملخص.", "Headline", "Summary.", "llm")
+    outlets = tuple(
+        source(f"Outlet {j}", f"https://o{j}.example/story", "t", "en") for j in range(3000)
+    )
+    story = DigestItem(story_id=1, summary=summary, sources=outlets, entities=(), updated_at=NOW)
+    digest = Digest(lang="both", period_start=None, period_end=NOW, items=(story,))
+    messages = render_telegram(digest, Catalog.load())
+    [body] = [m for m in messages if "<b>Headline</b>" in m]
+    assert utf16_len(parse_telegram_html(body)) <= TELEGRAM_MAX_CHARS
+    links = body.count("<a ")
+    # the first outlets, in order, up to Telegram's 100 entities (two are the headlines)
+    assert links == TELEGRAM_MAX_ENTITIES - 2
+    assert all(f">Outlet {j}</a>" in body for j in range(links))
+    assert f">Outlet {links}</a>" not in body

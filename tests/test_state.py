@@ -145,3 +145,25 @@ def test_temp_files_left_by_a_killed_write_are_removed_at_open(
     chat = reopened.chat("telegram", 1)
     assert chat is not None  # the live file is untouched
     reopened.close()
+
+
+def test_many_chats_are_saved_in_one_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = StateStore(tmp_path)
+    store.save_chats(Chat(platform="telegram", chat_id=i, subscribed=True) for i in range(30))
+    store.save_chat(Chat(platform="discord", chat_id=3, lang="ar"))
+    writes: list[int] = []
+    real_replace = os.replace
+
+    def counting_replace(src: str, dst: str) -> None:
+        writes.append(1)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", counting_replace)
+    changed = [replace(c, last_digest_at=NOW) for c in store.chats(platform="telegram")[:20]]
+    new = [Chat(platform="telegram", chat_id=100 + i) for i in range(5)]
+    store.save_chats([*changed, *new])
+    assert len(writes) == 2  # one update of the present chats, one insert of the new ones
+    chats = StateStore(tmp_path).chats()
+    assert len(chats) == 36
+    assert sum(c.last_digest_at == NOW for c in chats) == 20
+    assert store.chat("discord", 3) == Chat(platform="discord", chat_id=3, lang="ar")

@@ -370,3 +370,35 @@ def test_fake_in_a_thread_serves_a_sync_client() -> None:
             urllib.request.urlopen(unauthenticated, timeout=10)
         err.value.close()
         assert err.value.code == 401
+
+
+async def test_the_fake_fails_a_seeded_share_of_calls() -> None:
+    async def outcomes(seed: int) -> tuple[list[str], FakeOpenAI]:
+        api = FakeOpenAI(failure_rate=0.4, seed=seed)
+        await api.start()
+        hours = iter(range(1000))  # an hour between stories: a failure's outage has ended
+
+        def clock() -> datetime:
+            return datetime(2024, 11, 5, tzinfo=UTC) + timedelta(hours=next(hours))
+
+        llm = LLMSummarizer(base_url=api.base_url, api_key="k", model="m", max_retries=0, now=clock)
+        seen = []
+        try:
+            for n in range(30):
+                try:
+                    seen.append((await llm.summarize(make_story(n))).method)
+                except SummarizeError as err:
+                    seen.append("HTTP 500" if "HTTP 500" in str(err) else "invalid")
+        finally:
+            await llm.aclose()
+            await api.stop()
+        return seen, api
+
+    first, api = await outcomes(11)
+    again, _ = await outcomes(11)
+    assert first == again  # the same seed, the same failures
+    assert 3 <= api.injected["status_500"] <= 20 and api.injected["invalid_answer"] >= 3
+    assert first.count("HTTP 500") == api.injected["status_500"]
+    # an unusable answer is asked again once, so a story fails only on two in a row
+    assert first.count("llm") + first.count("HTTP 500") + first.count("invalid") == 30
+    assert api.calls == 30 + api.injected["invalid_answer"] - first.count("invalid")

@@ -188,9 +188,15 @@ def _pack(
 def _fit(block: Block, max_chars: int, max_entities: int) -> Block:
     """Shorten a single block that alone would not fit in one message (a story with very many
     sources): drop trailing source links until it fits."""
-    lines = list(block)
-    while (_visible_len(tuple(lines)) > max_chars or _entities(tuple(lines)) > max_entities) and (
-        len(lines[-1]) > 2
-    ):
-        lines[-1] = lines[-1][:-2]
-    return tuple(lines)
+    if not block:
+        return block
+    chars, entities = _visible_len(block), _entities(block)
+    last = list(block[-1])
+    # The sizes are kept up to date span by span: measuring the whole block again after each
+    # dropped link made a story with hundreds of sources cost seconds to render.
+    while (chars > max_chars or entities > max_entities) and len(last) > 2:
+        for span in last[-2:]:
+            chars -= utf16_len(span.text)
+            entities -= span.style != "plain"
+        del last[-2:]
+    return (*block[:-1], tuple(last))

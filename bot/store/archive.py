@@ -499,6 +499,28 @@ class Archive(ArchiveUpkeep):
             )
         return [self.story(row["id"]) for row in rows.fetchall()]
 
+    def stories_with_news(self, since: datetime | None, until: datetime) -> list[Story]:
+        """Stories that gained an announceable article archived in ``(since, until]``.
+
+        Read from the articles, not from the story's ``announced_at`` (which moves to its latest
+        article): a digest is composed after its slot — at the next tick, or at start after a
+        restart — and a story that grew in between must still be in the period it had news in,
+        or a digest whose stories all grew would be skipped and its news held to the next slot.
+        """
+        if since is None:
+            rows = self._db.execute(
+                "SELECT DISTINCT story_id FROM articles WHERE announce = 1"
+                " AND story_id IS NOT NULL AND seen_at <= ? ORDER BY story_id",
+                (_iso(until),),
+            )
+        else:
+            rows = self._db.execute(
+                "SELECT DISTINCT story_id FROM articles WHERE announce = 1"
+                " AND story_id IS NOT NULL AND seen_at > ? AND seen_at <= ? ORDER BY story_id",
+                (_iso(since), _iso(until)),
+            )
+        return [self.story(row[0]) for row in rows.fetchall()]
+
     # outbox
 
     def queue_digest(

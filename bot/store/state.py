@@ -162,7 +162,8 @@ class StateStore:
         return states
 
     def save_chats(self, chats: Iterable[Chat]) -> None:
-        """Save many chats with one read and at most two writes of the file (an import)."""
+        """Save many chats with one read and at most two writes of the file (an import, a digest
+        tick with many chats due): one ``save_chat`` each would rewrite the file once per chat."""
         by_key = {(chat.platform, chat.chat_id): _encode(chat) for chat in chats}
         if not by_key:
             return

@@ -168,6 +168,12 @@ class LLMSummarizer:
                 max_tokens=limit if self._limit_name == "max_tokens" else openai.omit,
                 max_completion_tokens=openai.omit if self._limit_name == "max_tokens" else limit,
             )
+        except (openai.BadRequestError, openai.UnprocessableEntityError) as err:
+            # this request was refused (too long, say), not the endpoint down: others may pass
+            self.usage.failures += 1
+            if self.outage.down:
+                self.outage.answered()  # it answered, so it is up
+            raise SummarizeError(f"LLM request refused: {describe_error(err)}") from err
         except openai.OpenAIError as err:
             self.usage.failures += 1
             if self.outage.failed(self._now()):

@@ -12,16 +12,20 @@ JSON is recorded. Tests queue what the next requests get, one step per request::
 ``FakeOpenAI(port=…)`` listens on that port: a test can stop the server (connection refused)
 and start it again at the same address.
 
-With nothing queued it answers a valid bilingual default. Use the ``openai_api`` fixture in
-async tests, or ``run_in_thread()`` for synchronous callers.
+With nothing queued it answers a valid bilingual default. ``FakeOpenAI(failure_rate=0.1,
+seed=1)`` makes that share of those requests fail, chosen by a seeded RNG: half answer HTTP 500,
+half an unusable message (prose instead of JSON, or JSON missing a field); ``injected`` counts
+them by kind. Use the ``openai_api`` fixture in async tests, or ``run_in_thread()`` for
+synchronous callers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,6 +56,12 @@ class _Step:
     delay: float = 0.0
 
 
+_INVALID_ANSWERS = (
+    "Here is a summary of the story: Russia and North Korea held talks.",
+    json.dumps({"headline_en": "Talks held", "summary_en": "Officials met."}),
+)
+
+
 def _tokens(text: str) -> int:
     # Roughly what a tokenizer gives; tests compare totals, not exact counts.
     return max(1, len(text) // 4)
@@ -60,9 +70,23 @@ def _tokens(text: str) -> int:
 class FakeOpenAI:
     """The fake server. Start it with ``start()`` in a running loop; stop it with ``stop()``."""
 
-    def __init__(self, *, model: str = "fake-model", port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        model: str = "fake-model",
+        port: int = 0,
+        failure_rate: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
+        """``failure_rate`` is the share of requests with nothing queued that fail (see the
+        module docstring), drawn from ``random.Random(seed)``."""
+        if not 0.0 <= failure_rate <= 1.0:
+            raise ValueError("failure_rate is a share between 0 and 1")
         self.model = model
         self.down_status: int | None = None
+        self.failure_rate = failure_rate
+        self._rng = random.Random(seed)
+        self.injected: Counter[str] = Counter()
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.calls = 0
@@ -149,7 +173,7 @@ class FakeOpenAI:
         if not isinstance(payload, dict) or "model" not in payload or "messages" not in payload:
             return self._error(400, "model and messages are required")
 
-        step = self._steps.popleft() if self._steps else _Step("delay")
+        step = self._steps.popleft() if self._steps else self._unqueued_step()
         if step.kind == "status":
             return self._error(step.status, f"fake error {step.status}", step.headers)
         if step.kind == "delay" and step.delay > 0:
@@ -161,6 +185,16 @@ class FakeOpenAI:
                 pass
         content = step.content or json.dumps(DEFAULT_ANSWER, ensure_ascii=False)
         return web.json_response(self._completion(payload, content, step.finish_reason))
+
+    def _unqueued_step(self) -> _Step:
+        """The default answer, or now and then (``failure_rate``) an injected failure."""
+        if not self.failure_rate or self._rng.random() >= self.failure_rate:
+            return _Step("delay")
+        if self._rng.random() < 0.5:
+            self.injected["status_500"] += 1
+            return _Step("status", status=500)
+        self.injected["invalid_answer"] += 1
+        return _Step("answer", content=self._rng.choice(_INVALID_ANSWERS))
 
     def _completion(
         self, payload: dict[str, Any], content: str, finish_reason: str

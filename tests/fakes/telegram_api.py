@@ -18,7 +18,10 @@ What a test can do with it:
 - drop the connection of the next calls (``drop_next``), before or after accepting the message;
 - enforce Telegram's flood limits, scaled (``FakeTelegramAPI(flood_limits=FloodLimits(...))``):
   a ``sendMessage`` beyond them is answered 429 with ``retry_after`` as Telegram does, and
-  each answer can be delayed by a network ``latency``.
+  each answer can be delayed by a network ``latency``;
+- answer 429 at random to a share of ``sendMessage`` calls
+  (``FakeTelegramAPI(flood_share=0.05, flood_seed=1)``), as a busy Telegram does now and then
+  whatever the bot's pace, with a ``retry_after`` drawn from ``flood_retry_after``.
 
 HTML text is validated the way Telegram does it (see ``parse_telegram_html``), so a renderer that
 forgets to escape ``&`` or leaves a tag open fails in tests, not in production.
@@ -34,6 +37,7 @@ import contextlib
 import itertools
 import json
 import math
+import random
 import re
 import threading
 import time
@@ -431,12 +435,22 @@ class FakeTelegramAPI:
         flood_limits: FloodLimits | None = None,
         latency: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        flood_share: float = 0.0,
+        flood_seed: int | None = None,
+        flood_retry_after: tuple[int, int] = (1, 3),
     ) -> None:
         """``now`` dates messages; ``clock`` times the flood limits; ``latency`` delays every
-        answer (half before the request is handled, half after)."""
+        answer (half before the request is handled, half after). ``flood_share`` of the
+        ``sendMessage`` calls, drawn from ``random.Random(flood_seed)``, are answered 429 with a
+        ``retry_after`` between the two bounds of ``flood_retry_after`` (seconds, inclusive)."""
+        if not 0.0 <= flood_share <= 1.0:
+            raise ValueError("flood_share is a share between 0 and 1")
         self._now = now
         self._clock = clock
         self._flood = _Flood(flood_limits) if flood_limits is not None else None
+        self._flood_share = flood_share
+        self._flood_rng = random.Random(flood_seed)
+        self._flood_retry_after = flood_retry_after
         self._latency = latency
         self._drops: list[_Drop] = []
         self._answering = 0
@@ -907,6 +921,8 @@ class FakeTelegramAPI:
             error = _ApiError(failure.status, failure.description, failure.parameters)
             return await self._delayed(self._error_response(error))
         try:
+            if method.lower() == "sendmessage" and self._flood_share:
+                self._random_flood(params)
             if handler is None:
                 result = await self._get_updates(params)
             elif self._flood is not None and method.lower() == "sendmessage":
@@ -933,6 +949,15 @@ class FakeTelegramAPI:
         with self._lock:
             self._flood.accepted(chat_id, now)
         return result
+
+    def _random_flood(self, params: _Params) -> None:
+        """Raise a 429 for ``flood_share`` of the calls (the message is not accepted)."""
+        with self._lock:
+            if self._flood_rng.random() >= self._flood_share:
+                return
+            wait = self._flood_rng.randint(*self._flood_retry_after)
+            self.flood_refusals.append(FloodRefusal(self._clock(), params.chat_id(), wait))
+        raise _ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
 
     async def _delayed(self, response: web.Response) -> web.Response:
         if self._latency:
