@@ -67,6 +67,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class HandledFloodControl(logging.Filter):
+    """Drops python-telegram-bot's rate limiter's error for flood control it does not retry
+    (a traceback for every 429): the sender handles each one and logs it in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Rate limit hit after maximum of")
+
+
 def setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -77,6 +85,9 @@ def setup_logging(verbose: bool) -> None:
     logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
+    limiter = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, HandledFloodControl) for f in limiter.filters):
+        limiter.addFilter(HandledFloodControl())
 
 
 def redact_secrets(settings: Settings, *, verbose: bool = False) -> Redactor:

@@ -92,3 +92,25 @@ def test_an_unknown_format_is_a_clear_config_error() -> None:
 
     with pytest.raises(ConfigError, match=r"\[logging\] format"):
         parse_settings({"logging": {"format": "xml"}})
+
+
+@pytest.mark.filterwarnings("ignore:.*retry_after.*")
+async def test_flood_control_the_sender_handles_is_not_logged_as_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bot.channels import RetryLaterError
+    from bot.channels.telegram import TelegramChannel, build_application
+    from bot.logs import setup_logging
+    from tests.fakes.telegram_api import FakeTelegramAPI
+
+    setup_logging(verbose=False)
+    caplog.set_level(logging.INFO)
+    api = FakeTelegramAPI(flood_share=1.0, flood_seed=1, flood_retry_after=(3, 3))
+    async with api:
+        application = build_application("123:TOKEN", api.bot_url)  # with AIORateLimiter
+        async with application:
+            with pytest.raises(RetryLaterError):
+                await TelegramChannel(application.bot).send(5, "hello")
+    assert api.flood_refusals  # the 429 did happen
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "Rate limit hit" not in caplog.text
