@@ -75,6 +75,12 @@ class HandledFloodControl(logging.Filter):
         return not str(record.msg).startswith("Rate limit hit after maximum of")
 
 
+def quiet_handled_flood_control() -> None:
+    limiter = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, HandledFloodControl) for f in limiter.filters):
+        limiter.addFilter(HandledFloodControl())
+
+
 def setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -85,9 +91,7 @@ def setup_logging(verbose: bool) -> None:
     logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
-    limiter = logging.getLogger("telegram.ext.AIORateLimiter")
-    if not any(isinstance(f, HandledFloodControl) for f in limiter.filters):
-        limiter.addFilter(HandledFloodControl())
+    quiet_handled_flood_control()
 
 
 def redact_secrets(settings: Settings, *, verbose: bool = False) -> Redactor:
