@@ -54,7 +54,10 @@ def fts_optimize_due(now: datetime, last: datetime | None, every_days: int) -> b
     when ``last`` is None)."""
     if not every_days:
         return False
-    return last is None or now - last >= timedelta(days=every_days)
+    # An hour's slack: the job that checks runs on a fixed interval while ``last`` records when
+    # a run actually happened (a little late), so a strict comparison would skip every other
+    # day.
+    return last is None or now - last >= timedelta(days=every_days) - timedelta(hours=1)
 
 
 def plan(

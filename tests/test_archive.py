@@ -173,3 +173,26 @@ def test_outbox_is_idempotent_per_digest_key(archive: Archive) -> None:
     archive.move_chat("telegram", 5, -1005)
     assert archive.pending("telegram")[0].chat_id == -1005
     assert archive.outbox_counts() == {"sent": 1, "pending": 1}
+
+
+@pytest.mark.parametrize("hours", [3, -5, 0])
+def test_a_period_given_with_any_utc_offset_finds_the_same_stories(
+    tmp_path: Path, hours: int
+) -> None:
+    # a chat's last digest imported as 12:00+03:00 is the same instant as 09:00Z; stored times
+    # are compared as text, so each must be written in UTC
+    from datetime import timezone
+
+    archive = Archive.in_dir(tmp_path)
+    at = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
+    article = Article(
+        "x", "https://f.example/rss", "S", "https://f.example/x", "Kursk", "", "en", at, at
+    )  # type: ignore[arg-type]
+    archive.add_article(article, Decision(True, 1.0, ("ru:kursk",), "t"), announce=True)
+    archive.attach("x", None, entities=[], announce=True, now=at)
+    zone = timezone(timedelta(hours=hours))
+    for since, found in ((at - timedelta(hours=1), 1), (at + timedelta(minutes=1), 0)):
+        until = at + timedelta(hours=1)
+        stories = archive.stories_with_news(since.astimezone(zone), until.astimezone(zone))
+        assert len(stories) == found, (since.astimezone(zone), found)
+    archive.close()

@@ -71,3 +71,29 @@ def test_an_error_inside_a_nested_transaction_undoes_only_its_part(tmp_path: Pat
         assert committed(tmp_path) == {"seen-1", "seen-3"}
     finally:
         archive.close()
+
+
+def test_a_prune_whose_commit_is_refused_leaves_no_transaction_open(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from bot.errors import StoreError
+
+    archive = Archive.in_dir(tmp_path)
+    refused = []
+
+    def refuse_first_release(action: int, arg1: str | None, *rest: object) -> int:
+        # the commit of the prune is refused once, as a full disk can refuse it
+        if action == sqlite3.SQLITE_SAVEPOINT and arg1 == "RELEASE" and not refused:
+            refused.append(True)
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    try:
+        archive._db.set_authorizer(refuse_first_release)
+        with pytest.raises(StoreError, match="pruning failed"):
+            archive.prune_articles(NOW - timedelta(days=1), now=NOW)
+        assert refused and not archive._db.in_transaction
+        archive.add_seen(seen(1))
+        assert committed(tmp_path) == {"seen-1"}
+    finally:
+        archive.close()

@@ -24,6 +24,8 @@ from bot.store.ranking import (
     older_matches_sql,
     ranked_page_sql,
 )
+from bot.store.times import to_text
+from bot.store.transaction import Transaction
 from bot.store.upkeep import ArchiveUpkeep
 from bot.summarize.refresh import SummaryState, summary_is_stale
 
@@ -143,7 +145,7 @@ class OutboxItem:
 
 
 def _iso(value: datetime) -> str:
-    return value.isoformat()
+    return to_text(value)
 
 
 def _dt(value: str) -> datetime:
@@ -750,48 +752,9 @@ class Archive(ArchiveUpkeep):
         )
         return page + [row[0] for row in older]
 
-    def transaction(self) -> _Transaction:
+    def transaction(self) -> Transaction:
         """All writes inside happen together or not at all; transactions nest."""
-        return _Transaction(self._db)
-
-
-class _Transaction:
-    """A SAVEPOINT: a transaction of its own at the top level, a nested one inside another.
-
-    It never stays open after an error. On a full disk SQLite may roll the whole transaction
-    back by itself (then there is no savepoint left to undo), or refuse the commit and keep the
-    transaction open: left so, every later write would join a transaction that is never
-    committed, and be lost when the archive closes.
-    """
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-        self._outermost = False
-
-    def __enter__(self) -> None:
-        self._outermost = not self._db.in_transaction
-        self._db.execute("SAVEPOINT digestbot")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type:
-            self._undo()
-            return
-        try:
-            self._db.execute("RELEASE digestbot")
-        except sqlite3.Error:
-            self._undo()
-            raise
-
-    def _undo(self) -> None:
-        if not self._db.in_transaction:
-            return  # SQLite already rolled the whole transaction back
-        try:
-            self._db.execute("ROLLBACK TO digestbot")
-            self._db.execute("RELEASE digestbot")
-        except sqlite3.Error:
-            if not self._outermost:
-                raise
-            self._db.execute("ROLLBACK")
+        return Transaction(self._db)
 
 
 def _article(row: sqlite3.Row) -> Article:

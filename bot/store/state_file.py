@@ -38,6 +38,8 @@ def backup_path(path: Path) -> Path:
 
 
 def migration_backup_path(path: Path, version: int) -> Path:
+    """Where a store file (the state file or the archive) at ``version`` is copied before it is
+    migrated."""
     return path.with_name(f"{path.name}.bak-v{version}")
 
 

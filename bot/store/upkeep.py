@@ -20,6 +20,9 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.errors import StoreError
+from bot.store.state_file import migration_backup_path
+from bot.store.times import to_text
+from bot.store.transaction import Transaction
 
 # Stories (with their articles) whose last article joined before the cutoff; articles in no
 # story are judged by when they were seen.
@@ -37,11 +40,6 @@ class Pruned:
     articles: int = 0
     stories: int = 0
     outbox: int = 0
-
-
-def migration_backup_path(path: Path, version: int) -> Path:
-    """Where the archive at schema ``version`` is copied before it is migrated."""
-    return path.with_name(f"{path.name}.bak-v{version}")
 
 
 class ArchiveUpkeep:
@@ -65,14 +63,14 @@ class ArchiveUpkeep:
             self._db.executemany(
                 "INSERT INTO temp.prune_limits (feed_url, before) VALUES (?, ?)",
                 [
-                    (url, limit.isoformat() if limit is not None else "")
+                    (url, to_text(limit) if limit is not None else "")
                     for url, limit in (per_feed or {}).items()
                 ],
             )
             cursor = self._db.execute(
                 "DELETE FROM seen WHERE seen_at < coalesce("
                 "(SELECT before FROM temp.prune_limits WHERE feed_url = seen.feed_url), ?)",
-                (before.isoformat(),),
+                (to_text(before),),
             )
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: pruning failed: {exc}") from exc
@@ -89,7 +87,7 @@ class ArchiveUpkeep:
             marks = ",".join("?" * len(chunk))
             cursor = self._db.execute(
                 f"UPDATE seen SET seen_at = ? WHERE seen_at < ? AND id IN ({marks})",
-                [now.isoformat(), older_than.isoformat(), *chunk],
+                [to_text(now), to_text(older_than), *chunk],
             )
             changed += max(cursor.rowcount, 0)
         return changed
@@ -97,11 +95,10 @@ class ArchiveUpkeep:
     def prune_articles(self, before: datetime, *, now: datetime) -> Pruned:
         """Remove the stories last updated before ``before`` with their articles, summaries
         and search entries, in one transaction. Their ids stay known as ``seen`` ids."""
-        args = {"before": before.isoformat(), "now": now.isoformat()}
+        args = {"before": to_text(before), "now": to_text(now)}
         stale_stories = "SELECT id FROM stories WHERE updated_at < :before"
         try:
-            self._db.execute("SAVEPOINT prune")
-            try:
+            with Transaction(self._db):
                 self._db.execute(
                     "INSERT OR IGNORE INTO seen (id, feed_url, seen_at)"
                     f" SELECT id, feed_url, :now FROM articles WHERE {_STALE_ARTICLES}",
@@ -116,11 +113,6 @@ class ArchiveUpkeep:
                 self._db.execute(f"DELETE FROM summaries WHERE story_id IN ({stale_stories})", args)
                 self._db.execute(f"DELETE FROM alerts WHERE story_id IN ({stale_stories})", args)
                 stories = self._db.execute("DELETE FROM stories WHERE updated_at < :before", args)
-            except BaseException:
-                self._db.execute("ROLLBACK TO prune")
-                raise
-            finally:
-                self._db.execute("RELEASE prune")
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: pruning failed: {exc}") from exc
         return Pruned(articles=max(articles.rowcount, 0), stories=max(stories.rowcount, 0))
@@ -134,7 +126,7 @@ class ArchiveUpkeep:
                 " AND NOT (kind = 'digest' AND period_end = (SELECT max(o.period_end)"
                 " FROM outbox o WHERE o.platform = outbox.platform"
                 " AND o.chat_id = outbox.chat_id AND o.kind = 'digest'))",
-                (before.isoformat(),),
+                (to_text(before),),
             )
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: pruning failed: {exc}") from exc
