@@ -109,12 +109,16 @@ async def test_transport_errors_are_httpx_errors(feed_server: FeedServer) -> Non
 def test_the_feed_client_is_guarded_unless_private_networks_are_allowed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP", "HTTPS", "ALL", "NO", "FTP"):
+        monkeypatch.delenv(f"{name}_PROXY", raising=False)
+        monkeypatch.delenv(f"{name.lower()}_proxy", raising=False)
     guarded = make_client()
     assert isinstance(guarded._transport, GuardedTransport)
     open_client = make_client(allow_private_networks=True)
     assert not isinstance(open_client._transport, GuardedTransport)
+    monkeypatch.setenv("NO_PROXY", "localhost,.internal")  # no proxy at all: still guarded
+    monkeypatch.setenv("FTP_PROXY", "http://proxy.internal:3128")
+    assert isinstance(make_client()._transport, GuardedTransport)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     proxied = make_client()
     assert not isinstance(proxied._transport, GuardedTransport)

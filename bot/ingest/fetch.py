@@ -77,10 +77,10 @@ def make_client(
     the guard sees every hop.
 
     Unless private networks are allowed, connections go through ``GuardedTransport``, which
-    judges the addresses it connects to (DNS rebinding). Not when a proxy is configured in the
-    environment: the connection then goes to the proxy, and only the check before each hop
-    applies."""
-    if transport is None and not allow_private_networks and not urllib.request.getproxies():
+    judges the addresses it connects to (DNS rebinding). Not when ``HTTP_PROXY``, ``HTTPS_PROXY``
+    or ``ALL_PROXY`` is set: connections then go through httpx's own proxy handling, and only
+    the check before each hop applies."""
+    if transport is None and not allow_private_networks and not _proxied():
         transport = GuardedTransport()
     return httpx.AsyncClient(
         timeout=httpx.Timeout(connect=timeout_s, read=timeout_s, write=timeout_s, pool=timeout_s),
@@ -90,6 +90,13 @@ def make_client(
         headers={"User-Agent": user_agent, "Accept": _ACCEPT},
         transport=transport,
     )
+
+
+def _proxied() -> bool:
+    """Whether the environment sends feed requests through a proxy (``NO_PROXY`` alone, or an
+    FTP proxy, does not)."""
+    proxies = urllib.request.getproxies()
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 
 
 def _deadline_for(timeout: httpx.Timeout) -> float:
