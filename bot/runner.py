@@ -528,7 +528,7 @@ async def import_data(settings: Settings, source: str, raw: bytes) -> str:
     async with services(settings) as svc:
         chats = {(c.platform, c.chat_id): c for c in svc.state.chats()}
         feeds = {f.url: f for f in svc.state.feeds()}
-        plan = transfer.plan_import(document, chats, feeds)
+        plan = transfer.plan_import(document, chats, feeds, svc.now())
         svc.state.save_chats(plan.chats)
         svc.state.save_feeds(plan.feeds)
     return f"imported {source}: {plan.summary()}"

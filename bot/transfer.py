@@ -21,9 +21,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -36,6 +35,7 @@ from pydantic import (
     ValidationError,
 )
 
+from bot.chat_settings import MAX_TIMES, parse_times, valid_timezone
 from bot.config import ClockTime, HttpUrl
 from bot.errors import DigestbotError
 from bot.models import Chat, FeedState
@@ -45,12 +45,21 @@ VERSION = 1
 
 
 def _zone(value: str) -> str:
-    if value:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone: {value!r}") from None
+    if value and not valid_timezone(value):
+        raise ValueError(f"unknown timezone: {value!r}")
     return value
+
+
+def _times(value: list[str]) -> list[str]:
+    """The rules of ``/settings``: sorted, without repeats, at most ``MAX_TIMES``."""
+    return list(parse_times(" ".join(value))) if value else value
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
 
 
 class _Record(BaseModel):
@@ -65,9 +74,11 @@ class ChatRecord(_Record):
     subscribed: StrictBool = False
     thread_id: StrictInt | None = None
     title: str = Field(default="", max_length=512)
-    subscribed_at: AwareDatetime | None = None
-    last_digest_at: AwareDatetime | None = None
-    digest_times: list[ClockTime] = Field(default_factory=list, max_length=24)
+    subscribed_at: UtcDatetime | None = None
+    last_digest_at: UtcDatetime | None = None
+    digest_times: Annotated[list[ClockTime], AfterValidator(_times)] = Field(
+        default_factory=list, max_length=MAX_TIMES
+    )
     timezone: Annotated[str, AfterValidator(_zone)] = ""
     alerts: StrictBool = False
 
@@ -79,13 +90,13 @@ class FeedRecord(_Record):
     origin: Literal["config", "operator"] = "operator"
     disabled: StrictBool = False
     fetch_url: HttpUrl | None = None
-    added_at: AwareDatetime | None = None
+    added_at: UtcDatetime | None = None
 
 
 class ExportDocument(_Record):
     format: Literal["digestbot-export"]
     version: Literal[1]
-    exported_at: AwareDatetime
+    exported_at: UtcDatetime
     chats: list[ChatRecord] = Field(default_factory=list)
     feeds: list[FeedRecord] = Field(default_factory=list)
 
@@ -178,14 +189,17 @@ def parse_document(raw: bytes, *, source: str) -> ExportDocument:
         first = exc.errors()[0]
         message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
         raise DigestbotError(f"{source}: {_where(first['loc'])}: {message}") from None
-    keys = [(c.platform, c.chat_id) for c in document.chats]
-    for index, key in enumerate(keys):
-        if key in keys[:index]:
+    keys: set[tuple[str, int]] = set()
+    for index, chat in enumerate(document.chats):
+        key = (chat.platform, chat.chat_id)
+        if key in keys:
             raise DigestbotError(f"{source}: chats[{index}]: {key[0]}:{key[1]} is listed twice")
-    urls = [f.url for f in document.feeds]
-    for index, url in enumerate(urls):
-        if url in urls[:index]:
-            raise DigestbotError(f"{source}: feeds[{index}]: {url} is listed twice")
+        keys.add(key)
+    urls: set[str] = set()
+    for index, feed in enumerate(document.feeds):
+        if feed.url in urls:
+            raise DigestbotError(f"{source}: feeds[{index}]: {feed.url} is listed twice")
+        urls.add(feed.url)
     return document
 
 
@@ -234,6 +248,7 @@ def plan_import(
     document: ExportDocument,
     chats: Mapping[tuple[str, int], Chat],
     feeds: Mapping[str, FeedState],
+    now: datetime,
 ) -> ImportPlan:
     """Compare the document with the chats and feeds the state holds. Pure."""
     new_chats: list[Chat] = []
@@ -251,9 +266,16 @@ def plan_import(
     new_feeds: list[FeedState] = []
     feeds_added = feeds_updated = 0
     for feed_record in document.feeds:
-        values = feed_record.model_dump()
         known = feeds.get(feed_record.url)
-        feed = replace(known, **values) if known is not None else FeedState(**values)
+        if known is None:
+            # New here: polled whether or not this install's config lists it, and dated now, so
+            # its backlog is archived rather than announced, as for any feed added here.
+            values = feed_record.model_dump(exclude={"origin", "added_at"})
+            feed = FeedState(**values, origin="operator", added_at=now)
+        else:
+            # Known: what the file gives replaces what is here; what it leaves out is kept.
+            given = feed_record.model_dump(exclude_unset=True, exclude={"origin", "added_at"})
+            feed = replace(known, **given)
         if known is None:
             feeds_added += 1
         elif feed != known:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import tempfile
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,10 +69,19 @@ def no_config(tmp_path: Path) -> None:
         (tmp_path / name / "none.toml").write_text("")
 
 
+def here(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without what describes the install rather than the feed: an imported feed
+    is new here (added now, polled as an operator's feed whatever the old config said)."""
+    feeds = [
+        {k: v for k, v in f.items() if k not in ("origin", "added_at")} for f in document["feeds"]
+    ]
+    return {**document, "feeds": feeds}
+
+
 def without_time(text: str) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(text)
     document.pop("exported_at")
-    return document
+    return here(document)
 
 
 def test_round_trip_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -92,9 +101,11 @@ def test_round_trip_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert without_time(cli(second, "export", "-")[1]) == without_time(text)
     state = StateStore(second)
     assert state.chat("telegram", -1001) == CHATS[0]
-    assert state.feed("https://b.example/feed") == FeedState(
+    imported = state.feed("https://b.example/feed")
+    assert imported is not None and imported.added_at is not None  # new here: dated now
+    assert imported == FeedState(
         url="https://b.example/feed", name="B", origin="operator", disabled=True,
-        fetch_url="https://b2.example/feed",
+        fetch_url="https://b2.example/feed", added_at=imported.added_at,
     )  # fmt: skip
     state.close()
 
@@ -137,7 +148,7 @@ def test_the_last_digest_of_the_outbox_travels_and_is_never_moved_back(tmp_path:
     older = {**document, "chats": [{**document["chats"][0], "last_digest_at": None}]}
     parsed = parse_document(json.dumps(older).encode(), source="old.json")
     newer = Chat("discord", CHATS[2].chat_id, last_digest_at=sent_until)
-    plan = plan_import(parsed, {("discord", CHATS[2].chat_id): newer}, {})
+    plan = plan_import(parsed, {("discord", CHATS[2].chat_id): newer}, {}, NOW)
     assert plan.chats[0].last_digest_at == sent_until
 
 
@@ -232,7 +243,7 @@ chats = st.lists(
         title=st.text(max_size=40),
         subscribed_at=st.none() | aware,
         last_digest_at=st.none() | aware,
-        digest_times=st.lists(clock, max_size=4).map(tuple),
+        digest_times=st.lists(clock, max_size=4, unique=True).map(sorted).map(tuple),
         timezone=st.sampled_from(["", "UTC", "Asia/Riyadh", "Europe/Moscow"]),
         alerts=st.booleans(),
     ),
@@ -266,13 +277,53 @@ def test_any_state_round_trips(chats: list[Chat], feeds: list[FeedState]) -> Non
         state.close()
         raw = json.dumps(exported, ensure_ascii=False).encode()
         target = StateStore(second)
-        plan = plan_import(parse_document(raw, source="x"), {}, {})
+        plan = plan_import(parse_document(raw, source="x"), {}, {}, NOW)
         target.save_chats(plan.chats)
         target.save_feeds(plan.feeds)
-        assert export_document(target.chats(), target.feeds(), {}, NOW) == exported
+        assert all(f.origin == "operator" and f.added_at == NOW for f in target.feeds())
+        assert here(export_document(target.chats(), target.feeds(), {}, NOW)) == here(exported)
         assert target.chats() == sorted(chats, key=lambda c: (c.platform, c.chat_id))
         again = plan_import(parse_document(raw, source="x"), {
             (c.platform, c.chat_id): c for c in target.chats()
-        }, {f.url: f for f in target.feeds()})  # fmt: skip
+        }, {f.url: f for f in target.feeds()}, NOW)  # fmt: skip
         assert (again.chats, again.feeds) == ((), ())
         target.close()
+
+
+def test_imported_feeds_are_polled_here_and_keep_what_the_file_leaves_out() -> None:
+    raw = bad(
+        chats=[],
+        feeds=[
+            {"url": "https://new.example/rss", "name": "New", "origin": "config"},
+            {"url": "https://known.example/rss", "name": "Renamed"},
+        ],
+    )
+    known = FeedState(
+        url="https://known.example/rss",
+        name="Known",
+        fetch_url="https://moved.example/rss",
+        added_at=NOW - timedelta(days=90),
+    )
+    later = NOW + timedelta(days=1)
+    plan = plan_import(parse_document(raw, source="x"), {}, {known.url: known}, later)
+    new, renamed = plan.feeds
+    # listed in the old install's config, not in this one's: polled here as an operator's feed,
+    # dated now so that its backlog is archived rather than announced
+    assert (new.origin, new.added_at) == ("operator", later)
+    assert renamed == replace(known, name="Renamed")  # nothing the file left out is lost
+
+
+def test_imported_chats_follow_the_settings_rules_and_times_are_utc() -> None:
+    record = {
+        "platform": "telegram",
+        "chat_id": 7,
+        "digest_times": ["19:00", "7:00", "19:00"],
+        "last_digest_at": "2026-01-01T12:00:00+03:00",
+    }
+    [chat] = plan_import(parse_document(bad(chats=[record]), source="x"), {}, {}, NOW).chats
+    assert chat.digest_times == ("07:00", "19:00")
+    assert chat.last_digest_at == datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    assert chat.last_digest_at.utcoffset() == timedelta(0)
+    seven = [f"{h:02d}:00" for h in range(7)]
+    with pytest.raises(DigestbotError, match="digest_times"):
+        parse_document(bad(chats=[{**record, "digest_times": seven}]), source="x")
