@@ -201,7 +201,6 @@ def cluster(
                 done,
                 articles=len(reports),
                 langs=langs,
-                llm=llm,
                 resummarize_after=resummarize_after,
             ):
                 continue

@@ -413,7 +413,6 @@ class Pipeline:
         stories = self.archive.stories_without_current_summary(
             min_new_articles=self.settings.llm.resummarize_new_articles,
             since=now - 2 * WINDOW,
-            llm=self.settings.llm.enabled and self.within_llm_budget(),
         )
         limit = asyncio.Semaphore(SUMMARY_CONCURRENCY)
 

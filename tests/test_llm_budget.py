@@ -115,31 +115,28 @@ def test_a_story_is_summarized_again_only_when_it_grows_materially(tmp_path: Pat
         archive.add_article(article, yes, announce=True)
         return archive.attach(id_, story, entities=[], announce=True, now=NOW)
 
-    def stale(*, llm: bool) -> list[int]:
-        found = archive.stories_without_current_summary(min_new_articles=2, since=since, llm=llm)
+    def stale() -> list[int]:
+        found = archive.stories_without_current_summary(min_new_articles=2, since=since)
         return [s.id for s in found]
 
     sid = add("1", "en", None)
     archive.save_summary(archive.story(sid), Summary(None, None, "h", "s", "llm"), NOW)
     add("2", "en", sid)
-    assert stale(llm=True) == []
+    assert stale() == []
     add("3", "en", sid)
-    assert stale(llm=True) == [sid]
+    assert stale() == [sid]
     archive.save_summary(archive.story(sid), Summary(None, None, "h", "s", "llm"), NOW)
-    # The LLM wrote both languages already: a first Arabic report is not material on its own,
-    # and an LLM summary is not swapped for an extract while the LLM is off.
+    # The LLM wrote both languages already: a first Arabic report is not material on its own.
     add("4", "ar", sid)
-    assert stale(llm=True) == []
-    assert stale(llm=False) == []
+    assert stale() == []
     add("5", "en", sid)
-    assert stale(llm=True) == [sid]
-    # An offline summary is redone on any change: for free while the next one is offline too,
-    # and with one call once the LLM is back (a story summarized during an outage)
+    assert stale() == [sid]
+    # An extract is redone on any change: for free while the LLM is off, and with one call
+    # once it is back (a story summarized during an outage).
     archive.save_summary(archive.story(sid), Summary("ع", "ملخص", "h", "s", "offline"), NOW)
-    assert stale(llm=False) == [] and stale(llm=True) == []  # nothing changed since
+    assert stale() == []  # nothing changed since
     add("6", "ar", sid)
-    assert stale(llm=False) == [sid]
-    assert stale(llm=True) == [sid]
+    assert stale() == [sid]
     assert archive.article_count() == 6
 
 

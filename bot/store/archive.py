@@ -379,12 +379,12 @@ class Archive(ArchiveUpkeep):
         )
 
     def stories_without_current_summary(
-        self, *, min_new_articles: int = 1, since: datetime | None = None, llm: bool = False
+        self, *, min_new_articles: int = 1, since: datetime | None = None
     ) -> list[Story]:
         """Stories never summarized, and stories whose summary is stale by
-        ``bot.summarize.refresh.summary_is_stale`` (``llm``: the next summary would be asked of
-        the LLM). Grown stories are looked for among those updated after ``since`` only (older
-        ones no longer grow), so this stays cheap however large the archive gets."""
+        ``bot.summarize.refresh.summary_is_stale``. Grown stories are looked for among those
+        updated after ``since`` only (older ones no longer grow), so this stays cheap however
+        large the archive gets."""
         rows = self._db.execute(
             "SELECT s.id, m.articles, m.langs, m.method, m.content_key FROM stories s"
             " LEFT JOIN summaries m ON m.story_id = s.id"
@@ -405,7 +405,6 @@ class Archive(ArchiveUpkeep):
                 done,
                 articles=len(story.articles),
                 langs=frozenset(a.lang for a in story.articles),
-                llm=llm,
                 resummarize_after=min_new_articles,
             ):
                 result.append(story)

@@ -29,13 +29,12 @@ def summary_is_stale(
     *,
     articles: int,
     langs: frozenset[str],
-    llm: bool,
     resummarize_after: int,
 ) -> bool:
     """Whether a story of ``articles`` reports in ``langs`` needs a new summary.
 
-    ``done`` is its current summary (None: never summarized); ``llm`` says whether a new summary
-    would be asked of the LLM now (configured and within its budget).
+    ``done`` is its current summary (None: never summarized). Whether the next summary would
+    come from the LLM does not matter: an extract is redone on any change either way.
     """
     if done is None:
         return True
