@@ -105,6 +105,8 @@ async def services(
             low=settings.topic.borderline_low,
             high=settings.topic.borderline_high,
             timeout_s=settings.llm.timeout_s,
+            outage=llm.outage if llm is not None else None,  # one endpoint, one outage
+            now=now,
         )
     fetcher = FeedFetcher(
         client,

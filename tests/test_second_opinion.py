@@ -139,3 +139,36 @@ def test_item_is_quoted_data_that_cannot_close_its_block() -> None:
     data = json.loads(body)
     assert data["title"] == hostile
     assert len(data["summary"]) <= 1500
+
+
+async def test_while_the_endpoint_is_down_it_is_not_asked(openai_api: FakeOpenAI) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.summarize.outage import FIRST_WAIT, Outage
+
+    clock = [datetime(2024, 11, 5, 9, 0, tzinfo=UTC)]
+    outage = Outage()  # shared with the summarizer in the running bot
+    opinion = SecondOpinion(
+        base_url=openai_api.base_url,
+        api_key="k",
+        model="m",
+        low=0.2,
+        high=0.6,
+        max_retries=0,
+        outage=outage,
+        now=lambda: clock[0],
+    )
+    try:
+        openai_api.down_status = 503
+        assert await opinion.review("t", "s", BORDERLINE_NO) == BORDERLINE_NO
+        assert outage.down and openai_api.calls == 1
+        for _ in range(5):  # a poll's other borderline items: no request, no wait
+            assert await opinion.review("t", "s", BORDERLINE_NO) == BORDERLINE_NO
+        assert openai_api.calls == 1
+        openai_api.down_status = None
+        clock[0] += FIRST_WAIT + timedelta(seconds=1)
+        openai_api.queue_answer({"relevant": True, "reason": "a Kursk deployment"})
+        flipped = await opinion.review("t", "s", BORDERLINE_NO)
+        assert flipped.relevant and not outage.down and openai_api.calls == 2
+    finally:
+        await opinion.aclose()

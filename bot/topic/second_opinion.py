@@ -22,7 +22,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import openai
@@ -31,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 from bot.errors import ConfigError
 from bot.models import Decision
 from bot.summarize.llm import PLACEHOLDER_KEY, LLMUsage, answer_content, describe_error
+from bot.summarize.outage import Outage
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam
@@ -121,9 +124,13 @@ class SecondOpinion:
         timeout_s: float = 30.0,
         max_retries: int = 1,
         topic: str = DEFAULT_TOPIC,
+        outage: Outage | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         """``base_url``/``api_key`` as for the summarizer (``None`` key with a custom endpoint
-        sends a placeholder). Raises ConfigError for a band outside [0, 1] or with low > high."""
+        sends a placeholder); ``outage`` is the summarizer's, for the same endpoint, so that
+        while it is down neither asks it (``now`` is that outage's clock). Raises ConfigError
+        for a band outside [0, 1] or with low > high."""
         if not 0.0 <= low <= high <= 1.0:
             raise ConfigError(
                 f"second opinion: band must satisfy 0 <= low <= high <= 1, got [{low}, {high}]"
@@ -138,6 +145,8 @@ class SecondOpinion:
             raise ConfigError(
                 f"second opinion: cannot set up the OpenAI client: {describe_error(err)}"
             ) from None
+        self._outage = outage
+        self._now = now or (lambda: datetime.now(UTC))
         self.model = model
         self.low = low
         self.high = high
@@ -156,19 +165,32 @@ class SecondOpinion:
         model agrees, and on any error or unusable answer."""
         if not self.in_band(decision):
             return decision
+        outage = self._outage
+        if outage is not None and not outage.may_call(self._now()):
+            return decision  # the endpoint is down: no wait for a timeout in the middle of a poll
+        probe = outage is not None and outage.probing
         try:
-            relevant, reason = parse_answer(await self._ask(title, summary))
+            content = await self._ask(title, summary)
+            if outage is not None:
+                outage.answered()
+            relevant, reason = parse_answer(content)
         except ValueError as err:
             self.usage.invalid_answers += 1
             log.warning("second opinion: unusable answer (%s); keeping the filter's decision", err)
             return decision
         except openai.OpenAIError as err:
             self.usage.failures += 1
+            refused = isinstance(err, openai.BadRequestError | openai.UnprocessableEntityError)
+            if outage is not None and not refused:
+                outage.failed(self._now())
             log.warning(
                 "second opinion: request failed (%s); keeping the filter's decision",
                 describe_error(err),
             )
             return decision
+        finally:
+            if probe and outage is not None:
+                outage.abandoned()  # a try cut short must not block the next
         if relevant == decision.relevant:
             return decision
         return replace(
