@@ -38,6 +38,7 @@ from bot.models import Chat
 from bot.pipeline import PollReport, Progress
 from bot.scheduler import build_scheduler, periodic
 from bot.status import collect, render_text, to_json
+from bot.store import run_lock
 from bot.store.state_file import backup_path, write_file_atomically
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,13 @@ async def once(
     """``digestbot once``: one cycle, delivered to every configured channel (Telegram, the
     Discord bot over REST, Discord webhooks); printed to the terminal when none is configured."""
     bar = feeds_admin.progress_bar(sys.stderr) if progress else None
+    with run_lock.exclusive(settings.data_dir, "once"):
+        return await _once(settings, out, force=force, bar=bar)
+
+
+async def _once(
+    settings: Settings, out: TextIO, *, force: bool, bar: Progress | None
+) -> CycleReport:
     async with services(settings) as svc:
         _require_feeds(svc)
         keep_state_backup(svc)
@@ -277,10 +285,11 @@ async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        async with services(settings) as svc:
-            _require_feeds(svc)
-            keep_state_backup(svc)
-            await _serve(svc, stop)
+        with run_lock.exclusive(settings.data_dir, "run"):
+            async with services(settings) as svc:
+                _require_feeds(svc)
+                keep_state_backup(svc)
+                await _serve(svc, stop)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
@@ -525,6 +534,11 @@ async def export_data(settings: Settings, target: str, out: TextIO) -> str:
 async def import_data(settings: Settings, source: str, raw: bytes) -> str:
     """``digestbot import FILE|-``: validates the whole file, then writes what changed."""
     document = transfer.parse_document(raw, source=source)
+    with run_lock.exclusive(settings.data_dir, "import"):
+        return await _import(settings, source, document)
+
+
+async def _import(settings: Settings, source: str, document: transfer.ExportDocument) -> str:
     async with services(settings) as svc:
         chats = {(c.platform, c.chat_id): c for c in svc.state.chats()}
         feeds = {f.url: f for f in svc.state.feeds()}
