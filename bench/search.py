@@ -11,7 +11,9 @@ query (each word quoted so that FTS5 syntax cannot break it, phrases kept), one 
 Prints per class and overall: p50/p99 latency of a first page (the 6 rows a Telegram page asks
 for) for both and their ratio, measured on the index as inserted and again after the daily
 merge that ``digestbot run`` does (the targets are judged on the latter); recall on the queries
-whose answers were planted (all results, not one page) for both and their ratio; PASS/FAIL for
+whose answers were planted (all results, not one page) for both and their ratio — the planted
+answers use spellings the lexicon knows and the prefixes the index strips, so ours finding all
+of them is by design; what it shows is how much plain FTS5 misses — and PASS/FAIL for
 p99 ≤ 20 ms and for recall above plain FTS5. The process is pinned to one core. Run from the
 project root:
 
@@ -198,6 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"recall on planted answers: ours {recall_ours:.3f}, plain {recall_plain:.3f},"
         f" ratio ours/plain {recall_ours / recall_plain:.2f}x"
+    )
+    print(
+        "  (the planted answers are written with spellings the lexicon knows and the prefixes"
+        " the index strips: this measures that those are all found, not spellings it lacks)"
     )
     ok_latency = p99 <= TARGET_P99_MS
     ok_recall = recall_ours > recall_plain
