@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.store.archive as archive_module
+import bot.store.search as search_module
 from bot.store.archive import Archive
 from bot.store.fts import build_match
 from bot.topic.lexicon import load_lexicon
@@ -71,7 +71,7 @@ def test_recency_outweighs_a_small_difference_in_relevance(tmp_path: Path) -> No
 def test_pages_run_on_past_the_ranked_candidates(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(archive_module, "RANK_CANDIDATES", 3)
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 3)
     monkeypatch.setattr("bot.store.ranking.RANK_CANDIDATES", 3)
     # archived oldest first, as they came in: w6 … w0
     samples = [(f"w{n}", f"Wonsan report {n}", FILLER, 24 * n) for n in reversed(range(7))]

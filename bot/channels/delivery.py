@@ -42,7 +42,8 @@ from bot.channels import (
 )
 from bot.channels.pacing import Pacer, RateLimits, platform_limits
 from bot.errors import DeliveryError
-from bot.store.archive import Archive, OutboxItem
+from bot.store.archive import Archive
+from bot.store.outbox import OutboxItem
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)

@@ -16,15 +16,11 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.errors import StoreError
-from bot.models import Article, Decision, SearchHit, Story, Summary
-from bot.store.fts import AliasExpander, IndexedText, build_match, index_text, split_filters
-from bot.store.ranking import (
-    RANK_CANDIDATES,
-    candidates_bounds_sql,
-    older_matches_sql,
-    ranked_page_sql,
-)
-from bot.store.times import to_text
+from bot.models import Article, Decision, Story, Summary
+from bot.store.fts import IndexedText, index_text
+from bot.store.outbox import ArchiveOutbox
+from bot.store.search import ArchiveSearch, article_from_row
+from bot.store.times import from_text, to_text
 from bot.store.transaction import Transaction
 from bot.store.upkeep import ArchiveUpkeep
 from bot.summarize.refresh import SummaryState, summary_is_stale
@@ -132,24 +128,8 @@ class ArchivedArticle:
     announce: bool
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    id: int
-    platform: str
-    chat_id: int
-    thread_id: int | None
-    digest_key: str
-    part: int
-    text: str
-    attempts: int
-
-
-def _iso(value: datetime) -> str:
-    return to_text(value)
-
-
-def _dt(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+_iso = to_text
+_dt = from_text
 
 
 def fingerprint(article: Article) -> str:
@@ -164,7 +144,7 @@ def content_key(article_ids: Iterable[str]) -> str:
     return digest[:32]
 
 
-class Archive(ArchiveUpkeep):
+class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
     """Articles, stories, summaries and the outbox in ``<data_dir>/archive.sqlite3``.
 
     Raises ``StoreError`` when the database cannot be opened or migrated.
@@ -315,7 +295,7 @@ class Archive(ArchiveUpkeep):
 
     def _archived(self, row: sqlite3.Row) -> ArchivedArticle:
         return ArchivedArticle(
-            article=_article(row),
+            article=article_from_row(row),
             story_id=row["story_id"],
             matched=tuple(json.loads(row["matched"])),
             announce=bool(row["announce"]),
@@ -365,7 +345,7 @@ class Archive(ArchiveUpkeep):
         if row is None:
             raise StoreError(f"no story {story_id}")
         articles = tuple(
-            _article(r)
+            article_from_row(r)
             for r in self._db.execute(
                 "SELECT * FROM articles WHERE story_id = ? ORDER BY published, id", (story_id,)
             )
@@ -522,260 +502,6 @@ class Archive(ArchiveUpkeep):
             )
         return [self.story(row[0]) for row in rows.fetchall()]
 
-    # outbox
-
-    def queue_digest(
-        self,
-        *,
-        platform: str,
-        chat_id: int,
-        thread_id: int | None,
-        digest_key: str,
-        period_end: datetime,
-        parts: Sequence[str],
-        now: datetime,
-    ) -> int:
-        """Write every part of a digest to the outbox in one transaction. Idempotent per key."""
-        with self.transaction():
-            for index, text in enumerate(parts):
-                self._db.execute(
-                    """INSERT OR IGNORE INTO outbox (platform, chat_id, thread_id, digest_key,
-                           period_end, part, text, created_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (
-                        platform,
-                        chat_id,
-                        thread_id,
-                        digest_key,
-                        _iso(period_end),
-                        index,
-                        text,
-                        _iso(now),
-                    ),
-                )
-        return len(parts)
-
-    def last_digest_end(self, platform: str, chat_id: int) -> datetime | None:
-        row = self._db.execute(
-            "SELECT max(period_end) FROM outbox WHERE platform = ? AND chat_id = ?"
-            " AND kind = 'digest'",
-            (platform, chat_id),
-        ).fetchone()
-        return _dt(row[0]) if row and row[0] else None
-
-    def last_digest_ends(self) -> dict[str, datetime]:
-        """The end of each chat's last queued digest, by chat key (``platform:chat_id``)."""
-        rows = self._db.execute(
-            "SELECT platform, chat_id, max(period_end) FROM outbox WHERE kind = 'digest'"
-            " GROUP BY platform, chat_id"
-        )
-        return {f"{row[0]}:{row[1]}": _dt(row[2]) for row in rows}
-
-    def oldest_pending_at(self) -> datetime | None:
-        """When the oldest message still waiting in the outbox was queued."""
-        row = self._db.execute(
-            "SELECT min(created_at) FROM outbox WHERE status = 'pending'"
-        ).fetchone()
-        return _dt(row[0]) if row and row[0] else None
-
-    # alerts
-
-    def alert_candidates(self, since: datetime) -> list[tuple[int, int]]:
-        """(story id, distinct outlets among its announceable articles) for the stories that
-        grew after ``since`` and were never alerted."""
-        rows = self._db.execute(
-            "SELECT s.id, count(DISTINCT a.source) FROM stories s"
-            " JOIN articles a ON a.story_id = s.id AND a.announce = 1"
-            " WHERE s.updated_at >= ? AND s.id NOT IN (SELECT story_id FROM alerts)"
-            " GROUP BY s.id ORDER BY s.id",
-            (_iso(since),),
-        )
-        return [(row[0], row[1]) for row in rows]
-
-    def queue_alert(
-        self,
-        *,
-        story_id: int,
-        sources: int,
-        messages: Sequence[tuple[str, int, int | None, str]],
-        now: datetime,
-    ) -> None:
-        """Queue one alert message per (platform, chat id, thread id, text) and remember that
-        the story was alerted, all in one transaction: a story is alerted once."""
-        with self.transaction():
-            for platform, chat_id, thread_id, text in messages:
-                self._db.execute(
-                    """INSERT OR IGNORE INTO outbox (platform, chat_id, thread_id, digest_key,
-                           period_end, part, text, created_at, kind)
-                       VALUES (?, ?, ?, ?, ?, 0, ?, ?, 'alert')""",
-                    (
-                        platform,
-                        chat_id,
-                        thread_id,
-                        f"{platform}:{chat_id}:alert:{story_id}",
-                        _iso(now),
-                        text,
-                        _iso(now),
-                    ),
-                )
-            self._db.execute(
-                "INSERT OR IGNORE INTO alerts (story_id, sources, alerted_at) VALUES (?, ?, ?)",
-                (story_id, sources, _iso(now)),
-            )
-
-    def pending(self, platform: str) -> list[OutboxItem]:
-        rows = self._db.execute(
-            "SELECT * FROM outbox WHERE status = 'pending' AND platform = ? ORDER BY id",
-            (platform,),
-        )
-        return [
-            OutboxItem(
-                id=row["id"],
-                platform=row["platform"],
-                chat_id=row["chat_id"],
-                thread_id=row["thread_id"],
-                digest_key=row["digest_key"],
-                part=row["part"],
-                text=row["text"],
-                attempts=row["attempts"],
-            )
-            for row in rows
-        ]
-
-    def mark_sent(self, item_id: int, message_id: int | None, now: datetime) -> None:
-        self._db.execute(
-            "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?,"
-            " attempts = attempts + 1 WHERE id = ?",
-            (message_id, _iso(now), item_id),
-        )
-
-    def mark_failed(self, item_id: int, error: str, *, final: bool) -> None:
-        self._db.execute(
-            "UPDATE outbox SET attempts = attempts + 1, error = ?,"
-            " status = CASE WHEN ? THEN 'failed' ELSE status END WHERE id = ?",
-            (error[:500], int(final), item_id),
-        )
-
-    def drop_chat_pending(self, platform: str, chat_id: int, reason: str) -> None:
-        self._db.execute(
-            "UPDATE outbox SET status = 'dropped', error = ?"
-            " WHERE platform = ? AND chat_id = ? AND status = 'pending'",
-            (reason[:500], platform, chat_id),
-        )
-
-    def move_chat(self, platform: str, old_id: int, new_id: int) -> None:
-        self._db.execute(
-            "UPDATE outbox SET chat_id = ? WHERE platform = ? AND chat_id = ?",
-            (new_id, platform, old_id),
-        )
-
-    def outbox_counts(self) -> dict[str, int]:
-        rows = self._db.execute("SELECT status, count(*) FROM outbox GROUP BY status")
-        return {row[0]: row[1] for row in rows}
-
-    # search
-
-    def search(
-        self,
-        query: str,
-        *,
-        limit: int = 5,
-        offset: int = 0,
-        expand: AliasExpander | None = None,
-    ) -> list[SearchHit]:
-        """Articles matching ``query``, best first (bm25 and recency, see ``bot.store.ranking``);
-        odd input never raises.
-
-        ``lang:``, ``source:`` and ``since:`` filters narrow the result (see ``split_filters``);
-        a query of filters only lists the newest matching articles.
-        """
-        words, filters = split_filters(query)
-        match = build_match(words, expand)
-        if match is None and not filters.any:
-            return []
-        where: list[str] = []
-        params: list[object] = []
-        if filters.lang is not None:
-            where.append("a.lang = ?")
-            params.append(filters.lang)
-        if filters.source is not None:
-            where.append("instr(lower(a.source), ?) > 0")
-            params.append(filters.source)
-        if filters.since is not None:
-            where.append("a.published >= ?")
-            params.append(_iso(filters.since))
-        if match is None:
-            sql = (
-                "SELECT a.* FROM articles a WHERE "
-                + " AND ".join(where)
-                + " ORDER BY a.published DESC LIMIT ? OFFSET ?"
-            )
-            try:
-                rows = self._db.execute(sql, [*params, limit, offset]).fetchall()
-            except sqlite3.OperationalError:
-                return []
-            return [_hit(row) for row in rows]
-        try:
-            rowids = self._ranked_matches(match, where, params, limit, offset)
-            if not rowids:
-                return []
-            marks = ",".join("?" * len(rowids))
-            found = {
-                row["rowid"]: row
-                for row in self._db.execute(
-                    f"SELECT * FROM articles WHERE rowid IN ({marks})", rowids
-                )
-            }
-        except sqlite3.OperationalError:
-            return []  # a query the index cannot answer is "no results", never a crash
-        return [_hit(found[rowid]) for rowid in rowids if rowid in found]
-
-    def _ranked_matches(
-        self, match: str, where: list[str], params: list[object], limit: int, offset: int
-    ) -> list[int]:
-        """Row ids of one page of matches (see ``bot.store.ranking``)."""
-        filters = "".join(f" AND {clause}" for clause in where)
-        rows = self._db.execute(ranked_page_sql(filters), [match, *params, limit, offset])
-        page = [row[0] for row in rows]
-        if len(page) == limit:
-            return page
-        # The page ran past the ranked candidates: are there older matches?
-        count, oldest = self._db.execute(
-            candidates_bounds_sql(filters), [match, *params]
-        ).fetchone()
-        if count < RANK_CANDIDATES:
-            return page
-        skip = max(0, offset - count)
-        older = self._db.execute(
-            older_matches_sql(filters), [match, oldest, *params, limit - len(page), skip]
-        )
-        return page + [row[0] for row in older]
-
     def transaction(self) -> Transaction:
         """All writes inside happen together or not at all; transactions nest."""
         return Transaction(self._db)
-
-
-def _article(row: sqlite3.Row) -> Article:
-    return Article(
-        id=row["id"],
-        feed_url=row["feed_url"],
-        source=row["source"],
-        url=row["url"],
-        title=row["title"],
-        summary=row["summary"],
-        lang=row["lang"],
-        published=_dt(row["published"]),
-        seen_at=_dt(row["seen_at"]),
-    )
-
-
-def _hit(row: sqlite3.Row) -> SearchHit:
-    return SearchHit(article=_article(row), snippet=_snippet(row["summary"]))
-
-
-def _snippet(text: str, limit: int = 200) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0]
-    return cut + "…"
