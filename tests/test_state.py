@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,7 +73,10 @@ def test_the_file_is_replaced_atomically(tmp_path: Path, monkeypatch: pytest.Mon
     store.save_chat(Chat("telegram", 2))
     assert renames and all(dst == "state.json" != src for src, dst in renames)
     assert json.loads(path.read_text(encoding="utf-8"))["chats"]
-    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temp files left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "state.json",
+        "state.json.lock",
+    ]  # no temp
 
 
 def test_a_failed_write_leaves_the_old_file(
@@ -89,7 +93,7 @@ def test_a_failed_write_leaves_the_old_file(
     with pytest.raises(StoreError, match="No space left"):
         store.save_chat(Chat("telegram", 2))
     assert (tmp_path / "state.json").read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.lock"]
 
 
 def test_a_corrupt_file_is_reported_not_overwritten(tmp_path: Path) -> None:
@@ -167,3 +171,29 @@ def test_many_chats_are_saved_in_one_go(tmp_path: Path, monkeypatch: pytest.Monk
     assert len(chats) == 36
     assert sum(c.last_digest_at == NOW for c in chats) == 20
     assert store.chat("discord", 3) == Chat(platform="discord", chat_id=3, lang="ar")
+
+
+def test_two_processes_writing_lose_nothing(tmp_path: Path) -> None:
+    # the running bot and a CLI command (`digestbot subscribe`) each with their own store
+    bot, cli = StateStore(tmp_path), StateStore(tmp_path)
+    bot.save_chat(Chat("telegram", 1))
+    cli.save_chat(Chat("telegram", 2, subscribed=True))  # inserted beside the bot
+    bot.save_chat(Chat("telegram", 3))  # would reuse the id the bot remembered as next
+    assert [c.chat_id for c in StateStore(tmp_path).chats()] == [1, 2, 3]
+
+    def writer(store: StateStore, first: int) -> None:
+        for n in range(first, first + 40):
+            store.save_chat(Chat("telegram", n))
+
+    threads = [
+        threading.Thread(target=writer, args=(bot, 100)),
+        threading.Thread(target=writer, args=(cli, 200)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = {c.chat_id for c in StateStore(tmp_path).chats()}
+    assert ids == {1, 2, 3, *range(100, 140), *range(200, 240)}  # no change lost
+    bot.close()
+    cli.close()

@@ -6,9 +6,12 @@ TinyDB is not thread-safe: use a ``StateStore`` from the event loop's thread onl
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, fields, replace
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +26,8 @@ from bot.store.atomic import AtomicJSONStorage
 log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
+LOCK_FILE = "state.json.lock"
+"""Held while the state file is changed (see ``StateStore._writing``)."""
 MARKERS_TABLE = "markers"
 _T = TypeVar("_T", Chat, FeedState)
 _DATETIME_FIELDS = frozenset({"failing_since"})
@@ -63,12 +68,38 @@ class StateStore:
         state_file.prepare(self.path)
         for left in state_file.remove_stale_temp_files(self.path, time.time()):
             log.info("removed %s, left by a write that was killed before it finished", left.name)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = os.open(self.path.with_name(LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+        self._depth = 0
+        self._open()
+
+    def _open(self) -> None:
         self._db = TinyDB(self.path, storage=AtomicJSONStorage)
         self._chats = self._db.table("chats")
         self._feeds = self._db.table("feeds")
 
     def close(self) -> None:
         self._db.close()
+        os.close(self._lock_fd)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One change of the file at a time, across processes: TinyDB reads the whole file,
+        changes it and writes it whole, so a CLI command (``subscribe``, ``feeds add``) writing
+        beside the running bot would otherwise lose one of the two changes."""
+        if self._depth == 0:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)  # held for milliseconds
+            # Another process may have written since: TinyDB's tables remember the next
+            # document id, which would then collide with one it added. A fresh TinyDB over the
+            # same file forgets that (reads always go to the file).
+            self._open()
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     # chats
 
@@ -78,18 +109,20 @@ class StateStore:
         return _decode(Chat, dict(doc)) if isinstance(doc, dict) else None
 
     def save_chat(self, chat: Chat) -> None:
-        q = Query()
-        self._chats.upsert(
-            _encode(chat), (q.platform == chat.platform) & (q.chat_id == chat.chat_id)
-        )
+        with self._writing():
+            q = Query()
+            self._chats.upsert(
+                _encode(chat), (q.platform == chat.platform) & (q.chat_id == chat.chat_id)
+            )
 
     def move_chat(self, chat: Chat, new_chat_id: int) -> Chat:
         """Keep a chat's subscription and settings under a new id (a migrated Telegram group)."""
-        q = Query()
-        self._chats.remove((q.platform == chat.platform) & (q.chat_id == chat.chat_id))
-        moved = replace(chat, chat_id=new_chat_id)
-        self.save_chat(moved)
-        return moved
+        with self._writing():
+            q = Query()
+            self._chats.remove((q.platform == chat.platform) & (q.chat_id == chat.chat_id))
+            moved = replace(chat, chat_id=new_chat_id)
+            self.save_chat(moved)
+            return moved
 
     def chats(self, *, platform: str | None = None, subscribed_only: bool = False) -> list[Chat]:
         result = [_decode(Chat, dict(doc)) for doc in self._chats.all()]
@@ -106,31 +139,34 @@ class StateStore:
         return _decode(FeedState, dict(doc)) if isinstance(doc, dict) else None
 
     def save_feed(self, state: FeedState) -> None:
-        self._feeds.upsert(_encode(state), Query().url == state.url)
+        with self._writing():
+            self._feeds.upsert(_encode(state), Query().url == state.url)
 
     def save_feeds(self, states: Iterable[FeedState]) -> None:
         """Save many feed states with one read and at most two writes of the file (polls save
         every feed's state; one write each would rewrite the whole file hundreds of times)."""
-        by_url = {state.url: _encode(state) for state in states}
-        if not by_url:
-            return
-        stored = {doc["url"] for doc in self._feeds.all()}
+        with self._writing():
+            by_url = {state.url: _encode(state) for state in states}
+            if not by_url:
+                return
+            stored = {doc["url"] for doc in self._feeds.all()}
 
-        def apply(doc: Any) -> None:
-            doc.update(by_url[doc["url"]])
+            def apply(doc: Any) -> None:
+                doc.update(by_url[doc["url"]])
 
-        present = [url for url in by_url if url in stored]
-        if present:
-            self._feeds.update(apply, Query().url.one_of(present))
-        new = [doc for url, doc in by_url.items() if url not in stored]
-        if new:
-            self._feeds.insert_multiple(new)
+            present = [url for url in by_url if url in stored]
+            if present:
+                self._feeds.update(apply, Query().url.one_of(present))
+            new = [doc for url, doc in by_url.items() if url not in stored]
+            if new:
+                self._feeds.insert_multiple(new)
 
     def feeds(self) -> list[FeedState]:
         return sorted((_decode(FeedState, dict(doc)) for doc in self._feeds.all()), key=_url)
 
     def remove_feed(self, url: str) -> bool:
-        return bool(self._feeds.remove(Query().url == url))
+        with self._writing():
+            return bool(self._feeds.remove(Query().url == url))
 
     def sync_feeds(self, sources: Iterable[FeedSource], now: datetime) -> list[FeedState]:
         """Make sure every configured feed has a state; new ones are stamped ``added_at=now``.
@@ -139,45 +175,49 @@ class StateStore:
         operator added with ``digestbot feeds add``. A feed that left the config is kept (its
         history stays) but no longer polled.
         """
-        known = {state.url: state for state in self.feeds()}
-        states: list[FeedState] = []
-        changed: list[FeedState] = []
-        configured: set[str] = set()
-        for source in sources:
-            configured.add(source.url)
-            state = known.get(source.url)
-            if state is None:
-                state = FeedState(url=source.url, name=source.name, lang=source.lang, added_at=now)
-                changed.append(state)
-            elif (state.name, state.lang, state.origin) != (source.name, source.lang, "config"):
-                state = replace(state, name=source.name, lang=source.lang, origin="config")
-                changed.append(state)
-            states.append(state)
-        self.save_feeds(changed)
-        states.extend(
-            state
-            for url, state in known.items()
-            if state.origin == "operator" and url not in configured
-        )
-        return states
+        with self._writing():
+            known = {state.url: state for state in self.feeds()}
+            states: list[FeedState] = []
+            changed: list[FeedState] = []
+            configured: set[str] = set()
+            for source in sources:
+                configured.add(source.url)
+                state = known.get(source.url)
+                if state is None:
+                    state = FeedState(
+                        url=source.url, name=source.name, lang=source.lang, added_at=now
+                    )
+                    changed.append(state)
+                elif (state.name, state.lang, state.origin) != (source.name, source.lang, "config"):
+                    state = replace(state, name=source.name, lang=source.lang, origin="config")
+                    changed.append(state)
+                states.append(state)
+            self.save_feeds(changed)
+            states.extend(
+                state
+                for url, state in known.items()
+                if state.origin == "operator" and url not in configured
+            )
+            return states
 
     def save_chats(self, chats: Iterable[Chat]) -> None:
         """Save many chats with one read and at most two writes of the file (an import, a digest
         tick with many chats due): one ``save_chat`` each would rewrite the file once per chat."""
-        by_key = {(chat.platform, chat.chat_id): _encode(chat) for chat in chats}
-        if not by_key:
-            return
-        stored = {(doc["platform"], doc["chat_id"]): doc.doc_id for doc in self._chats.all()}
+        with self._writing():
+            by_key = {(chat.platform, chat.chat_id): _encode(chat) for chat in chats}
+            if not by_key:
+                return
+            stored = {(doc["platform"], doc["chat_id"]): doc.doc_id for doc in self._chats.all()}
 
-        def apply(doc: Any) -> None:
-            doc.update(by_key[(doc["platform"], doc["chat_id"])])
+            def apply(doc: Any) -> None:
+                doc.update(by_key[(doc["platform"], doc["chat_id"])])
 
-        present = [stored[key] for key in by_key if key in stored]
-        if present:
-            self._chats.update(apply, doc_ids=present)
-        new = [doc for key, doc in by_key.items() if key not in stored]
-        if new:
-            self._chats.insert_multiple(new)
+            present = [stored[key] for key in by_key if key in stored]
+            if present:
+                self._chats.update(apply, doc_ids=present)
+            new = [doc for key, doc in by_key.items() if key not in stored]
+            if new:
+                self._chats.insert_multiple(new)
 
     # housekeeping markers (when something periodic last ran)
 
@@ -188,9 +228,10 @@ class StateStore:
         return datetime.fromisoformat(doc["at"])
 
     def set_marker(self, name: str, when: datetime) -> None:
-        self._db.table(MARKERS_TABLE).upsert(
-            {"name": name, "at": when.isoformat()}, Query().name == name
-        )
+        with self._writing():
+            self._db.table(MARKERS_TABLE).upsert(
+                {"name": name, "at": when.isoformat()}, Query().name == name
+            )
 
     def refresh_backup(self) -> bool:
         """Keep a copy of the state file as it is now (it just read cleanly) to restore from."""
