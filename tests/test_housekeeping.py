@@ -23,6 +23,7 @@ from bot.housekeeping import FTS_MARKER, housekeep
 from bot.models import Article, Decision, FeedState
 from bot.retention import fts_optimize_due, plan, seen_prune_limits, seen_refresh_before
 from bot.store.archive import Archive
+from tests.clock import Clock
 from tests.fakes.feed_server import FeedServer
 from tests.test_cli_process import clean_env, fresh_feed, write_config
 
@@ -246,14 +247,6 @@ def undated_rss(*items: tuple[str, str]) -> bytes:
     )
     head = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
     return f"{head}{body}</channel></rss>".encode()
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -17,16 +17,9 @@ from bot.config import Settings
 from bot.jobs import Heartbeat, Jobs
 from bot.models import Article, Chat, Decision, Summary
 from bot.store.archive import Archive
+from tests.clock import Clock
 
 START = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)  # 12:00 in Riyadh
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class RecordingChannel:

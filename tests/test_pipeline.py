@@ -13,6 +13,7 @@ import pytest
 from bot.app import Services, services
 from bot.config import Settings
 from bot.models import Chat
+from tests.clock import Clock
 from tests.fakes.feed_server import FeedServer
 
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
@@ -97,14 +98,6 @@ async def test_a_digest_is_queued_once_per_period(svc: Services) -> None:
     assert svc.pipeline.queue_digests(until=later) == 0  # nothing announced since
     [part] = svc.archive.pending("telegram")
     assert "Vladivostok" in part.text and "Brighton" not in part.text
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
