@@ -65,8 +65,18 @@ def test_a_failed_backup_stops_the_migration(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("bot.store.upkeep.os.replace", full_disk)
+    opened: list[sqlite3.Connection] = []
+    real_connect = sqlite3.connect
+
+    def recording_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(real_connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr("bot.store.archive.sqlite3.connect", recording_connect)
     with pytest.raises(StoreError, match=r"cannot back up to .*bak-v1"):
         Archive(path)
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].execute("SELECT 1")  # the failed start left no connection open
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == 1  # not migrated
     db.close()

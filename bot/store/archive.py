@@ -155,14 +155,20 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the archive: {exc}") from exc
+        try:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._migrate()
-        except sqlite3.Error as exc:
-            raise StoreError(f"{path}: cannot open the archive: {exc}") from exc
+        except BaseException as exc:
+            self._db.close()  # no archive object comes out of a failed start: nothing left open
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"{path}: cannot open the archive: {exc}") from exc
+            raise
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> Archive:
