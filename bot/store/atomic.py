@@ -22,8 +22,8 @@ class AtomicJSONStorage(Storage):
     """JSON storage written with temp file + fsync + rename."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        # The folder is made by ``StateStore``, which opens a storage for every change.
         self._path = Path(path)
-        self._path.parent.mkdir(parents=True, exist_ok=True)
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         # a file corrupted under a running bot is reported like one found at start
