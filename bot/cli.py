@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import TextIO
 
 from bot import __version__
 from bot.config import Settings, load_settings
-from bot.errors import DigestbotError
+from bot.errors import DigestbotError, StoreError
 from bot.logs import Redactor, redact_secrets, setup_logging
 
 # name → (English help, Arabic help)
@@ -236,6 +238,19 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         asyncio.run(runner.demo(out, base=base, data_dir=args.data_dir))
         return 0
     settings = _settings(args)
+    try:
+        return _command(args, settings, out)
+    except sqlite3.Error as exc:
+        # a damaged page or a file turned read-only shows up at the first query touching it
+        from bot.store.archive import ARCHIVE_FILE
+        from bot.store.archive_file import error_message
+
+        raise StoreError(error_message(settings.data_dir / ARCHIVE_FILE, exc)) from None
+
+
+def _command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from bot import runner
+
     if args.command == "check-config":
         from bot.app import build_matcher, open_stores
 
@@ -352,8 +367,17 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
     args.redact = Redactor([])
+    out = out or sys.stdout
     try:
-        return _dispatch(args, out or sys.stdout)
+        code = _dispatch(args, out)
+        out.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError:
+        # The reader stopped reading (``digestbot search … | head -1``): it has what it wanted.
+        # Nothing more is written to it, not even at exit; 141 is what a shell reports for a
+        # program stopped by SIGPIPE.
+        _discard_stdout()
+        return 141
     except DigestbotError as exc:
         print(f"digestbot: {args.redact(str(exc))}", file=sys.stderr)
         return 2
@@ -363,3 +387,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         # A bug, not a user error: the traceback goes through the redacting log formatter.
         logging.getLogger("digestbot").exception("digestbot stopped on an unexpected error")
         return 1
+
+
+def _discard_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # no file descriptor behind sys.stdout (a test's buffer): nothing to flush later

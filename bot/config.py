@@ -2,7 +2,10 @@
 
 Every problem becomes one ``ConfigError`` line naming the file, the key and what is wrong, e.g.
 ``config.toml: [llm] timeout_s: expected a number, got 'soon'``. Secrets (tokens, API keys) may
-come from the environment instead of the file and are never included in ``repr`` or logs.
+come from the environment instead of the file and are never included in ``repr`` or logs, nor
+in an error: the value of a secret key is never echoed, whatever its type, and no error echoes
+a list or a table (one may hold a secret put in the wrong place). The file may start with a
+UTF-8 byte order mark (Windows editors write one).
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ ENV_SECRETS: Mapping[str, tuple[str, str]] = {
     "OPENAI_API_KEY": ("llm", "api_key"),
     "DISCORD_BOT_TOKEN": ("discord", "token"),
 }
+SECRET_KEYS: frozenset[tuple[str, str]] = frozenset(
+    {*ENV_SECRETS.values(), ("discord", "webhooks")}  # a webhook URL holds its token
+)
+"""``(section, key)`` of every key whose value, or anything below it, is a secret."""
 
 
 def _http_url(value: str) -> str:
@@ -68,8 +75,24 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+def _folder(value: str) -> str:
+    if not value.strip():
+        # "" would quietly mean the current folder: the state and archive land wherever the
+        # command happens to run
+        raise ValueError('a folder is required (for the current folder, write ".")')
+    if "\x00" in value:
+        raise ValueError("a path cannot contain a NUL character")
+    return value
+
+
+def _optional_file(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("a path cannot contain a NUL character")
+    return value
+
+
 class StorageSettings(_Section):
-    data_dir: str = "./data"
+    data_dir: Annotated[str, AfterValidator(_folder)] = "./data"
 
 
 class TelegramSettings(_Section):
@@ -216,7 +239,7 @@ class DigestSettings(_Section):
 
 
 class TopicSettings(_Section):
-    file: str = ""
+    file: Annotated[str, AfterValidator(_optional_file)] = ""
     second_opinion: bool = False
     borderline_low: float = Field(default=0.3, ge=0, le=1)
     borderline_high: float = Field(default=0.7, ge=0, le=1)
@@ -319,6 +342,23 @@ def _key_name(loc: tuple[int | str, ...]) -> str:
     return f"[{head}]" if head in Settings.model_fields else str(head)
 
 
+def _is_secret(loc: tuple[int | str, ...]) -> bool:
+    return len(loc) >= 2 and (loc[0], loc[1]) in SECRET_KEYS
+
+
+_MAX_SHOWN = 80
+
+
+def _shown(value: Any) -> str:
+    """A value as an error line may show it: a scalar, shortened; a list or a table never."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
+
+
 def _describe(error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
     value = error.get("input")
@@ -335,9 +375,40 @@ def _describe(error: Mapping[str, Any]) -> str:
         "model_type": "a table",
     }
     if kind in expected:
-        return f"expected {expected[kind]}, got {value!r}"
+        if _is_secret(tuple(error.get("loc", ()))):
+            return f"expected {expected[kind]} (the value is a secret: not shown)"
+        return f"expected {expected[kind]}, got {_shown(value)}"
     message = str(error.get("msg", "invalid value"))
     return message.removeprefix("Value error, ")
+
+
+def _secret_strings(data: Mapping[str, Any]) -> list[str]:
+    """Every string under a secret key of ``data``, and the environment's secrets."""
+    found: list[str] = []
+
+    def collect(value: Any) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                collect(item)
+
+    for section, key in SECRET_KEYS:
+        table = data.get(section)
+        if isinstance(table, dict):
+            collect(table.get(key))
+    found.extend(os.environ.get(name, "") for name in ENV_SECRETS)
+    return [text for text in found if len(text) >= 4]  # shorter ones say nothing
+
+
+def _without_secrets(text: str, secrets: list[str]) -> str:
+    """A last guard for what a validator's own message might quote."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def _secret_values(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -361,23 +432,24 @@ def parse_settings(data: Mapping[str, Any], *, source: str = "config") -> Settin
         return Settings.model_validate(_secret_values(data))
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(
-            f"{source}: {_key_name(tuple(first['loc']))}: {_describe(first)}"
-        ) from None
+        line = f"{source}: {_key_name(tuple(first['loc']))}: {_describe(first)}"
+        raise ConfigError(_without_secrets(line, _secret_strings(data))) from None
 
 
 def load_settings(path: Path | None = None, *, data_dir: str | None = None) -> Settings:
     """Load settings from ``path`` (default ``./config.toml``).
 
     A missing default file means built-in defaults; a missing file that was asked for by name is
-    an error. ``data_dir`` (from ``--data-dir``) overrides ``[storage] data_dir``.
+    an error. ``data_dir`` (from ``--data-dir``) overrides ``[storage] data_dir`` and is checked
+    like it.
     """
     explicit = path is not None
     path = path or DEFAULT_CONFIG_PATH
     data: dict[str, Any] = {}
     if path.exists():
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            # utf-8-sig: a byte order mark is dropped, not taken for a bad key at line 1
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         except (OSError, UnicodeDecodeError) as exc:
@@ -386,6 +458,9 @@ def load_settings(path: Path | None = None, *, data_dir: str | None = None) -> S
         raise ConfigError(f"{path}: no such file")
     settings = parse_settings(data, source=str(path))
     if data_dir is not None:
-        storage = settings.storage.model_copy(update={"data_dir": data_dir})
+        try:
+            storage = StorageSettings(data_dir=data_dir)
+        except ValidationError as exc:
+            raise ConfigError(f"--data-dir: {_describe(exc.errors()[0])}") from None
         settings = settings.model_copy(update={"storage": storage})
     return settings

@@ -57,6 +57,33 @@ def status(settings: Settings, state: StateStore, now: datetime, out: TextIO) ->
             out.write(f"  last error: {feed.last_error}\n")
 
 
+def _checked(url: str) -> None:
+    """Raise ``DigestbotError`` for a URL the fetcher would refuse."""
+    try:
+        if url != url.strip() or any(c.isspace() for c in url):
+            raise BlockedURLError("a URL has no spaces")
+        check_url(url)
+    except BlockedURLError as exc:
+        raise DigestbotError(f"cannot add {url}: {exc}") from None
+
+
+def _known(settings: Settings, state: StateStore) -> set[str]:
+    """The canonical URL of every feed, stored or configured: a feed is added once."""
+    return {canonical_url(f.url) for f in state.feeds()} | {
+        canonical_url(u) for u in _configured(settings)
+    }
+
+
+def _new_feed(url: str, name: str | None, lang: str | None, now: datetime) -> FeedState:
+    return FeedState(
+        url=url,
+        name=name or url.split("//", 1)[-1].split("/", 1)[0],
+        lang=lang,
+        added_at=now,
+        origin="operator",
+    )
+
+
 def add(
     settings: Settings,
     state: StateStore,
@@ -66,25 +93,10 @@ def add(
     name: str | None,
     lang: str | None,
 ) -> FeedState:
-    try:
-        if url != url.strip() or any(c.isspace() for c in url):
-            raise BlockedURLError("a URL has no spaces")
-        check_url(url)
-    except BlockedURLError as exc:
-        raise DigestbotError(f"cannot add {url}: {exc}") from None
-    same = canonical_url(url)
-    existing = {canonical_url(f.url) for f in state.feeds()} | {
-        canonical_url(u) for u in _configured(settings)
-    }
-    if same in existing:
+    _checked(url)
+    if canonical_url(url) in _known(settings, state):
         raise DigestbotError(f"{url} is already a feed")
-    feed = FeedState(
-        url=url,
-        name=name or url.split("//", 1)[-1].split("/", 1)[0],
-        lang=lang,
-        added_at=now,
-        origin="operator",
-    )
+    feed = _new_feed(url, name, lang, now)
     state.save_feed(feed)
     return feed
 
@@ -117,20 +129,30 @@ def enable(state: StateStore, url: str, now: datetime) -> FeedState:
 def import_opml(
     settings: Settings, state: StateStore, now: datetime, data: bytes, out: TextIO
 ) -> int:
-    """Add every feed of an OPML file that is not a feed yet; returns how many were added."""
+    """Add every feed of an OPML file that is not a feed yet; returns how many were added.
+
+    The feeds known are read once and the new ones saved in one write: one ``add`` per feed
+    would read and rewrite the whole state file per feed, quadratic in the size of the file.
+    """
     sources, skipped = parse_opml(data)
-    added = 0
+    known = _known(settings, state)
+    added: list[FeedState] = []
     for source in sources:
         try:
-            add(settings, state, now, url=source.url, name=source.name, lang=source.lang)
+            _checked(source.url)
+            same = canonical_url(source.url)
+            if same in known:
+                raise DigestbotError(f"{source.url} is already a feed")
         except DigestbotError as exc:
             out.write(f"skipped: {exc}\n")
             continue
-        added += 1
+        known.add(same)
+        added.append(_new_feed(source.url, source.name, source.lang, now))
+    state.save_feeds(added)
     for reason in skipped:
         out.write(f"skipped: {reason}\n")
-    out.write(f"{added} feeds added\n")
-    return added
+    out.write(f"{len(added)} feeds added\n")
+    return len(added)
 
 
 def export(settings: Settings, state: StateStore, now: datetime) -> bytes:

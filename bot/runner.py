@@ -10,7 +10,7 @@ import logging
 import signal
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,7 +20,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import chats_admin, feeds_admin, transfer
-from bot.app import Services, services
+from bot.app import Services, build_matcher, services, utc_now
 from bot.channels import Channel
 from bot.channels.console import ConsoleChannel
 from bot.channels.delivery import DeliveryReport, deliver
@@ -34,11 +34,13 @@ from bot.errors import DigestbotError
 from bot.health_server import PROMETHEUS_TYPE, Handler, HealthServer, Response
 from bot.housekeeping import housekeeping_job
 from bot.jobs import Heartbeat, Jobs
-from bot.models import Chat
+from bot.models import Chat, FeedState
 from bot.pipeline import PollReport, Progress
 from bot.scheduler import build_scheduler, periodic
 from bot.status import collect, render_text, to_json
 from bot.store import run_lock
+from bot.store.archive import Archive
+from bot.store.state import StateStore
 from bot.store.state_file import backup_path, write_file_atomically
 
 log = logging.getLogger(__name__)
@@ -413,9 +415,33 @@ async def demo(
             )
 
 
+@contextlib.contextmanager
+def reading(settings: Settings) -> Iterator[tuple[StateStore, Archive]]:
+    """The stores for a command that only looks (``search``, ``stats``, ``status``): opened
+    read-only, so they write nothing (no lock file, no migration, no new archive), work on a
+    data folder this user may only read, and never wait on the running bot."""
+    state = StateStore(settings.data_dir, read_only=True)
+    try:
+        archive = Archive.in_dir(settings.data_dir, read_only=True)
+    except BaseException:
+        state.close()
+        raise
+    try:
+        yield state, archive
+    finally:
+        archive.close()
+        state.close()
+
+
+def _polled_feeds(settings: Settings, state: StateStore) -> list[FeedState]:
+    """The feeds a poll would see (the configured ones and the operator's), stored or not."""
+    return state.sync_feeds(settings.feed_sources(), now=utc_now())
+
+
 async def search(settings: Settings, query: str, limit: int, out: TextIO) -> int:
-    async with services(settings) as svc:
-        hits = svc.archive.search(query, limit=limit, expand=svc.matcher.alias_expander())
+    expand = build_matcher(settings).alias_expander()
+    with reading(settings) as (_, archive):
+        hits = archive.search(query, limit=limit, expand=expand)
         for number, hit in enumerate(hits, start=1):
             article = hit.article
             out.write(
@@ -427,19 +453,19 @@ async def search(settings: Settings, query: str, limit: int, out: TextIO) -> int
 
 async def stats(settings: Settings, out: TextIO) -> None:
     """``digestbot stats``"""
-    async with services(settings) as svc:
-        counts = svc.archive.counts()
+    with reading(settings) as (state, archive):
+        counts = archive.counts()
         out.write(
             f"archive: {counts['articles']} relevant articles in {counts['stories']} stories"
             f" ({counts['summaries']} summarized); {counts['seen']} other items seen\n"
         )
-        feeds = svc.pipeline.feeds()
+        feeds = _polled_feeds(settings, state)
         failing = sum(1 for f in feeds if f.failures and not f.disabled)
         disabled = sum(1 for f in feeds if f.disabled)
         out.write(f"feeds: {len(feeds)} ({failing} failing, {disabled} disabled)\n")
-        chats = svc.state.chats(subscribed_only=True)
+        chats = state.chats(subscribed_only=True)
         out.write(f"subscribed chats: {len(chats)}\n")
-        outbox = svc.archive.outbox_counts()
+        outbox = archive.outbox_counts()
         out.write(
             "outbox: "
             + (", ".join(f"{k} {v}" for k, v in sorted(outbox.items())) or "empty")
@@ -450,7 +476,7 @@ async def stats(settings: Settings, out: TextIO) -> None:
             f"LLM: {'on' if settings.llm.enabled else 'off'}; daily token budget:"
             f" {budget or 'none'}\n"
         )
-        for day, kind, calls, prompt, completion in svc.archive.llm_usage():
+        for day, kind, calls, prompt, completion in archive.llm_usage():
             out.write(
                 f"  {day} {kind}: {calls} calls, {prompt + completion} tokens"
                 f" ({prompt} prompt, {completion} completion)\n"
@@ -461,9 +487,9 @@ async def status(settings: Settings, out: TextIO, *, as_json: bool = False) -> b
     """``digestbot status``; returns whether the bot is healthy (the exit code says it)."""
     from bot import health
 
-    async with services(settings) as svc:
-        feeds = svc.pipeline.feeds()
-        snapshot = collect(state=svc.state, archive=svc.archive, feeds=feeds, now=svc.now())
+    with reading(settings) as (state, archive):
+        feeds = _polled_feeds(settings, state)
+        snapshot = collect(state=state, archive=archive, feeds=feeds, now=utc_now())
         judged = health.stored_verdict(
             snapshot,
             feeds,

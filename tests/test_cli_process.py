@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -58,9 +58,11 @@ def write_config(path: Path, feeds: FeedServer, extra: str = "") -> Path:
     return path
 
 
-def digestbot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def digestbot(
+    *args: str, env: dict[str, str] | None = None, prefix: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [*prefix, sys.executable, "-m", "bot", *args],
         capture_output=True,
         text=True,
         timeout=120,

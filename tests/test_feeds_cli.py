@@ -102,3 +102,54 @@ def test_add_refuses_spaces_and_twins(config: Path, capsys: pytest.CaptureFixtur
     assert "no spaces" in capsys.readouterr().err
     assert run(config, "add", "HTTPS://Configured.example/rss#top")[0] == 2
     assert "already a feed" in capsys.readouterr().err
+
+
+def _opml(urls: list[str]) -> bytes:
+    outlines = "".join(f'<outline type="rss" text="F" xmlUrl="{url}"/>' for url in urls)
+    return f'<opml version="2.0"><body>{outlines}</body></opml>'.encode()
+
+
+def _import_counting(folder: Path, size: int, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Import an OPML file of ``size`` new feeds (and three to skip) into a state holding three
+    feeds; how many times the state file was read and written."""
+    from datetime import UTC, datetime
+
+    from bot.config import Settings
+    from bot.feeds_admin import import_opml
+    from bot.models import FeedState
+    from bot.store.atomic import AtomicJSONStorage
+    from bot.store.state import StateStore
+
+    state = StateStore(folder)
+    state.save_feeds([FeedState(url=f"https://old{i}.example/rss", name="Old") for i in range(3)])
+    calls = {"read": 0, "write": 0}
+    with monkeypatch.context() as patched:
+        for name in calls:
+            real = getattr(AtomicJSONStorage, name)
+
+            def counted(self: AtomicJSONStorage, *args: object, _real=real, _name=name) -> object:
+                calls[_name] += 1
+                return _real(self, *args)
+
+            patched.setattr(AtomicJSONStorage, name, counted)
+        urls = [f"https://n{i}.example/rss" for i in range(size)]
+        urls += ["https://old1.example/rss", "HTTPS://N0.example/rss#twin", "ftp://x.example/"]
+        out = io.StringIO()
+        added = import_opml(Settings(), state, datetime.now(UTC), _opml(urls), out)
+    assert added == size
+    assert out.getvalue().count("skipped: ") == 3
+    assert len(state.feeds()) == size + 3
+    state.close()
+    return calls
+
+
+def test_an_import_reads_and_writes_the_state_file_a_fixed_number_of_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cost of an import is linear in the feeds: the state file is read and written a
+    number of times that does not grow with the feeds the file lists (it was once one read of
+    every feed and one rewrite of the whole file per feed: quadratic)."""
+    small = _import_counting(tmp_path / "small", 5, monkeypatch)
+    large = _import_counting(tmp_path / "large", 300, monkeypatch)
+    assert small == large, (small, large)
+    assert large["write"] == 1

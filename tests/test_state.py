@@ -197,3 +197,28 @@ def test_two_processes_writing_lose_nothing(tmp_path: Path) -> None:
     assert ids == {1, 2, 3, *range(100, 140), *range(200, 240)}  # no change lost
     bot.close()
     cli.close()
+
+
+def test_a_read_only_store_reads_and_writes_nothing(tmp_path: Path) -> None:
+    from bot.models import FeedState
+
+    store = StateStore(tmp_path)
+    store.save_chat(Chat("telegram", 1, subscribed=True))
+    store.save_feed(FeedState(url="https://kept.example/rss", name="Kept", origin="operator"))
+    store.close()
+    (tmp_path / "state.json.lock").unlink()
+    before = (tmp_path / "state.json").read_bytes()
+    reader = StateStore(tmp_path, read_only=True)
+    assert [c.chat_id for c in reader.chats()] == [1]
+    # a configured feed not stored yet is listed as a poll would see it, and not stored
+    polled = reader.sync_feeds([FeedSource("https://new.example/rss", "New", "en")], now=NOW)
+    assert [f.url for f in polled] == ["https://new.example/rss", "https://kept.example/rss"]
+    with pytest.raises(StoreError, match="opened read-only"):
+        reader.save_chat(Chat("telegram", 2))
+    reader.close()
+    assert (tmp_path / "state.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+    empty = StateStore(tmp_path / "missing", read_only=True)
+    assert empty.chats() == [] and empty.feeds() == []
+    empty.close()
+    assert not (tmp_path / "missing").exists()

@@ -3,6 +3,12 @@ full-text index. The schema is versioned with ``PRAGMA user_version``; each migr
 one transaction, so a crash mid-migration leaves the previous version intact.
 
 One connection, used from one thread (the event loop's).
+
+Opening refuses what would silently lose the history: an archive file of 0 bytes (SQLite would
+take it for a new, empty database and delete the WAL file beside it) and a file digestbot may
+not write (the first write would fail in the middle of a poll). ``read_only=True`` is for the
+commands that only look (``status``, ``search``, ``stats``): SQLite's ``mode=ro``, nothing
+created, migrated or written, so they work on a data folder the user may only read.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from pathlib import Path
 
 from bot.errors import StoreError
 from bot.models import Article, Decision, Story, Summary
+from bot.store.archive_file import connect_read_only, error_message, refuse_unusable_file
 from bot.store.fts import IndexedText, index_text
 from bot.store.outbox import ArchiveOutbox
 from bot.store.search import ArchiveSearch, article_from_row
@@ -150,8 +157,25 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
     Raises ``StoreError`` when the database cannot be opened or migrated.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
+        refuse_unusable_file(path, read_only=read_only)
+        if read_only:
+            self._db, in_memory = connect_read_only(path)
+            try:
+                self._db.row_factory = sqlite3.Row
+                self._db.execute("PRAGMA busy_timeout=5000")
+                if in_memory:
+                    self._migrate()  # no file yet: a fresh install's empty archive
+                else:
+                    self._check_readable_version()
+            except BaseException as exc:
+                self._db.close()
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(error_message(path, exc)) from exc
+                raise
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None)
@@ -167,12 +191,24 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
         except BaseException as exc:
             self._db.close()  # no archive object comes out of a failed start: nothing left open
             if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"{path}: cannot open the archive: {exc}") from exc
+                raise StoreError(error_message(path, exc)) from exc
             raise
 
+    def _check_readable_version(self) -> None:
+        version = self.schema_version
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: schema version {version} is newer than this digestbot knows"
+            )
+        if version < len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: schema version {version} is older than this digestbot's"
+                f" ({len(MIGRATIONS)}); 'digestbot once' or 'run' migrates it (a copy is kept)"
+            )
+
     @classmethod
-    def in_dir(cls, data_dir: Path) -> Archive:
-        return cls(data_dir / ARCHIVE_FILE)
+    def in_dir(cls, data_dir: Path, *, read_only: bool = False) -> Archive:
+        return cls(data_dir / ARCHIVE_FILE, read_only=read_only)
 
     def close(self) -> None:
         self._db.close()

@@ -2,6 +2,10 @@
 HTTP cache state. One JSON file (``state.json`` in the data directory), written atomically.
 
 TinyDB is not thread-safe: use a ``StateStore`` from the event loop's thread only.
+
+``StateStore(data_dir, read_only=True)`` is for the commands that only look (``status``,
+``search``, ``stats``): it writes nothing at all (no lock file, no migration, no folder), so it
+works on a data folder the user may not write, and a missing file reads as an empty state.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any, TypeVar
 
 from tinydb import Query, TinyDB
 
+from bot.errors import StoreError
 from bot.models import Chat, FeedSource, FeedState
 from bot.store import state_file
 from bot.store.atomic import AtomicJSONStorage
@@ -62,16 +67,33 @@ class StateStore:
     Raises ``StoreError`` when the file cannot be read, is corrupt, or cannot be written.
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, read_only: bool = False) -> None:
         self.path = data_dir / STATE_FILE
-        # a corrupt file stops here, named with its backup; an old format is migrated (copied first)
-        state_file.prepare(self.path)
-        for left in state_file.remove_stale_temp_files(self.path, time.time()):
-            log.info("removed %s, left by a write that was killed before it finished", left.name)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self._lock_fd = os.open(self.path.with_name(LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+        self.read_only = read_only
         self._depth = 0
+        self._lock_fd: int | None = None
+        if read_only:
+            self._check_readable()
+        else:
+            # a corrupt file stops here, named with its backup; an old format is migrated
+            # (copied first)
+            state_file.prepare(self.path)
+            for left in state_file.remove_stale_temp_files(self.path, time.time()):
+                log.info(
+                    "removed %s, left by a write that was killed before it finished", left.name
+                )
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self._lock_fd = os.open(self.path.with_name(LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
         self._open()
+
+    def _check_readable(self) -> None:
+        """What ``prepare`` checks, without its migration: a read must not write."""
+        read = state_file.read_document(self.path)
+        if read is not None and state_file.format_version(read[1]) > state_file.STATE_VERSION:
+            raise StoreError(
+                f"{self.path}: format version {state_file.format_version(read[1])} is newer"
+                f" than this digestbot knows ({state_file.STATE_VERSION})"
+            )
 
     def _open(self) -> None:
         self._db = TinyDB(self.path, storage=AtomicJSONStorage)
@@ -80,13 +102,17 @@ class StateStore:
 
     def close(self) -> None:
         self._db.close()
-        os.close(self._lock_fd)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
         """One change of the file at a time, across processes: TinyDB reads the whole file,
         changes it and writes it whole, so a CLI command (``subscribe``, ``feeds add``) writing
         beside the running bot would otherwise lose one of the two changes."""
+        if self._lock_fd is None:
+            raise StoreError(f"{self.path}: opened read-only; this command does not change it")
         if self._depth == 0:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX)  # held for milliseconds
             # Another process may have written since: TinyDB's tables remember the next
@@ -149,14 +175,16 @@ class StateStore:
             by_url = {state.url: _encode(state) for state in states}
             if not by_url:
                 return
-            stored = {doc["url"] for doc in self._feeds.all()}
+            # by document id: a query over a list of URLs would test each feed against the
+            # whole list, quadratic in the number of feeds
+            stored = {doc["url"]: doc.doc_id for doc in self._feeds.all()}
 
             def apply(doc: Any) -> None:
                 doc.update(by_url[doc["url"]])
 
-            present = [url for url in by_url if url in stored]
+            present = [stored[url] for url in by_url if url in stored]
             if present:
-                self._feeds.update(apply, Query().url.one_of(present))
+                self._feeds.update(apply, doc_ids=present)
             new = [doc for url, doc in by_url.items() if url not in stored]
             if new:
                 self._feeds.insert_multiple(new)
@@ -175,30 +203,37 @@ class StateStore:
         operator added with ``digestbot feeds add``. A feed that left the config is kept (its
         history stays) but no longer polled.
         """
+        if self.read_only:
+            return self._synced(sources, now)[0]  # what a poll would see; nothing stored
         with self._writing():
-            known = {state.url: state for state in self.feeds()}
-            states: list[FeedState] = []
-            changed: list[FeedState] = []
-            configured: set[str] = set()
-            for source in sources:
-                configured.add(source.url)
-                state = known.get(source.url)
-                if state is None:
-                    state = FeedState(
-                        url=source.url, name=source.name, lang=source.lang, added_at=now
-                    )
-                    changed.append(state)
-                elif (state.name, state.lang, state.origin) != (source.name, source.lang, "config"):
-                    state = replace(state, name=source.name, lang=source.lang, origin="config")
-                    changed.append(state)
-                states.append(state)
+            states, changed = self._synced(sources, now)
             self.save_feeds(changed)
-            states.extend(
-                state
-                for url, state in known.items()
-                if state.origin == "operator" and url not in configured
-            )
             return states
+
+    def _synced(
+        self, sources: Iterable[FeedSource], now: datetime
+    ) -> tuple[list[FeedState], list[FeedState]]:
+        """The feeds to poll, and those of them whose stored state must change."""
+        known = {state.url: state for state in self.feeds()}
+        states: list[FeedState] = []
+        changed: list[FeedState] = []
+        configured: set[str] = set()
+        for source in sources:
+            configured.add(source.url)
+            state = known.get(source.url)
+            if state is None:
+                state = FeedState(url=source.url, name=source.name, lang=source.lang, added_at=now)
+                changed.append(state)
+            elif (state.name, state.lang, state.origin) != (source.name, source.lang, "config"):
+                state = replace(state, name=source.name, lang=source.lang, origin="config")
+                changed.append(state)
+            states.append(state)
+        states.extend(
+            state
+            for url, state in known.items()
+            if state.origin == "operator" and url not in configured
+        )
+        return states, changed
 
     def save_chats(self, chats: Iterable[Chat]) -> None:
         """Save many chats with one read and at most two writes of the file (an import, a digest

@@ -6,22 +6,30 @@ format is migrated, and a last good copy to restore from.
     state.json            the live file (AtomicJSONStorage writes it whole, or not at all)
     state.json.bak        the last good copy, refreshed when ``digestbot run`` or ``once``
                           starts on a file that read cleanly
+    state.json.bak-<UTC>  a last good copy that listed more chats or feeds than the file
+                          replacing it: kept aside rather than overwritten, with a warning
     state.json.bak-vN     the file as it was at format version N, before a migration
 
 Nothing here writes over a file it could not read: a corrupt state file stops the command
-with a message naming the file, the backup and how to restore it.
+with a message naming the file, the backup and how to restore it. An existing file that is
+empty is corrupt too (digestbot never writes one: a fresh install has no file at all); taking
+it for a fresh install would start over without the chats and feeds, then overwrite the backup.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 StateDocument = dict[str, Any]
 Migration = Callable[[StateDocument], StateDocument]
@@ -52,13 +60,16 @@ def corrupt_message(path: Path, detail: str) -> str:
             f" mv {path} {path}.corrupt && cp {backup} {path}"
         )
     else:
-        advice = f"there is no backup ({backup} does not exist)"
+        advice = (
+            f"there is no backup ({backup} does not exist); to start with no chats and feeds,"
+            f" stop digestbot and run: mv {path} {path}.corrupt"
+        )
     return f"{path}: the state file is corrupt ({detail}); it was left as it is; {advice}"
 
 
 def read_document(path: Path) -> tuple[bytes, StateDocument] | None:
-    """The file's bytes and its tables; None when it is missing or empty. Raises ``StoreError``
-    naming the file (and its backup, when corrupt)."""
+    """The file's bytes and its tables; None when it is missing. Raises ``StoreError`` naming
+    the file (and its backup) when it is corrupt, empty included."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -66,7 +77,7 @@ def read_document(path: Path) -> tuple[bytes, StateDocument] | None:
     except OSError as exc:
         raise StoreError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     if not raw.strip():
-        return None
+        raise StoreError(corrupt_message(path, "the file is empty"))
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -167,18 +178,63 @@ def prepare(
     return True
 
 
-def refresh_backup(path: Path) -> bool:
+COUNTED_TABLES = ("chats", "feeds")
+"""What a backup is judged by: a refresh that would lose some of these says so."""
+
+
+def _counts(data: StateDocument) -> dict[str, int]:
+    return {table: len(data.get(table, {})) for table in COUNTED_TABLES}
+
+
+def aside_backup_path(path: Path, when: datetime) -> Path:
+    """Where a backup that listed more chats or feeds is kept instead of being overwritten."""
+    return path.with_name(f"{path.name}.bak-{when.astimezone(UTC):%Y%m%dT%H%M%SZ}")
+
+
+def refresh_backup(path: Path, *, now: datetime | None = None) -> bool:
     """Copy the state file to ``state.json.bak`` when it reads cleanly and differs from the
-    copy there; returns True when it wrote. A corrupt file never replaces a good backup."""
+    copy there; returns True when it wrote. A corrupt file never replaces a good backup.
+
+    A backup listing more chats or feeds than the file is not lost: it is kept aside as
+    ``state.json.bak-<UTC time>`` (``now``), and a warning names both counts. The refresh
+    still happens, so that the next start compares with what the bot holds now.
+    """
     read = read_document(path)
     if read is None:
         return False
-    raw = read[0]
+    raw, data = read
     backup = backup_path(path)
     try:
-        if backup.read_bytes() == raw:
-            return False
+        old = backup.read_bytes()
     except OSError:
-        pass  # no backup yet, or an unreadable one: write a fresh copy
+        old = None  # no backup yet, or an unreadable one: write a fresh copy
+    if old == raw:
+        return False
+    if old is not None:
+        _keep_a_larger_backup(path, old, _counts(data), now or datetime.now(UTC))
     write_file_atomically(backup, raw)
     return True
+
+
+def _keep_a_larger_backup(path: Path, old: bytes, counts: dict[str, int], now: datetime) -> None:
+    try:
+        before = _counts(json.loads(old))
+    except (ValueError, TypeError, AttributeError):
+        return  # a backup that cannot be read holds nothing to keep
+    if all(counts[table] >= before[table] for table in COUNTED_TABLES):
+        return
+    aside = aside_backup_path(path, now)
+    write_file_atomically(aside, old)
+    log.warning(
+        "%s holds fewer chats or feeds (%s) than its last backup (%s): that backup is kept as"
+        " %s, and %s now copies the current file",
+        path,
+        _shown(counts),
+        _shown(before),
+        aside,
+        backup_path(path),
+    )
+
+
+def _shown(counts: dict[str, int]) -> str:
+    return ", ".join(f"{number} {table}" for table, number in counts.items())
