@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ import pytest
 from bot.models import SearchHit
 from bot.store import search as search_module
 from bot.store.archive import Archive
-from bot.store.fts import MAX_UNITS, build_match, match_units
+from bot.store.fts import MAX_ALIAS_WORDS, MAX_UNITS, build_match, match_units
 from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
 from tests.test_archive import YES, article
@@ -102,3 +102,14 @@ async def test_close_stops_the_search_thread(tmp_path: Path) -> None:
     assert archive._search_reader is None
     with pytest.raises(RuntimeError):
         reader._pool.submit(print)
+
+
+def test_a_repeated_name_is_looked_up_once() -> None:
+    asked: list[tuple[str, ...]] = []
+
+    def expand(tokens: Sequence[str]) -> Sequence[tuple[str, ...]] | None:
+        asked.append(tuple(tokens))
+        return EXPAND(tokens)
+
+    match_units(" ".join(["كيم جونغ أون"] * 16), expand)
+    assert len(asked) == len(set(asked)) <= MAX_ALIAS_WORDS

@@ -165,39 +165,54 @@ def match_units(
     query: str, expand: AliasExpander | None = None, written: WordCount | None = None
 ) -> list[str]:
     """The units of ``build_match``, each once, at most ``MAX_UNITS`` of them from the first
-    ``MAX_TOKENS`` words: a word or name typed again adds nothing to ask for."""
+    ``MAX_TOKENS`` words: a word or name typed again adds nothing to ask for, and its reading
+    is looked up once."""
     units: dict[str, None] = {}
     phrases, rest = _split_phrases(query)
-    for phrase in phrases:
+    for phrase in dict.fromkeys(phrases):
         tokens = tokenize(normalize(phrase))[:MAX_TOKENS]
         if tokens and len(units) < MAX_UNITS:
             units.setdefault(_term(tokens))
     tokens = tokenize(normalize(rest))[:MAX_TOKENS]
-    done: set[str] = set()  # words already read alone: their forms are asked for once
+    lookup = _Lookup(expand, written)
     i = 0
     while i < len(tokens) and len(units) < MAX_UNITS:
-        width, aliases = _entity_at(tokens, i, expand)
-        if aliases:
-            alternatives = [_term(alias) for alias in _alternatives(aliases)]
-            units.setdefault("(" + " OR ".join(alternatives) + ")")
-        elif tokens[i] not in done:
-            done.add(tokens[i])
-            units.setdefault(_term([tokens[i]], written))
+        width, unit = lookup.unit_at(tokens, i)
+        units.setdefault(unit)
         i += width
     return list(units)
 
 
-def _entity_at(
-    tokens: Sequence[str], start: int, expand: AliasExpander | None
-) -> tuple[int, Sequence[tuple[str, ...]] | None]:
-    """How many words from ``start`` name an entity, the longest reading first, and its
-    aliases; (1, None) when they name none."""
-    if expand is not None:
-        for width in range(min(MAX_ALIAS_WORDS, len(tokens) - start), 0, -1):
-            aliases = expand(tokens[start : start + width])
-            if aliases:
-                return width, aliases
-    return 1, None
+class _Lookup:
+    """The readings of one query's words, each worked out once however often it is typed."""
+
+    def __init__(self, expand: AliasExpander | None, written: WordCount | None) -> None:
+        self._expand = expand
+        self._written = written
+        self._aliases: dict[tuple[str, ...], Sequence[tuple[str, ...]] | None] = {}
+        self._units: dict[tuple[str, ...], str] = {}
+
+    def unit_at(self, tokens: Sequence[str], start: int) -> tuple[int, str]:
+        """How many words from ``start`` make one unit (a name, the longest reading first, or
+        one word), and the unit."""
+        if self._expand is not None:
+            for width in range(min(MAX_ALIAS_WORDS, len(tokens) - start), 0, -1):
+                words = tuple(tokens[start : start + width])
+                if words not in self._aliases:
+                    self._aliases[words] = self._expand(words) or None
+                aliases = self._aliases[words]
+                if aliases is not None:
+                    return width, self._unit(words, aliases)
+        return 1, self._unit((tokens[start],), None)
+
+    def _unit(self, words: tuple[str, ...], aliases: Sequence[tuple[str, ...]] | None) -> str:
+        if words not in self._units:
+            if aliases is None:
+                self._units[words] = _term(words, self._written)
+            else:
+                alternatives = [_term(alias) for alias in _alternatives(aliases)]
+                self._units[words] = "(" + " OR ".join(alternatives) + ")"
+        return self._units[words]
 
 
 def _split_phrases(query: str) -> tuple[list[str], str]:
