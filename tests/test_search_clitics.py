@@ -5,11 +5,13 @@ itself; Latin words are left as typed."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.store.archive import Archive
 from bot.store.fts import build_match
 from bot.text.normalize import PROCLITICS
@@ -125,3 +127,15 @@ def test_a_proclitic_before_an_exact_alias_is_not_stripped() -> None:
     assert EXPAND(["كروس"]) is None and EXPAND(["بروس"]) is None
     assert EXPAND(["وبوتين"]) == EXPAND(["بوتين"])
     assert EXPAND(["وكيم", "جونغ", "اون"]) == EXPAND(["كيم", "جونغ", "اون"])
+
+
+def test_the_cli_reads_a_proclitic_too(tmp_path: Path) -> None:
+    assert main(["demo", "--data-dir", str(tmp_path)], out=io.StringIO()) == 0
+    answers = []
+    for query in ("بوتين", "وبوتين", "كوريا الشمالية", "لكوريا الشمالية"):
+        out = io.StringIO()
+        main(["search", query, "--limit", "20", "--data-dir", str(tmp_path)], out=out)
+        answers.append(out.getvalue())
+    putin, and_putin, korea, to_korea = answers
+    assert putin.count("https://") > 0 and and_putin == putin
+    assert korea.count("https://") > 0 and to_korea == korea
