@@ -5,6 +5,7 @@ connection, never on the event loop."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -102,6 +103,10 @@ async def test_close_stops_the_search_thread(tmp_path: Path) -> None:
     assert archive._search_reader is None
     with pytest.raises(RuntimeError):
         reader._pool.submit(print)
+    # a search still on its way after the close opens no new thread or connection
+    with pytest.raises(sqlite3.ProgrammingError):
+        await archive.search_off_loop("kursk")
+    assert archive._search_reader is None
 
 
 def test_a_repeated_name_is_looked_up_once() -> None:

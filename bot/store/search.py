@@ -39,6 +39,8 @@ class ArchiveSearch:
     _db: sqlite3.Connection
     path: Path
     _search_reader: _Reader | None = None
+    _search_closed = False
+    # Guards opening and closing the reader (of any archive: both are rare and quick).
     _search_reader_lock = threading.Lock()
 
     def search(
@@ -74,6 +76,8 @@ class ArchiveSearch:
 
     def _reader(self) -> _Reader | None:
         with self._search_reader_lock:
+            if self._search_closed:
+                return None  # closed: no new thread or connection (the search fails as before)
             if self._search_reader is None:
                 try:
                     self._search_reader = _Reader(self.path)
@@ -85,6 +89,7 @@ class ArchiveSearch:
         """Stop the search thread (after the search it runs) and close its connection."""
         with self._search_reader_lock:
             reader, self._search_reader = self._search_reader, None
+            self._search_closed = True
         if reader is not None:
             reader.close()
 
