@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.i18n import Catalog
 from bot.search_help import bad_filters_message
 from bot.store.archive import Archive
-from bot.store.fts import build_match, split_filters
+from bot.store.fts import MAX_UNITS, build_match, match_units, split_filters
 from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
 from tests.test_archive import YES, article
@@ -27,9 +27,16 @@ PIECES = st.sampled_from(
         "lang:", "source:", "since:", "ar", "en", "fr", '"', "«", "»", "“", " ", "*", "(", ")",
         ":", "NEAR", "OR", "AND", "NOT", "^", "-", "2024-11-01", "2024-13-45", "كورسك",
         "والكرملين", "كيم جونغ أون", "Kursk", "\u0640", "\u064e", "\u200c", "\x00", "'",
+        "وبوتين", "بال", "ولل", "وب", "لل", "قوات", "كورية", "وقوات", "بكورسك",
     ]
 )  # fmt: skip
-QUERIES = st.one_of(st.text(max_size=200), st.lists(PIECES, max_size=25).map("".join))
+# The same word, name or piece typed over and over, as a pasted or mistyped query can be.
+REPEATED = st.tuples(
+    st.one_of(PIECES, st.text(max_size=12), st.lists(PIECES, max_size=4).map(" ".join)),
+    st.integers(min_value=1, max_value=120),
+    st.sampled_from([" ", "", "،", '"']),
+).map(lambda t: t[2].join([t[0]] * t[1]))
+QUERIES = st.one_of(st.text(max_size=200), st.lists(PIECES, max_size=25).map("".join), REPEATED)
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +48,17 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     archive.close()
 
 
+def archive_written(word: str) -> int:
+    return 2 if len(word) % 2 else 0  # stems of either length are taken, or not
+
+
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(query=QUERIES, page=st.integers(min_value=0, max_value=3))
 def test_no_search_input_crashes(archive: Archive, query: str, page: int) -> None:
     words, filters = split_filters(query)
+    assert len(match_units(words, EXPAND, archive_written)) <= MAX_UNITS
     match = build_match(words, EXPAND)
     if match is not None:
         # valid FTS5 syntax whatever was typed (the archive would turn an error into "no results")

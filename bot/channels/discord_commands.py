@@ -14,7 +14,7 @@ bilingual (English · Arabic), and English clients get the English text alone th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
@@ -111,7 +111,7 @@ class SearchView(discord.ui.View):
     def __init__(
         self,
         *,
-        search: Callable[[str, int, int], list[SearchHit]],
+        search: Callable[[str, int, int], Awaitable[list[SearchHit]]],
         query: str,
         lang: str,
         catalog: Catalog,
@@ -132,15 +132,15 @@ class SearchView(discord.ui.View):
         self.previous_page.disabled = self.page == 0
         self.next_page.disabled = not has_next
 
-    def fetch(self, page: int) -> tuple[list[SearchHit], bool]:
+    async def fetch(self, page: int) -> tuple[list[SearchHit], bool]:
         """The hits of ``page`` and whether a next page exists (one more hit is asked for)."""
-        hits = self._search(self.query, SEARCH_PAGE + 1, page * SEARCH_PAGE)
+        hits = await self._search(self.query, SEARCH_PAGE + 1, page * SEARCH_PAGE)
         return hits[:SEARCH_PAGE], len(hits) > SEARCH_PAGE
 
     async def show(self, interaction: discord.Interaction[Any], page: int) -> None:
-        hits, has_next = self.fetch(page)
+        hits, has_next = await self.fetch(page)
         if not hits and page > 0:  # the archive changed under us: stay where we are
-            page, (hits, has_next) = self.page, self.fetch(self.page)
+            page, (hits, has_next) = self.page, await self.fetch(self.page)
         self.page = page
         self.enable(has_next)
         embed = search_embed(hits, self.query, page, self.lang, self.catalog)
@@ -304,8 +304,11 @@ class DiscordCommands:
         )
         await self._reply(interaction, text)
 
-    def _search(self, query: str, limit: int, offset: int) -> list[SearchHit]:
-        return self.archive.search(query, limit=limit, offset=offset, expand=self.expand)
+    async def _search(self, query: str, limit: int, offset: int) -> list[SearchHit]:
+        # off the event loop: a slow query must not hold the gateway's heartbeat
+        return await self.archive.search_off_loop(
+            query, limit=limit, offset=offset, expand=self.expand
+        )
 
     async def search(self, interaction: discord.Interaction[Any], query: str) -> None:
         chat = self.chat(interaction)
@@ -321,7 +324,7 @@ class DiscordCommands:
             await self._reply(interaction, text, ephemeral=True)
             return
         view = SearchView(search=self._search, query=query, lang=chat.ui_lang, catalog=self.catalog)
-        hits, has_next = view.fetch(0)
+        hits, has_next = await view.fetch(0)
         if not hits:
             view.stop()
             text = self.catalog.t(chat.ui_lang, "bot.search_none", query=query)

@@ -141,8 +141,11 @@ class TelegramSearch:
         application.add_handler(CallbackQueryHandler(self.on_page, pattern=r"^s:"))
         application.add_handler(InlineQueryHandler(self.on_inline))
 
-    def _search(self, query: str, page: int, size: int) -> tuple[list[SearchHit], bool]:
-        hits = self.archive.search(query, limit=size + 1, offset=page * size, expand=self.expand)
+    async def _search(self, query: str, page: int, size: int) -> tuple[list[SearchHit], bool]:
+        # off the event loop, so that a slow query never holds the other chats' updates
+        hits = await self.archive.search_off_loop(
+            query, limit=size + 1, offset=page * size, expand=self.expand
+        )
         return hits[:size], len(hits) > size
 
     def _allowed(self, update: Update) -> bool:
@@ -166,7 +169,7 @@ class TelegramSearch:
             text = bad_filters_message(self.catalog, lang, bad)
             await message.reply_text(text, do_quote=False)
             return
-        hits, has_next = self._search(query, 0, PAGE_SIZE)
+        hits, has_next = await self._search(query, 0, PAGE_SIZE)
         if not hits:
             text = self.catalog.t(lang, "bot.search_none", query=query)
             await message.reply_text(text, do_quote=False)
@@ -190,7 +193,7 @@ class TelegramSearch:
             await press.answer(self.catalog.t(lang, "bot.search_expired"), show_alert=True)
             return
         page = int(page_text)
-        hits, has_next = self._search(query, page, PAGE_SIZE)
+        hits, has_next = await self._search(query, page, PAGE_SIZE)
         if not hits:
             await press.answer(self.catalog.t(lang, "bot.search_no_more"))
             return
@@ -235,7 +238,7 @@ class TelegramSearch:
                 is_personal=True,
             )
             return
-        hits = self.archive.search(
+        hits = await self.archive.search_off_loop(
             query, limit=INLINE_PAGE_SIZE + 1, offset=offset, expand=self.expand
         )
         more = len(hits) > INLINE_PAGE_SIZE

@@ -2,7 +2,8 @@
 full-text index. The schema is versioned with ``PRAGMA user_version``; each migration runs in
 one transaction, so a crash mid-migration leaves the previous version intact.
 
-One connection, used from one thread (the event loop's).
+One connection, used from one thread (the event loop's); searches from the chats run on a
+read-only second one in a thread of their own (``bot.store.search``).
 
 Opening refuses what would silently lose the history: an archive file of 0 bytes (SQLite would
 take it for a new, empty database and delete the WAL file beside it) and a file digestbot may
@@ -211,6 +212,7 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
         return cls(data_dir / ARCHIVE_FILE, read_only=read_only)
 
     def close(self) -> None:
+        self.close_search()
         self._db.close()
 
     @property

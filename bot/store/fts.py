@@ -16,17 +16,33 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.text.normalize import clitic_forms, normalize, tokenize
+from bot.text.normalize import MIN_STEM, PROCLITICS, clitic_forms, normalize, tokenize
 
-# Article-like prefixes a user may type in a query ("الكرملين"): the query also matches the bare
-# form. Other proclitics (ب ك ل و ف) are not stripped from queries: "بوتين" must not become "وتين".
-_QUERY_PREFIXES = ("وال", "بال", "كال", "فال", "ولل", "ال", "لل")
-_MIN_STEM = 3
+# A proclitic ending in the article (ال، وال، بال، لل، ولل …) is stripped from a query word
+# whatever follows: the bare stem is in the shadow column of every form of the word, and a word
+# that merely begins with these letters and still has MIN_STEM letters after them is rare. The
+# other proclitics (و ف ب ك ل وب ول …) begin many words (بوتين, وزير, كوريا): one of them is
+# stripped only when the archive shows that the rest is a word (see ``WordCount``).
+_ARTICLE_PROCLITICS = tuple(p for p in PROCLITICS if p.endswith(("ال", "لل")))
+_PLAIN_PROCLITICS = tuple(p for p in PROCLITICS if p not in _ARTICLE_PROCLITICS)
 # The longest alias looked up in a query, in words (فريق مراقبة العقوبات متعدد الأطراف has five).
 MAX_ALIAS_WORDS = 8
+MAX_UNITS = 8
+"""The distinct units (a word, a name with all its aliases, a "phrase") one query is cut to.
+
+Every unit is one more FTS5 term list to intersect and, for a name, up to a few hundred phrases;
+a 200-character query of one name repeated used to cost 35 copies of the same expansion. Words
+past the limit are left out, which can only widen the result, and bm25 still ranks by all the
+units kept."""
+MAX_TOKENS = 64
+"""Query words looked at, repeated or not: the work of reading a query is bounded too."""
 
 AliasExpander = Callable[[Sequence[str]], Sequence[tuple[str, ...]] | None]
 """Given normalized query tokens, the alias token sequences of the entity they name (or None)."""
+
+WordCount = Callable[[str], int]
+"""In how many archived articles a normalized word is written on its own (not as a proclitic
+form), counted up to a cap. Used to decide whether a query word is a proclitic plus a word."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,32 +68,59 @@ def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _query_forms(token: str) -> list[str]:
-    forms = [token]
-    for prefix in _QUERY_PREFIXES:
-        if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_STEM:
-            forms.append(token[len(prefix) :])
-            break
-    return forms
+def written_match(word: str) -> str:
+    """A MATCH expression for a normalized word as written in a title or text (not one of the
+    shadow column's proclitic forms): what ``WordCount`` counts."""
+    return "{title body} : " + _quote(word)
+
+
+def _query_forms(token: str, written: WordCount | None = None) -> list[str]:
+    """``token`` and the stem a proclitic typed with it leaves (والكرملين → كرملين).
+
+    An article proclitic is always stripped. Another one only with ``written``, and only when
+    the archive writes the rest as a word of its own in more articles than the word as typed:
+    وصواريخ → صواريخ, but not بوتين → وتين or بيونغ → يونغ, which name something else. Of two
+    such readings (وبيان: و + بيان or وب + يان) the word written more often wins, the longer on
+    a tie. The index keeps the bare stem beside every form of a word, so it finds them all.
+    """
+    for prefix in _ARTICLE_PROCLITICS:
+        if token.startswith(prefix) and len(token) - len(prefix) >= MIN_STEM:
+            return [token, token[len(prefix) :]]
+    if written is None or not token or not _is_arabic(token[0]):
+        return [token]
+    stems = [
+        token[len(prefix) :]
+        for prefix in _PLAIN_PROCLITICS
+        if token.startswith(prefix) and len(token) - len(prefix) >= MIN_STEM
+    ]
+    if not stems:
+        return [token]
+    count, _, stem = max((written(stem), len(stem), stem) for stem in stems)
+    return [token, stem] if count > written(token) else [token]
+
+
+def _is_arabic(char: str) -> bool:
+    return "\u0600" <= char <= "\u08ff"
 
 
 def _phrase_heads(token: str) -> list[str]:
     """The first word of a phrase as running Arabic text also writes it: with a conjunction or
     preposition glued on (كيم جونغ اون → وكيم جونغ اون, وبكيم …, الشراكه → للشراكه)."""
-    if not token or not "\u0600" <= token[0] <= "\u08ff":
+    if not token or not _is_arabic(token[0]):
         return [token]
     glued = [p + token for p in ("و", "ف", "ب", "ك", "وب")]
     return [token, *glued, "لل" + token[2:] if token.startswith("ال") else "ل" + token]
 
 
-def _term(tokens: Sequence[str]) -> str:
+def _term(tokens: Sequence[str], written: WordCount | None = None) -> str:
     """One query unit: a single token, or a phrase (against the text, not the shadow forms).
 
     A single token is matched in every column, so that bm25 weighs a hit in the title and the
     number of hits; the shadow column adds its proclitic forms.
     """
     if len(tokens) == 1:
-        return "(" + " OR ".join(_quote(form) for form in _query_forms(tokens[0])) + ")"
+        forms = _query_forms(tokens[0], written)
+        return "(" + " OR ".join(_quote(form) for form in forms) + ")"
     rest = " ".join(tokens[1:])
     phrases = " OR ".join(_quote(f"{head} {rest}") for head in _phrase_heads(tokens[0]))
     return "({title body} : (" + phrases + "))"
@@ -104,35 +147,72 @@ def _alternatives(aliases: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:
     ]
 
 
-def build_match(query: str, expand: AliasExpander | None = None) -> str | None:
+def build_match(
+    query: str, expand: AliasExpander | None = None, written: WordCount | None = None
+) -> str | None:
     """An FTS5 MATCH expression for ``query``, or None when nothing searchable is left.
 
     Double-quoted parts are phrases; other words must all occur (AND). When ``expand`` maps some
     words to a known entity, any of that entity's aliases (in either language) may match instead.
+    A proclitic typed on a word is read as the index reads it (see ``_query_forms``; ``written``
+    lets it strip و ب ل ف ك as well as the article). See ``match_units`` for the bounds.
     """
-    units: list[str] = []
-    phrases, rest = _split_phrases(query)
-    for phrase in phrases:
-        tokens = tokenize(normalize(phrase))
-        if tokens:
-            units.append(_term(tokens))
-    tokens = tokenize(normalize(rest))
-    i = 0
-    while i < len(tokens):
-        matched = False
-        if expand is not None:
-            for width in range(min(MAX_ALIAS_WORDS, len(tokens) - i), 0, -1):
-                aliases = expand(tokens[i : i + width])
-                if aliases:
-                    alternatives = [_term(alias) for alias in _alternatives(aliases)]
-                    units.append("(" + " OR ".join(alternatives) + ")")
-                    i += width
-                    matched = True
-                    break
-        if not matched:
-            units.append(_term([tokens[i]]))
-            i += 1
+    units = match_units(query, expand, written)
     return " AND ".join(units) if units else None
+
+
+def match_units(
+    query: str, expand: AliasExpander | None = None, written: WordCount | None = None
+) -> list[str]:
+    """The units of ``build_match``, each once, at most ``MAX_UNITS`` of them from the first
+    ``MAX_TOKENS`` words: a word or name typed again adds nothing to ask for, and its reading
+    is looked up once."""
+    units: dict[str, None] = {}
+    phrases, rest = _split_phrases(query)
+    for phrase in dict.fromkeys(phrases):
+        tokens = tokenize(normalize(phrase))[:MAX_TOKENS]
+        if tokens and len(units) < MAX_UNITS:
+            units.setdefault(_term(tokens))
+    tokens = tokenize(normalize(rest))[:MAX_TOKENS]
+    lookup = _Lookup(expand, written)
+    i = 0
+    while i < len(tokens) and len(units) < MAX_UNITS:
+        width, unit = lookup.unit_at(tokens, i)
+        units.setdefault(unit)
+        i += width
+    return list(units)
+
+
+class _Lookup:
+    """The readings of one query's words, each worked out once however often it is typed."""
+
+    def __init__(self, expand: AliasExpander | None, written: WordCount | None) -> None:
+        self._expand = expand
+        self._written = written
+        self._aliases: dict[tuple[str, ...], Sequence[tuple[str, ...]] | None] = {}
+        self._units: dict[tuple[str, ...], str] = {}
+
+    def unit_at(self, tokens: Sequence[str], start: int) -> tuple[int, str]:
+        """How many words from ``start`` make one unit (a name, the longest reading first, or
+        one word), and the unit."""
+        if self._expand is not None:
+            for width in range(min(MAX_ALIAS_WORDS, len(tokens) - start), 0, -1):
+                words = tuple(tokens[start : start + width])
+                if words not in self._aliases:
+                    self._aliases[words] = self._expand(words) or None
+                aliases = self._aliases[words]
+                if aliases is not None:
+                    return width, self._unit(words, aliases)
+        return 1, self._unit((tokens[start],), None)
+
+    def _unit(self, words: tuple[str, ...], aliases: Sequence[tuple[str, ...]] | None) -> str:
+        if words not in self._units:
+            if aliases is None:
+                self._units[words] = _term(words, self._written)
+            else:
+                alternatives = [_term(alias) for alias in _alternatives(aliases)]
+                self._units[words] = "(" + " OR ".join(alternatives) + ")"
+        return self._units[words]
 
 
 def _split_phrases(query: str) -> tuple[list[str], str]:

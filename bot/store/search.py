@@ -1,12 +1,24 @@
 """Search over the archive: filters, the FTS5 match and ranking (``bot.store.ranking``). A
-mixin of ``Archive`` over its connection."""
+mixin of ``Archive``.
+
+``search`` runs on the archive's connection, in the caller's thread (the CLI, tests, bench).
+``search_off_loop`` is for the chat handlers: the same search in a worker thread of its own, on
+a second, read-only connection, so that a slow query never holds the event loop. SQLite's WAL
+lets that reader run beside the bot's writes; it sees what was committed. The reader is used by
+one thread at a time (``check_same_thread=False`` only because it is closed from another).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
 
 from bot.models import Article, SearchHit
-from bot.store.fts import AliasExpander, build_match, split_filters
+from bot.store.fts import AliasExpander, WordCount, build_match, split_filters, written_match
 from bot.store.ranking import (
     RANK_CANDIDATES,
     candidates_bounds_sql,
@@ -16,11 +28,20 @@ from bot.store.ranking import (
 from bot.store.times import from_text as _dt
 from bot.store.times import to_text as _iso
 
+WRITTEN_CAP = 1000
+"""Articles counted at most when asking how often a word is written (see ``WordCount``): the
+count stops early, and past this many a word is common either way."""
+
 
 class ArchiveSearch:
-    """``search``: odd input never raises."""
+    """``search`` and ``search_off_loop``: odd input never raises."""
 
     _db: sqlite3.Connection
+    path: Path
+    _search_reader: _Reader | None = None
+    _search_closed = False
+    # Guards opening and closing the reader (of any archive: both are rare and quick).
+    _search_reader_lock = threading.Lock()
 
     def search(
         self,
@@ -36,67 +57,162 @@ class ArchiveSearch:
         ``lang:``, ``source:`` and ``since:`` filters narrow the result (see ``split_filters``);
         a query of filters only lists the newest matching articles.
         """
-        words, filters = split_filters(query)
-        match = build_match(words, expand)
-        if match is None and not filters.any:
-            return []
-        where: list[str] = []
-        params: list[object] = []
-        if filters.lang is not None:
-            where.append("a.lang = ?")
-            params.append(filters.lang)
-        if filters.source is not None:
-            where.append("instr(lower(a.source), ?) > 0")
-            params.append(filters.source)
-        if filters.since is not None:
-            where.append("a.published >= ?")
-            params.append(_iso(filters.since))
-        if match is None:
-            sql = (
-                "SELECT a.* FROM articles a WHERE "
-                + " AND ".join(where)
-                + " ORDER BY a.published DESC LIMIT ? OFFSET ?"
-            )
-            try:
-                rows = self._db.execute(sql, [*params, limit, offset]).fetchall()
-            except sqlite3.OperationalError:
-                return []
-            return [_hit(row) for row in rows]
-        try:
-            rowids = self._ranked_matches(match, where, params, limit, offset)
-            if not rowids:
-                return []
-            marks = ",".join("?" * len(rowids))
-            found = {
-                row["rowid"]: row
-                for row in self._db.execute(
-                    f"SELECT * FROM articles WHERE rowid IN ({marks})", rowids
-                )
-            }
-        except sqlite3.OperationalError:
-            return []  # a query the index cannot answer is "no results", never a crash
-        return [_hit(found[rowid]) for rowid in rowids if rowid in found]
+        return search_on(self._db, query, limit=limit, offset=offset, expand=expand)
 
-    def _ranked_matches(
-        self, match: str, where: list[str], params: list[object], limit: int, offset: int
-    ) -> list[int]:
-        """Row ids of one page of matches (see ``bot.store.ranking``)."""
-        filters = "".join(f" AND {clause}" for clause in where)
-        rows = self._db.execute(ranked_page_sql(filters), [match, *params, limit, offset])
-        page = [row[0] for row in rows]
-        if len(page) == limit:
-            return page
-        # The page ran past the ranked candidates: are there older matches?
-        count, oldest = self._db.execute(
-            candidates_bounds_sql(filters), [match, *params]
-        ).fetchone()
-        if count < RANK_CANDIDATES:
-            return page
-        skip = max(0, offset - count)
-        older = self._db.execute(
-            older_matches_sql(filters), [match, oldest, *params, limit - len(page), skip]
+    async def search_off_loop(
+        self,
+        query: str,
+        *,
+        limit: int = 5,
+        offset: int = 0,
+        expand: AliasExpander | None = None,
+    ) -> list[SearchHit]:
+        """``search`` in the search thread, on the read-only connection; on the archive's own
+        connection, here, when no second connection can be opened (an archive not yet on disk)."""
+        reader = self._reader()
+        if reader is None:
+            return self.search(query, limit=limit, offset=offset, expand=expand)
+        return await reader.run(query, limit=limit, offset=offset, expand=expand)
+
+    def _reader(self) -> _Reader | None:
+        with self._search_reader_lock:
+            if self._search_closed:
+                return None  # closed: no new thread or connection (the search fails as before)
+            if self._search_reader is None:
+                try:
+                    self._search_reader = _Reader(self.path)
+                except sqlite3.Error:
+                    return None
+            return self._search_reader
+
+    def close_search(self) -> None:
+        """Stop the search thread (after the search it runs) and close its connection."""
+        with self._search_reader_lock:
+            reader, self._search_reader = self._search_reader, None
+            self._search_closed = True
+        if reader is not None:
+            reader.close()
+
+
+class _Reader:
+    """A read-only connection to the archive and the one thread that uses it."""
+
+    def __init__(self, path: Path) -> None:
+        uri = path.resolve().as_uri() + "?mode=ro"
+        self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        try:
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.execute("SELECT 1 FROM articles_fts LIMIT 0")  # an archive, and readable
+        except BaseException:
+            self._db.close()
+            raise
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
+
+    async def run(
+        self, query: str, *, limit: int, offset: int, expand: AliasExpander | None
+    ) -> list[SearchHit]:
+        work = partial(search_on, self._db, query, limit=limit, offset=offset, expand=expand)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, work)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._db.close()
+
+
+def written_counter(db: sqlite3.Connection) -> WordCount:
+    """``WordCount`` over the archive behind ``db``: articles whose title or text has the word
+    as a word of its own, up to ``WRITTEN_CAP``; a word FTS5 cannot look up counts 0."""
+    counted: dict[str, int] = {}
+
+    def count(word: str) -> int:
+        if word not in counted:
+            try:
+                row = db.execute(
+                    "SELECT count(*) FROM (SELECT 1 FROM articles_fts"
+                    " WHERE articles_fts MATCH ? LIMIT ?)",
+                    [written_match(word), WRITTEN_CAP],
+                ).fetchone()
+                counted[word] = int(row[0])
+            except sqlite3.OperationalError:
+                counted[word] = 0
+        return counted[word]
+
+    return count
+
+
+def search_on(
+    db: sqlite3.Connection,
+    query: str,
+    *,
+    limit: int = 5,
+    offset: int = 0,
+    expand: AliasExpander | None = None,
+) -> list[SearchHit]:
+    """``ArchiveSearch.search`` over the connection ``db``."""
+    words, filters = split_filters(query)
+    match = build_match(words, expand, written_counter(db))
+    if match is None and not filters.any:
+        return []
+    where: list[str] = []
+    params: list[object] = []
+    if filters.lang is not None:
+        where.append("a.lang = ?")
+        params.append(filters.lang)
+    if filters.source is not None:
+        where.append("instr(lower(a.source), ?) > 0")
+        params.append(filters.source)
+    if filters.since is not None:
+        where.append("a.published >= ?")
+        params.append(_iso(filters.since))
+    if match is None:
+        sql = (
+            "SELECT a.* FROM articles a WHERE "
+            + " AND ".join(where)
+            + " ORDER BY a.published DESC LIMIT ? OFFSET ?"
         )
-        return page + [row[0] for row in older]
+        try:
+            rows = db.execute(sql, [*params, limit, offset]).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [_hit(row) for row in rows]
+    try:
+        rowids = _ranked_matches(db, match, where, params, limit, offset)
+        if not rowids:
+            return []
+        marks = ",".join("?" * len(rowids))
+        found = {
+            row["rowid"]: row
+            for row in db.execute(f"SELECT * FROM articles WHERE rowid IN ({marks})", rowids)
+        }
+    except sqlite3.OperationalError:
+        return []  # a query the index cannot answer is "no results", never a crash
+    return [_hit(found[rowid]) for rowid in rowids if rowid in found]
+
+
+def _ranked_matches(
+    db: sqlite3.Connection,
+    match: str,
+    where: list[str],
+    params: list[object],
+    limit: int,
+    offset: int,
+) -> list[int]:
+    """Row ids of one page of matches (see ``bot.store.ranking``)."""
+    filters = "".join(f" AND {clause}" for clause in where)
+    rows = db.execute(ranked_page_sql(filters), [match, *params, limit, offset])
+    page = [row[0] for row in rows]
+    if len(page) == limit:
+        return page
+    # The page ran past the ranked candidates: are there older matches?
+    count, oldest = db.execute(candidates_bounds_sql(filters), [match, *params]).fetchone()
+    if count < RANK_CANDIDATES:
+        return page
+    skip = max(0, offset - count)
+    older = db.execute(
+        older_matches_sql(filters), [match, oldest, *params, limit - len(page), skip]
+    )
+    return page + [row[0] for row in older]
 
 
 def article_from_row(row: sqlite3.Row) -> Article:

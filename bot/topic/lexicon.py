@@ -172,8 +172,18 @@ class Lexicon:
 
     def expand_aliases(self, tokens: Sequence[str]) -> tuple[tuple[str, ...], ...] | None:
         """For search: when ``tokens`` spell a strong alias of a named entity (not a cue), the
-        token sequences of all that entity's strong aliases, in both languages; else None."""
+        token sequences of all that entity's strong aliases, in both languages; else None.
+
+        The first word may carry a proclitic, read as ``find`` reads text (وبوتين, للكرملين,
+        وكيم جونغ اون), so that a word pasted from an article finds the name; an alias listed
+        as exact takes none (كروس is not روس)."""
         found = self._by_alias.get(tuple(tokens))
+        if found is None and tokens:
+            tail = tuple(tokens[1:])
+            found = next(
+                ((c.entity, c.weak) for c in self._index.get(tokens[0], ()) if c.tail == tail),
+                None,
+            )
         if found is None or found[1]:
             return None
         entity = self._entities[found[0]]

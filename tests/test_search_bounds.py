@@ -1,0 +1,120 @@
+"""What one query may cost: a word or name typed again is asked for once, a query is cut to
+``MAX_UNITS`` units, and the chats' searches run in a thread of their own on a read-only
+connection, never on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from bot.models import SearchHit
+from bot.store import search as search_module
+from bot.store.archive import Archive
+from bot.store.fts import MAX_ALIAS_WORDS, MAX_UNITS, build_match, match_units
+from bot.topic.lexicon import load_lexicon
+from bot.topic.matcher import TopicMatcher
+from tests.test_archive import YES, article
+
+EXPAND = TopicMatcher(load_lexicon()).alias_expander()
+
+
+@pytest.mark.parametrize(
+    "word", ["بوتين", "وبوتين", "كيم جونغ أون", "Kursk", "صادرات", "وصادرات", '"كيم جونغ"']
+)
+def test_a_repeated_word_or_name_is_one_unit(word: str) -> None:
+    once = build_match(word, EXPAND)
+    query = " ".join([word] * (201 // (len(word) + 1)))  # as long as a Telegram query may be
+    assert 180 < len(query) <= 200
+    assert match_units(query, EXPAND) == match_units(word, EXPAND)
+    assert build_match(query, EXPAND) == once
+
+
+def test_a_long_query_is_cut_to_max_units() -> None:
+    names = "بوتين كيم لافروف شويغو كورسك موسكو الكرملين بيونغ يانغ فلاديفوستوك"
+    words = " ".join(f"كلمه{n}" for n in range(30))
+    units = match_units(f"{names} {words}", EXPAND)
+    assert len(units) == MAX_UNITS
+    assert units == match_units(names, EXPAND)[:MAX_UNITS]  # the first ones are kept
+
+
+def test_a_repeated_word_is_counted_in_the_archive_once() -> None:
+    asked: list[str] = []
+
+    def written(word: str) -> int:
+        asked.append(word)
+        return 0
+
+    build_match(" ".join(["وصادرات"] * 60), EXPAND, written)
+    assert sorted(asked) == sorted(["وصادرات", "صادرات"])  # as typed, and without its و
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Iterator[Archive]:
+    archive = Archive.in_dir(tmp_path)
+    archive.add_article(article("a", "بوتين يستقبل كيم", "قمة في موسكو"), YES, announce=True)
+    archive.add_article(article("b", "Kursk", "North Korean troops", "en"), YES, announce=True)
+    yield archive
+    archive.close()
+
+
+async def test_search_off_loop_runs_in_the_search_thread(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[threading.Thread] = []
+    real = search_module.search_on
+
+    def recording(*args: object, **kwargs: object) -> list[SearchHit]:
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search_module, "search_on", recording)
+    hits = await archive.search_off_loop("وبوتين", expand=EXPAND)
+    assert [hit.article.id for hit in hits] == ["a"]
+    assert threads and threads[0] is not threading.current_thread()
+    # the same answer as on the archive's own connection
+    assert hits == archive.search("وبوتين", expand=EXPAND)
+
+
+async def test_the_reader_sees_what_is_committed_and_is_read_only(archive: Archive) -> None:
+    assert await archive.search_off_loop("kursk") != []
+    archive.add_article(article("c", "Kursk again", "more troops", "en"), YES, announce=True)
+    found = await archive.search_off_loop("kursk", limit=10)
+    assert {hit.article.id for hit in found} == {"b", "c"}
+    reader = archive._search_reader
+    assert reader is not None
+    with pytest.raises(Exception, match="readonly"):
+        reader._db.execute("DELETE FROM articles")
+    # searches from several chats at once share the one thread, one after the other
+    many = await asyncio.gather(*(archive.search_off_loop("kursk", limit=10) for _ in range(8)))
+    assert all(len(hits) == 2 for hits in many)
+
+
+async def test_close_stops_the_search_thread(tmp_path: Path) -> None:
+    archive = Archive.in_dir(tmp_path)
+    await archive.search_off_loop("kursk")
+    reader = archive._search_reader
+    assert reader is not None
+    archive.close()
+    assert archive._search_reader is None
+    with pytest.raises(RuntimeError):
+        reader._pool.submit(print)
+    # a search still on its way after the close opens no new thread or connection
+    with pytest.raises(sqlite3.ProgrammingError):
+        await archive.search_off_loop("kursk")
+    assert archive._search_reader is None
+
+
+def test_a_repeated_name_is_looked_up_once() -> None:
+    asked: list[tuple[str, ...]] = []
+
+    def expand(tokens: Sequence[str]) -> Sequence[tuple[str, ...]] | None:
+        asked.append(tuple(tokens))
+        return EXPAND(tokens)
+
+    match_units(" ".join(["كيم جونغ أون"] * 16), expand)
+    assert len(asked) == len(set(asked)) <= MAX_ALIAS_WORDS
