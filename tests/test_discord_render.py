@@ -79,7 +79,10 @@ def test_feed_text_cannot_format_or_link() -> None:
     )
     [message] = render_discord_messages(digest, CATALOG)
     [embed] = message["embeds"]
-    assert embed["description"] == ("See \\[this\\](https://evil.example) \\<@123\\> \\_now\\_")
+    # escaped, and defanged (issue 13 item 7): the scheme and the handle are no longer live
+    assert embed["description"] == (
+        "See \\[this\\](https\\[:\\]//evil.example) \\<\\[@\\]123\\> \\_now\\_"
+    )
     assert embed["fields"][0]["value"] == "[Out\\]let](https://x.example/a_%28b%29)"
     assert escape_markdown("- item\n# title") == "\\- item\n\\# title"
 

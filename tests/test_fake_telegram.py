@@ -352,3 +352,26 @@ def test_runs_in_a_thread_for_synchronous_callers() -> None:
         )
         assert response.json()["result"]["text"] == "sync"
         assert [m.text for m in api.wait_for_messages_blocking(1, chat_id=11)] == ["sync"]
+
+
+async def test_inline_answers_are_refused_as_telegram_does(
+    bot: Bot, telegram_api: FakeTelegramAPI
+) -> None:
+    from telegram import InlineQueryResultArticle, InputTextMessageContent
+
+    def result(title: str, text: str) -> InlineQueryResultArticle:
+        return InlineQueryResultArticle(
+            id="1", title=title, input_message_content=InputTextMessageContent(text, "HTML")
+        )
+
+    for title, text, error in (
+        ("t", "<b>" + "x" * 4097 + "</b>", "MESSAGE_TOO_LONG"),
+        ("t", "<b>x", "can't parse entities"),
+        (" ", "x", "RESULT_TITLE_EMPTY"),
+    ):
+        query_id = telegram_api.user_inline_query("q")["inline_query"]["id"]
+        with pytest.raises(BadRequest, match=f"(?i){error}"):
+            await bot.answer_inline_query(query_id, [result(title, text)])
+    query_id = telegram_api.user_inline_query("q")["inline_query"]["id"]
+    assert await bot.answer_inline_query(query_id, [result("t", "&amp;" * 4096)])
+    assert len(telegram_api.inline_answers) == 1

@@ -402,3 +402,77 @@ async def test_the_fake_fails_a_seeded_share_of_calls() -> None:
     # an unusable answer is asked again once, so a story fails only on two in a row
     assert first.count("llm") + first.count("HTTP 500") + first.count("invalid") == 30
     assert api.calls == 30 + api.injected["invalid_answer"] - first.count("invalid")
+
+
+# Issue 13, item 7: whatever a chat would make clickable fails validation (then the one retry,
+# then the offline summary), and so does a headline on more than one line.
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"summary_en": "Verify your account at evil-news.ru/verify today."}, "link"),
+        ({"summary_en": "Updates at t.me/evilchannel every hour."}, "link"),
+        ({"headline_en": "Lavrov arrives in Pyongyang, says evil-news.RU"}, "link"),
+        ({"summary_en": "Readers may write to tips@evil-news.example for more."}, "e-mail"),
+        ({"summary_en": "Follow @evil_channel for the full statement."}, "handle"),
+        ({"summary_en": "Send /unsubscribe to stop the digest now."}, "command"),
+        ({"summary_ar": "تابعوا القناة على t.me/evil للمزيد من التفاصيل"}, "link"),
+        ({"summary_ar": "تابعوا الحساب @evil_news للمزيد من التفاصيل اليوم"}, "handle"),
+        # full-width letters and dot are still a link once NFKC-folded
+        ({"summary_en": "More at ｅｖｉｌ．ｒｕ for readers in Pyongyang."}, "link"),
+        # an invisible character does not hide a domain: it is deleted before the check
+        ({"summary_en": "More at evil-news\u200b.ru for readers."}, "link"),
+        ({"headline_en": "Lavrov arrives in Pyongyang\nClick the link below"}, "one line"),
+        ({"headline_ar": "لافروف يصل إلى بيونغ يانغ\u2028اضغط على الرابط"}, "one line"),
+    ],
+)
+def test_clickable_text_and_multiline_headlines_are_rejected(
+    change: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(AnswerError, match=problem):
+        parse_answer(json.dumps(GOOD | change, ensure_ascii=False))
+
+
+@pytest.mark.parametrize(
+    "summary_en",
+    [
+        "N.Korea and the U.S. traded statements, e.g. on the 24/7 border watch.",
+        "Russia's foreign minister arrived in Pyongyang... He will hold talks there.",
+    ],
+)
+def test_abbreviations_and_dots_are_not_links(summary_en: str) -> None:
+    assert parse_answer(json.dumps(GOOD | {"summary_en": summary_en})).summary_en == summary_en
+
+
+async def test_a_handle_in_the_answer_is_retried_with_the_reason_then_offline(
+    openai_api: FakeOpenAI, make_llm: Factory
+) -> None:
+    bad = GOOD | {"summary_en": "Russia's minister arrived. Details from @evil_channel now."}
+    openai_api.queue_answer(bad)
+    openai_api.queue_answer(bad)
+    story = make_story()
+    summary = await FallbackSummarizer(make_llm()).summarize(story)
+    assert summary == offline_summary(story)
+    assert openai_api.calls == 2
+    assert "@handle" in openai_api.requests[1]["messages"][-1]["content"]
+
+
+# Issue 13, item 15: bidi overrides and zero-width characters never reach a summary, while the
+# joiners Arabic and Persian need stay.
+def test_invisible_characters_are_removed_from_the_answer() -> None:
+    answer = parse_answer(
+        json.dumps(
+            GOOD
+            | {
+                "headline_en": "Lavrov \u202earrives\u202c in \u2066Pyongyang\u2069\u200b",
+                "summary_ar": "وصل وزير الخارجية\ufeff الروسي إلى بيونغ\u2060 يانغ. كیم\u200cجونگ.",
+            },
+            ensure_ascii=False,
+        )
+    )
+    assert answer.headline_en == "Lavrov arrives in Pyongyang"
+    assert answer.summary_ar == "وصل وزير الخارجية الروسي إلى بيونغ يانغ. كیم\u200cجونگ."
+
+
+def test_an_answer_of_invisible_characters_only_is_rejected() -> None:
+    with pytest.raises(AnswerError, match="empty"):
+        parse_answer(json.dumps(GOOD | {"headline_en": "\u200b\u202e\u200b"}))

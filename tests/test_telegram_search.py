@@ -4,12 +4,14 @@ next_offset, and the per-user rate limit; against the fake Bot API and a real ar
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from telegram.ext import Application
 
 from bot.app import Services
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_search import PAGE_SIZE, QueryStore, RateLimiter, page_buttons
+from bot.models import Article, Decision
 from bot.runner import run_cycle
 from tests.fakes.telegram_api import FakeTelegramAPI, parse_telegram_html
 from tests.test_e2e_telegram import USER_CHAT, application, svc
@@ -145,3 +147,56 @@ async def test_a_bad_filter_gets_a_friendly_reply_in_the_chats_language(
     [only] = results
     assert "“lang:fr”" in only["title"] and "lang:ar or lang:en" in only["description"]
     assert "lang:ar or lang:en" in only["input_message_content"]["message_text"]
+
+
+async def test_a_9000_character_title_is_found_and_shown_capped(
+    svc: Services,
+    application: Application,  # type: ignore[type-arg]
+    telegram_api: FakeTelegramAPI,
+) -> None:
+    """Issue 13: /search, its pages and inline answers stay within Telegram's limits (which the
+    fake enforces) and show nothing clickable but the article's link, whatever the archive
+    holds."""
+    when = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
+    words = "Zanzibarovich meets Kim, verify at evil-news.ru/verify @evil_bot \u202egnol "
+    for n in range(PAGE_SIZE + 1):
+        title = (words * 120)[: 9000 - n]
+        svc.archive.add_article(
+            Article(
+                id=f"long{n}",
+                feed_url="https://feeds.example/rss.xml",
+                source="Outlet\u202e t.me/evil " * 40,
+                url=f"https://news.example/long/{n}",
+                title=title,
+                summary=title,
+                lang="en",
+                published=when,
+                seen_at=when,
+            ),
+            Decision(True, 1.0, (), ""),
+            announce=False,
+        )
+    telegram_api.user_sends("/search Zanzibarovich", chat_id=USER_CHAT)
+    [first] = await telegram_api.wait_for_messages(1, chat_id=USER_CHAT)
+    visible = parse_telegram_html(first.text)
+    assert visible.count("Zanzibarovich") >= PAGE_SIZE and "…" in visible
+    assert "\u202e" not in visible and "evil-news[.]ru" in visible
+    assert "evil-news.ru" not in visible and "@evil" not in visible and "t.me" not in visible
+    assert first.reply_markup is not None
+    [[forward]] = first.reply_markup["inline_keyboard"]
+    telegram_api.user_presses(
+        forward["callback_data"], message_id=first.message_id, chat_id=USER_CHAT
+    )
+    [_, second] = await telegram_api.wait_for_messages(2, chat_id=USER_CHAT)
+    assert second.method == "editMessageText" and "Zanzibarovich" in second.text
+
+    telegram_api.user_inline_query("Zanzibarovich")
+    await telegram_api.wait_until(lambda: len(telegram_api.inline_answers) == 1)
+    results = telegram_api.inline_answers[0]["results"]
+    results = json.loads(results) if isinstance(results, str) else results
+    assert len(results) == PAGE_SIZE + 1
+    for result in results:
+        assert len(result["title"]) <= 256 and result["title"].endswith("…")
+        assert "evil-news.ru" not in result["title"] + result["description"]
+        text = parse_telegram_html(result["input_message_content"]["message_text"])
+        assert "…" in text and "\u202e" not in text

@@ -38,12 +38,14 @@ from bot.digest.discord_render import (
     escape_markdown,
     render_discord_messages,
 )
+from bot.digest.render import HEADLINE_CAP, SOURCE_NAME_CAP
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest, SearchHit
 from bot.search_help import bad_filters, bad_filters_message
 from bot.store.archive import Archive
 from bot.store.fts import AliasExpander
 from bot.store.state import StateStore
+from bot.text.display import for_chat, link_url
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,10 @@ SEARCH_PAGE = 5
 SEARCH_TIMEOUT_S = 600.0
 MAX_QUERY = 200
 MAX_DESCRIPTION_TEXT = 100  # Discord's limit for command, option and choice descriptions
+# Each field of a hit is capped (issue 13) so that a page of 5 hits fits in one description of
+# 4,096 characters with its markdown intact; a longer URL is not linked (a cut one is broken).
+SEARCH_SNIPPET_CAP = 300
+SEARCH_URL_CAP = 400
 ENGLISH_LOCALES = frozenset({discord.Locale.american_english, discord.Locale.british_english})
 
 LatestDigest = Callable[[ChatLang], Digest]
@@ -92,14 +98,20 @@ def search_embed(
     lines = []
     for number, hit in enumerate(hits, start=page * SEARCH_PAGE + 1):
         article = hit.article
-        url = article.url.replace("(", "%28").replace(")", "%29")
+        title = escape_markdown(for_chat(article.title, HEADLINE_CAP) or "…")
+        url = link_url(article.url)
+        if url is not None:
+            url = url.replace("(", "%28").replace(")", "%29")
+        linked = f"[{title}]({url})" if url and len(url) <= SEARCH_URL_CAP else title
         lines.append(
-            f"**{number}. [{escape_markdown(article.title)}]({url})**\n"
-            f"{escape_markdown(article.source)} · {article.published:%Y-%m-%d}\n"
-            f"{escape_markdown(hit.snippet)}"
+            f"**{number}. {linked}**\n"
+            f"{escape_markdown(for_chat(article.source, SOURCE_NAME_CAP))} · "
+            f"{article.published:%Y-%m-%d}\n"
+            f"{escape_markdown(for_chat(hit.snippet, SEARCH_SNIPPET_CAP))}"
         )
     description = clip("\n\n".join(lines), MAX_DESCRIPTION)
-    title = clip(catalog.t(lang, "bot.search_results", query=query), MAX_TITLE)
+    shown_query = for_chat(query, MAX_QUERY)
+    title = clip(catalog.t(lang, "bot.search_results", query=shown_query), MAX_TITLE)
     embed = discord.Embed(title=title, description=description)
     embed.set_footer(text=catalog.t(lang, "discord.search_page", page=page + 1))
     return embed

@@ -6,8 +6,10 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.digest.render import HEADLINE_CAP, SOURCE_NAME_CAP
 from bot.i18n import Catalog
 from bot.models import FeedSource, Story, Summary
+from bot.text.display import for_chat, link_url
 
 LATEST_DEFAULT = 5
 LATEST_MAX = 10
@@ -26,8 +28,13 @@ def format_latest(stories: list[tuple[Story, Summary | None]], lang: str, catalo
     lines = [html.escape(catalog.t(lang, "bot.latest_header", count=len(stories)), quote=False)]
     for number, (story, summary) in enumerate(stories, start=1):
         first = story.articles[0]
-        title = (summary.headline(lang) if summary else None) or first.title
-        link = f'<a href="{html.escape(first.url, quote=True)}">{html.escape(first.source)}</a>'
+        headline = (summary.headline(lang) if summary else None) or first.title
+        # capped, no hidden characters, nothing clickable but the article's own link: ten
+        # stories always fit in one message (see bot.text.display)
+        title = for_chat(headline, HEADLINE_CAP) or "…"
+        name = html.escape(for_chat(first.source, SOURCE_NAME_CAP) or "…", quote=False)
+        url = link_url(first.url)
+        link = f'<a href="{html.escape(url, quote=True)}">{name}</a>' if url else name
         lines.append(
             f"\n{number}. <b>{html.escape(title, quote=False)}</b>\n"
             f"{link} · {story.updated_at:%Y-%m-%d}"

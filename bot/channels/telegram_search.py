@@ -33,17 +33,24 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, InlineQueryHandler
 
+from bot.digest.render import HEADLINE_CAP, SOURCE_NAME_CAP
 from bot.i18n import Catalog
-from bot.models import SearchHit
+from bot.models import Article, SearchHit
 from bot.search_help import bad_filters, bad_filters_message, named_filters
 from bot.store.archive import Archive
 from bot.store.fts import AliasExpander, BadFilter
+from bot.text.display import for_chat, link_url
 
 PAGE_SIZE = 5
 INLINE_PAGE_SIZE = 10
 INLINE_CACHE_SECONDS = 60
 MAX_QUERY = 200
 KEPT_QUERIES = 512
+# Each field of a hit is capped (issue 13): 5 hits at these caps, with the header, stay far below
+# Telegram's 4,096 characters, whatever the archive holds.
+SNIPPET_CAP = 300
+INLINE_TITLE_CAP = 256
+INLINE_DESCRIPTION_CAP = 512
 # Each user may run a burst of 5 searches, then one every 3 seconds (commands and inline alike).
 RATE_BURST = 5.0
 RATE_PER_SECOND = 1 / 3
@@ -102,20 +109,50 @@ def page_buttons(key: str, page: int, has_next: bool) -> InlineKeyboardMarkup | 
     return InlineKeyboardMarkup([row]) if row else None
 
 
+def _source_link(article: Article) -> str:
+    """The outlet's name as Telegram HTML, linked to the article when its URL may be linked."""
+    name = html.escape(for_chat(article.source, SOURCE_NAME_CAP) or "…", quote=False)
+    url = link_url(article.url)
+    return f'<a href="{html.escape(url, quote=True)}">{name}</a>' if url else name
+
+
+def _title(article: Article, cap: int = HEADLINE_CAP) -> str:
+    """The title as shown: capped, no hidden characters, nothing clickable; never empty."""
+    return for_chat(article.title, cap) or for_chat(article.source, cap) or "…"
+
+
 def format_page(hits: list[SearchHit], query: str, page: int, lang: str, catalog: Catalog) -> str:
     """One page of results as Telegram HTML: title in bold, outlet as a link, date, snippet."""
-    header = catalog.t(lang, "bot.search_results", query=query)
+    header = catalog.t(lang, "bot.search_results", query=for_chat(query, MAX_QUERY))
     if page > 0:
         header += " " + catalog.t(lang, "bot.search_page", page=page + 1)
     lines = [html.escape(header, quote=False)]
     for number, hit in enumerate(hits, start=page * PAGE_SIZE + 1):
         article = hit.article
-        link = f'<a href="{html.escape(article.url, quote=True)}">{html.escape(article.source)}</a>'
+        snippet = for_chat(hit.snippet, SNIPPET_CAP)
         lines.append(
-            f"\n{number}. <b>{html.escape(article.title, quote=False)}</b>\n"
-            f"{link} · {article.published:%Y-%m-%d}\n{html.escape(hit.snippet, quote=False)}"
+            f"\n{number}. <b>{html.escape(_title(article), quote=False)}</b>\n"
+            f"{_source_link(article)} · {article.published:%Y-%m-%d}\n"
+            f"{html.escape(snippet, quote=False)}"
         )
     return "\n".join(lines)
+
+
+def inline_result(hit: SearchHit, result_id: str) -> InlineQueryResultArticle:
+    """One hit as an inline result, every field within Telegram's limits."""
+    article = hit.article
+    source = for_chat(article.source, SOURCE_NAME_CAP)
+    url = link_url(article.url)
+    return InlineQueryResultArticle(
+        id=result_id,
+        title=_title(article, INLINE_TITLE_CAP),
+        description=for_chat(f"{source} · {article.published:%Y-%m-%d}", INLINE_DESCRIPTION_CAP),
+        input_message_content=InputTextMessageContent(
+            f"<b>{html.escape(_title(article), quote=False)}</b>\n{_source_link(article)}",
+            parse_mode=ParseMode.HTML,
+        ),
+        url=url,
+    )
 
 
 class TelegramSearch:
@@ -171,7 +208,7 @@ class TelegramSearch:
             return
         hits, has_next = await self._search(query, 0, PAGE_SIZE)
         if not hits:
-            text = self.catalog.t(lang, "bot.search_none", query=query)
+            text = self.catalog.t(lang, "bot.search_none", query=for_chat(query, MAX_QUERY))
             await message.reply_text(text, do_quote=False)
             return
         await message.reply_text(
@@ -243,19 +280,7 @@ class TelegramSearch:
         )
         more = len(hits) > INLINE_PAGE_SIZE
         results = [
-            InlineQueryResultArticle(
-                id=f"{offset + n}",
-                title=hit.article.title[:256],
-                description=f"{hit.article.source} · {hit.article.published:%Y-%m-%d}",
-                input_message_content=InputTextMessageContent(
-                    f"<b>{html.escape(hit.article.title, quote=False)}</b>\n"
-                    f'<a href="{html.escape(hit.article.url, quote=True)}">'
-                    f"{html.escape(hit.article.source, quote=False)}</a>",
-                    parse_mode=ParseMode.HTML,
-                ),
-                url=hit.article.url,
-            )
-            for n, hit in enumerate(hits[:INLINE_PAGE_SIZE])
+            inline_result(hit, f"{offset + n}") for n, hit in enumerate(hits[:INLINE_PAGE_SIZE])
         ]
         await inline.answer(
             results,

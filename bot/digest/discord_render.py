@@ -15,9 +15,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.digest.render import SUMMARY_CAP, utf16_len
+from bot.digest.render import HEADLINE_CAP, SOURCE_NAME_CAP, SUMMARY_CAP
 from bot.i18n import Catalog
 from bot.models import Digest, DigestItem, Source
+from bot.text.display import MAX_URL, for_chat, link_url, utf16_len
+from bot.text.display import clip as clip  # the search embeds clip with it too
 
 DISCORD_PLATFORMS = frozenset({"discord", "discord-webhook"})
 """The chat platforms whose digests are rendered here: a bot's channels and webhooks."""
@@ -54,23 +56,6 @@ def _link_url(url: str) -> str:
     return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 
 
-def clip(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` UTF-16 units at a word boundary, with an ellipsis."""
-    if utf16_len(text) <= limit:
-        return text
-    units = cut_at = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit - 1:  # one unit is left for the ellipsis
-            cut_at = index
-            break
-    cut = text[:cut_at]
-    head, space, _ = cut.rpartition(" ")
-    if space and len(head) >= len(cut) // 2:  # a word boundary, unless it loses too much
-        cut = head
-    return cut.rstrip() + "…"
-
-
 def _langs(digest: Digest) -> tuple[str, ...]:
     return ("ar", "en") if digest.lang == "both" else (digest.lang,)
 
@@ -84,15 +69,17 @@ def _original_headline(item: DigestItem, lang: str) -> str:
 
 def _story_text(item: DigestItem, lang: str, catalog: Catalog) -> tuple[str, str, str]:
     """The headline, a note to show before it (an untranslated story) and the text after it."""
-    headline = item.summary.headline(lang)
+    # Feed titles, offline extracts and model text alike: no hidden characters, nothing
+    # clickable, within the caps (see bot.text.display).
+    headline = for_chat(item.summary.headline(lang) or "", HEADLINE_CAP)
     if headline:
-        return headline, "", escape_markdown(clip(item.summary.text(lang) or "", SUMMARY_CAP))
+        return headline, "", escape_markdown(for_chat(item.summary.text(lang) or "", SUMMARY_CAP))
     note = f"*{escape_markdown(catalog.t(lang, 'digest.no_translation'))}*"
     text = ""
     if item.entities:
         names = " · ".join(f"{e.en} / {e.ar}" for e in item.entities)
         text = escape_markdown(f"{catalog.t(lang, 'digest.entities')}: {names}")
-    return _original_headline(item, lang), note, text
+    return for_chat(_original_headline(item, lang), HEADLINE_CAP), note, text
 
 
 def _source_fields(sources: Sequence[Source], name: str) -> list[dict[str, Any]]:
@@ -100,7 +87,11 @@ def _source_fields(sources: Sequence[Source], name: str) -> list[dict[str, Any]]
     fields: list[dict[str, Any]] = []
     value = ""
     for source in sources:
-        link = f"[{escape_markdown(clip(source.name, 200))}]({_link_url(source.url)})"
+        url = link_url(source.url)
+        if url is None:
+            continue  # not a URL a message may link to (see link_url)
+        label = escape_markdown(for_chat(source.name, SOURCE_NAME_CAP) or "…")
+        link = f"[{label}]({_link_url(url)})"
         if utf16_len(link) > MAX_FIELD_VALUE:
             continue  # a URL too long for any field; the title still links the first source
         joined = f"{value} · {link}" if value else link
@@ -127,8 +118,9 @@ def story_embed(item: DigestItem, langs: Sequence[str], catalog: Catalog) -> Emb
         description = f"{description}\n\n{extra}" if description else extra
     embed: Embed = {"title": clip(title, MAX_TITLE)} if title.strip() else {}
     embed["color"] = EMBED_COLOUR
-    if item.sources:
-        embed["url"] = item.sources[0].url
+    url = link_url(item.sources[0].url) if item.sources else None
+    if url is not None and len(_link_url(url)) <= MAX_URL:
+        embed["url"] = url
     if description:
         embed["description"] = clip(description, MAX_DESCRIPTION)
     fields = _source_fields(item.sources, catalog.t(langs[0], "digest.sources"))

@@ -15,10 +15,15 @@ from typing import Literal
 
 from bot.i18n import Catalog
 from bot.models import Digest, DigestItem
+from bot.text.display import for_chat, link_url
+from bot.text.display import utf16_len as utf16_len  # where the renderers import it from
 
 TELEGRAM_MAX_CHARS = 4096
 TELEGRAM_MAX_ENTITIES = 100
 SUMMARY_CAP = 1200
+HEADLINE_CAP = 256
+"""A headline longer than this is cut (Discord's embed title limit; far below a message)."""
+SOURCE_NAME_CAP = 100
 
 Style = Literal["plain", "bold", "italic", "link"]
 
@@ -38,12 +43,6 @@ def _langs(digest: Digest) -> tuple[str, ...]:
     return ("ar", "en") if digest.lang == "both" else (digest.lang,)
 
 
-def _cap(text: str, limit: int = SUMMARY_CAP) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0] + "…"
-
-
 def _original_headline(item: DigestItem, lang: str) -> str:
     """The headline of the story's first source in another language than ``lang``."""
     for source in item.sources:
@@ -53,16 +52,18 @@ def _original_headline(item: DigestItem, lang: str) -> str:
 
 
 def _item_lines(item: DigestItem, lang: str, catalog: Catalog) -> list[Line]:
-    headline = item.summary.headline(lang)
+    # Feed titles, offline extracts and (already checked) model text alike: no hidden
+    # characters, nothing clickable, within the caps.
+    headline = for_chat(item.summary.headline(lang) or "", HEADLINE_CAP)
     if headline:
         lines: list[Line] = [(Span(headline, "bold"),)]
-        text = item.summary.text(lang)
+        text = for_chat(item.summary.text(lang) or "", SUMMARY_CAP)
         if text:
-            lines.append((Span(_cap(text)),))
+            lines.append((Span(text),))
         return lines
     lines = [
         (Span(catalog.t(lang, "digest.no_translation"), "italic"),),
-        (Span(_original_headline(item, lang), "bold"),),
+        (Span(for_chat(_original_headline(item, lang), HEADLINE_CAP), "bold"),),
     ]
     if item.entities:
         names = " · ".join(f"{e.en} / {e.ar}" for e in item.entities)
@@ -75,7 +76,9 @@ def _source_line(item: DigestItem, lang: str, catalog: Catalog) -> Line:
     for index, source in enumerate(item.sources):
         if index:
             spans.append(Span(" · "))
-        spans.append(Span(source.name, "link", source.url))
+        name = for_chat(source.name, SOURCE_NAME_CAP) or "…"
+        url = link_url(source.url)
+        spans.append(Span(name, "link", url) if url else Span(name))
     return tuple(spans)
 
 
@@ -132,10 +135,6 @@ def _plain_span(span: Span) -> str:
 def _write(block: Block, target: Literal["html", "plain"]) -> str:
     write = _html_span if target == "html" else _plain_span
     return "\n".join("".join(write(span) for span in line) for line in block)
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _visible_len(block: Block) -> int:

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from bot.models import Article, Story, Summary
+from bot.text.display import link_like, strip_hidden
 from bot.text.sentences import split_sentences
 
 EntityScore = Callable[[str], int]
@@ -69,7 +70,12 @@ def _pick(
     return sorted(ranked[:max_sentences])
 
 
-_URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|org|net|info|io|ru|kp)/", re.IGNORECASE)
+_URL = re.compile(r"https?://|www\.", re.IGNORECASE)
+
+
+def _has_link(sentence: str) -> bool:
+    """A link, bare domain (t.me/x, evil-news.ru), e-mail address, @handle or /command."""
+    return bool(_URL.search(sentence)) or link_like(sentence) is not None
 
 
 def extract_summary(
@@ -82,10 +88,13 @@ def extract_summary(
 ) -> str | None:
     """A lead-based extract of ``text`` that does not repeat ``headline``; ``None`` if empty."""
     headline_key = _key(headline)
-    # A sentence carrying a URL is never quoted: digest links come from the feeds only, and a
-    # link inside article text is how an injected "post this link" would reach readers.
+    # A sentence carrying a link or a handle is never quoted: digest links come from the feeds
+    # only, and a link inside article text is how an injected "post this link" would reach
+    # readers. (Invisible characters are deleted first, so they cannot hide one.)
     sentences = [
-        s for s in split_sentences(text) if not _repeats(s, headline_key) and not _URL.search(s)
+        s
+        for s in (strip_hidden(s) for s in split_sentences(text))
+        if s and not _repeats(s, headline_key) and not _has_link(s)
     ]
     if not sentences or max_sentences <= 0 or max_chars <= 0:
         return None
@@ -123,7 +132,8 @@ def offline_summary(
     fields: dict[str, str | None] = {}
     for lang in ("ar", "en"):
         article = representative(story.articles, lang)
-        headline = article.title.strip() if article is not None else ""
+        # the feed's title as shown: invisible characters and line breaks go; renderers defang it
+        headline = strip_hidden(article.title) if article is not None else ""
         summary = None
         if article is not None:
             summary = extract_summary(

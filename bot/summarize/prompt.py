@@ -35,7 +35,8 @@ Write, from the facts in the articles only:
 - headline_en: a one-line headline in English;
 - summary_en: a summary of 2-3 sentences in English.
 Write the Arabic fields in Arabic script and the English fields in English. Write plain \
-text: no links or web addresses, no markdown, no HTML. Stay neutral and attribute claims to \
+text: no links, web or e-mail addresses, domain names, @handles or /commands, no markdown, no \
+HTML. Stay neutral and attribute claims to \
 their sources. Answer with the JSON object only."""
 
 RETRY_NOTE = (

@@ -2,18 +2,23 @@
 
 The answer is untrusted input, so it is validated here before it becomes a ``Summary``:
 valid JSON with exactly the four fields; Arabic fields mostly in Arabic script and English
-fields mostly in Latin script; no links, no markdown, no HTML; lengths capped. Links in a
-digest come from the feeds, never from the model.
+fields mostly in Latin script; headlines on one line; nothing a chat would make clickable (links,
+bare domains such as ``t.me/x``, e-mail addresses, @handles, /commands), no markdown, no HTML;
+lengths capped. Links in a digest come from the feeds, never from the model. Invisible
+characters (bidi overrides, zero-width spaces; see ``bot.text.display``) are deleted first, so
+they can neither reach a chat nor hide a link from these checks.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from bot.models import Summary
+from bot.text.display import link_like, strip_hidden
 
 HEADLINE_MAX = 200
 SUMMARY_MAX = 700
@@ -71,25 +76,47 @@ def script_share(text: str, script: str) -> float:
     return sum(1 for ch in letters if test(ch)) / len(letters)
 
 
+_LINE_BREAK = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
 def _clean(text: str) -> str:
+    """``text`` without invisible characters, whitespace folded; ``ValueError`` names what a
+    chat would make clickable or format."""
+    text = strip_hidden(text)
+    if not text:
+        raise ValueError("is empty once invisible characters are removed")
     if _URL_RE.search(text):
-        raise ValueError("contains a link")
+        raise ValueError("contains a link or web address")
     if _MARKDOWN_RE.search(text):
         raise ValueError("contains markdown")
     if _HTML_RE.search(text):
         raise ValueError("contains HTML")
+    # NFKC for the check only: a full-width "ｅｖｉｌ．ｒｕ" is a link too
+    found = link_like(unicodedata.normalize("NFKC", text))
+    if found == "link":
+        raise ValueError("contains a link or web address")
+    if found == "handle":
+        raise ValueError("contains an @handle or e-mail address")
+    if found == "command":
+        raise ValueError("contains a /command")
+    return text
+
+
+def _one_line(text: str) -> str:
+    if _LINE_BREAK.search(text):
+        raise ValueError("has more than one line")
     return text
 
 
 def _arabic(text: str) -> str:
-    _clean(text)
+    text = _clean(text)
     if script_share(text, "ar") < SCRIPT_MIN_SHARE:
         raise ValueError("is not mostly Arabic script")
     return text
 
 
 def _english(text: str) -> str:
-    _clean(text)
+    text = _clean(text)
     if script_share(text, "latin") < SCRIPT_MIN_SHARE:
         raise ValueError("is not mostly Latin script")
     return text
@@ -104,9 +131,9 @@ class LLMAnswer(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
-    headline_ar: Annotated[str, _Headline, AfterValidator(_arabic)]
+    headline_ar: Annotated[str, _Headline, AfterValidator(_one_line), AfterValidator(_arabic)]
     summary_ar: Annotated[str, _Text, AfterValidator(_arabic)]
-    headline_en: Annotated[str, _Headline, AfterValidator(_english)]
+    headline_en: Annotated[str, _Headline, AfterValidator(_one_line), AfterValidator(_english)]
     summary_en: Annotated[str, _Text, AfterValidator(_english)]
 
     def to_summary(self, model: str | None) -> Summary:

@@ -24,7 +24,9 @@ What a test can do with it:
   whatever the bot's pace, with a ``retry_after`` drawn from ``flood_retry_after``.
 
 HTML text is validated the way Telegram does it (see ``parse_telegram_html``), so a renderer that
-forgets to escape ``&`` or leaves a tag open fails in tests, not in production.
+forgets to escape ``&`` or leaves a tag open fails in tests, not in production. Message texts
+over 4,096 characters (after entity parsing) are refused, whether sent, edited or carried by an
+inline result, and so are inline answers with an empty title or over 50 results.
 
 State is guarded by a lock so a test thread may drive a server that runs in another thread
 (``run_in_thread``).
@@ -56,6 +58,7 @@ BOT_USERNAME = "digest_test_bot"
 BOT_FIRST_NAME = "Digest Test"
 MAX_TEXT_LENGTH = 4096
 MAX_CALLBACK_DATA_BYTES = 64
+MAX_INLINE_RESULTS = 50
 # Long polls are capped so that a server shutdown never waits on a 10 s getUpdates.
 LONG_POLL_CAP = 1.0
 
@@ -1206,7 +1209,36 @@ class FakeTelegramAPI:
             self.callback_answers.append(answer)
         return True
 
+    @staticmethod
+    def _checked_results(results: Any) -> None:
+        """Refuse inline results as Telegram does: too many, an empty id or title, or a message
+        text that is empty, malformed or over 4,096 characters."""
+        if not isinstance(results, list):
+            raise _ApiError(400, "Bad Request: can't parse inline query results JSON object")
+        if len(results) > MAX_INLINE_RESULTS:
+            raise _ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        for result in results:
+            if not 1 <= len(str(result.get("id", "")).encode()) <= 64:
+                raise _ApiError(400, "Bad Request: RESULT_ID_INVALID")
+            if result.get("type") == "article" and not str(result.get("title", "")).strip():
+                raise _ApiError(400, "Bad Request: RESULT_TITLE_EMPTY")
+            content = result.get("input_message_content") or {}
+            if "message_text" not in content:
+                continue
+            text = str(content["message_text"])
+            parse_mode = content.get("parse_mode")
+            if isinstance(parse_mode, str) and parse_mode.lower() == "html":
+                try:
+                    text = parse_telegram_html(text)
+                except EntityParseError as error:
+                    raise _ApiError(400, f"Bad Request: can't parse entities: {error}") from None
+            if not text.strip():
+                raise _ApiError(400, "Bad Request: MESSAGE_EMPTY")
+            if len(text) > MAX_TEXT_LENGTH:
+                raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+
     def _api_answerinlinequery(self, params: _Params) -> bool:
+        self._checked_results(params.get_json("results"))
         answer = {
             "inline_query_id": self._answer_query(params, "inline_query_id"),
             "results": params.get_json("results"),
