@@ -65,6 +65,16 @@ LISTS_REJECT = [
         id="ar-list-split-title-lead",
     ),
     pytest.param(
+        "Chinese, Russian, Iranian and North Korean hackers target elections",
+        "",
+        id="en-list-of-demonyms",
+    ),
+    pytest.param(
+        "قراصنة صينيون وروس وإيرانيون وكوريون شماليون يستهدفون الانتخابات",
+        "",
+        id="ar-list-of-demonyms",
+    ),
+    pytest.param(
         "Sanctions list adds firms from China, South Korea and Russia",
         "Two North Korean shipping agents were also named.",
         id="en-list-with-a-trap",
@@ -267,6 +277,7 @@ INSTITUTIONS = [
     "طيران كوريو يستأنف رحلاته إلى فلاديفوستوك",
     "لجنة شؤون الدولة تبحث التعاون مع موسكو",
     "Rosoboronexport denies talks with Pyongyang",
+    "وكالة الأنباء الكورية المركزية تنشر رسالة بوتين",
 ]
 
 
