@@ -15,6 +15,11 @@ An attribution may also list set-off names: a source name that is an ordinary ph
 sentence ("روسيا اليوم", "Russia today") and names the outlet only when it is set off as one, at
 the end of a title after a dash or a bar, or in parentheses or quotes.
 
+An entity marked nisba also gets the gender, number and case forms of its Arabic adjectives
+(الكوري الشمالي → الكوريات الشماليات), generated at load time so that matching stays a look-up.
+The group "other" holds third countries: they never count as a side, and mark lists of
+countries for the matcher.
+
 Where two readings of one token compete, the one that strips less wins, then the longer alias:
 "فروسية" (horsemanship, a trap) beats "ف + روسية", and "جمهورية كوريا الديمقراطية الشعبية"
 beats the trap "جمهورية كوريا".
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -36,12 +41,13 @@ BRIDGE = "bridge"
 ATTRIBUTION = "attribution"
 TRAP = "trap"
 CUE = "cue"
-RESERVED_GROUPS = (BRIDGE, ATTRIBUTION, TRAP, CUE)
+OTHER = "other"
+RESERVED_GROUPS = (BRIDGE, ATTRIBUTION, TRAP, CUE, OTHER)
 
 _ENTITY_KEYS = frozenset(
     {
         "id", "group", "ar", "en", "aliases", "weak_aliases", "exact_aliases", "set_off_aliases",
-        "weak", "generic", "requires_any",
+        "weak", "generic", "requires_any", "nisba",
     }
 )  # fmt: skip
 _TOPIC_KEYS = frozenset({"name", "sides"})
@@ -49,6 +55,14 @@ _TOP_KEYS = frozenset({"topic", "entity"})
 # لل is ل + ال with the alef dropped (للكرملين = ل + الكرملين).
 _LAM_LAM = ("لل", "ولل", "فلل")
 _DEFAULT_RESOURCE = ("data", "topic", "default.toml")
+# The endings of an Arabic nisba adjective after normalization (ة is ه): masculine, feminine,
+# masculine plural (nominative, then oblique) and feminine plural. The dual is left out on
+# purpose: الكوريتين is "the two Koreas", not one of them. Longest first, so that الروسيين loses
+# يين rather than ن.
+_NISBA_ENDINGS = ("يون", "يين", "يات", "يه", "ي")
+# Generated too: the indefinite accusative, whose alef stays once the tanween is gone (صاروخاً
+# كورياً شمالياً). Not read as an ending of a written alias, where يا ends names (روسيا).
+_NISBA_FORMS = (*_NISBA_ENDINGS, "يا")
 
 _Fail = Callable[[str], ConfigError]
 
@@ -171,8 +185,9 @@ class Lexicon:
         return self._by_alias.get(tuple(tokens))
 
     def expand_aliases(self, tokens: Sequence[str]) -> tuple[tuple[str, ...], ...] | None:
-        """For search: when ``tokens`` spell a strong alias of a named entity (not a cue), the
-        token sequences of all that entity's strong aliases, in both languages; else None.
+        """For search: when ``tokens`` spell a strong alias of a named entity (not a cue, nor a
+        third country), the token sequences of all that entity's strong aliases, in both
+        languages; else None.
 
         The first word may carry a proclitic, read as ``find`` reads text (وبوتين, للكرملين,
         وكيم جونغ اون), so that a word pasted from an article finds the name; an alias listed
@@ -187,7 +202,7 @@ class Lexicon:
         if found is None or found[1]:
             return None
         entity = self._entities[found[0]]
-        if entity.group == CUE:
+        if entity.group in (CUE, OTHER):
             return None
         weak = set(entity.weak_aliases)
         return tuple(tuple(tokenize(a)) for a in entity.aliases if a not in weak)
@@ -313,6 +328,9 @@ def _build(data: Mapping[str, Any], source: str) -> Lexicon:
                     f"entity {entity.id!r}: alias {alias!r} is also an alias of entity {owner!r}"
                 )
         entities.append(entity)
+    for number, (raw, entity) in enumerate(zip(raw_entities, entities, strict=True)):
+        if raw.get("nisba", False):
+            entities[number] = _with_nisba_forms(entity, alias_owner)
     for side in side_pair:
         if not any(e.group == side for e in entities):
             raise fail(f"side {side!r} has no entity")
@@ -353,7 +371,7 @@ def _parse_entity(
     set_off_listed = _string_list(raw, "set_off_aliases", where, fail)
     if set_off_listed and group != ATTRIBUTION:
         raise fail(f"{where}: 'set_off_aliases' is only for group {ATTRIBUTION!r}")
-    for flag in ("weak", "generic"):
+    for flag in ("weak", "generic", "nisba"):
         if not isinstance(raw.get(flag, False), bool):
             raise fail(f"{where}: {flag!r} must be true or false")
     if requires and group != BRIDGE:
@@ -369,11 +387,11 @@ def _parse_entity(
         _add_alias(strong if not all_weak else weak, written, where, fail)
     for written in weak_listed:
         _add_alias(weak, written, where, fail)
-    strong_set = set(strong)
-    weak = [a for a in weak if a not in strong_set]
     exact: list[str] = []
     for written in exact_listed:
         _add_alias(exact, written, where, fail)
+    strong_set = set(strong)
+    weak = [a for a in weak if a not in strong_set]
     exact = [a for a in exact if a not in strong_set and a not in weak]
     set_off: list[str] = []
     for written in set_off_listed:
@@ -397,6 +415,65 @@ def _string_list(raw: Mapping[str, Any], key: str, where: str, fail: _Fail) -> l
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise fail(f"{where}: {key!r} must be a list of strings")
     return value
+
+
+def _nisba_stem(token: str) -> str | None:
+    """The stem of an Arabic nisba form (الكوريات → الكور), or None for any other word."""
+    if not _is_arabic(token):
+        return None
+    for ending in _NISBA_ENDINGS:
+        if token.endswith(ending) and len(token) - len(ending) >= MIN_STEM:
+            return token[: -len(ending)]
+    return None
+
+
+def _nisba_forms(alias: str) -> list[str]:
+    """Every gender, number and case form of ``alias`` when all its words are nisba adjectives,
+    all taking the same ending as Arabic agreement does: الكوري الشمالي → الكوريون الشماليون,
+    الكوريات الشماليات (never الكوريات الشمالي). Empty for any other alias: "كوريا الجنوبية" and
+    "جمهورية الصين الشعبية" are names, not adjectives."""
+    stems = [_nisba_stem(token) for token in alias.split()]
+    if not all(stems):
+        return []
+    definite = any(stem.startswith("ال") for stem in stems if stem)
+    return [
+        " ".join(stem + ending for stem in stems if stem)
+        for ending in _NISBA_FORMS
+        if not (definite and ending == "يا")  # the accusative alef is indefinite only
+    ]
+
+
+def _with_nisba_forms(entity: Entity, owners: dict[tuple[str, ...], str]) -> Entity:
+    """``entity`` with the nisba forms of its aliases added, each as strong, weak or exact as
+    the alias it comes from. A form that another entity lists is left to it (the accusative of
+    روسي is روسيا, the country); ``owners`` maps alias tokens to entity ids and is updated."""
+    weak, exact = set(entity.weak_aliases), set(entity.exact_aliases)
+    added: dict[str, str] = {}
+    for alias in entity.aliases:
+        for form in _nisba_forms(alias):
+            key = tuple(tokenize(form))
+            if owners.setdefault(key, entity.id) == entity.id and form not in entity.aliases:
+                added.setdefault(form, alias)
+    if not added:
+        return entity
+    strong_added = [f for f, a in added.items() if a not in weak and a not in exact]
+    weak_added = [f for f, a in added.items() if a in weak and a not in exact]
+    exact_added = [f for f, a in added.items() if a in exact]
+    # An exact alias of an all-weak entity is weak too; its forms follow it.
+    exact_weak = [f for f in exact_added if added[f] in weak]
+    n_strong = len(entity.aliases) - len(weak | exact)
+    return replace(
+        entity,
+        aliases=(
+            *entity.aliases[:n_strong],
+            *strong_added,
+            *entity.aliases[n_strong:],
+            *weak_added,
+            *exact_added,
+        ),
+        weak_aliases=(*entity.weak_aliases, *weak_added, *exact_weak),
+        exact_aliases=(*entity.exact_aliases, *exact_added),
+    )
 
 
 def _add_alias(into: list[str], written: str, where: str, fail: _Fail) -> None:

@@ -10,6 +10,14 @@ Decision rule (research notes B.5), over normalized text with datelines removed:
 4. at least two body sentences each name both sides → relevant;
 5. otherwise not relevant.
 
+A side named only in a concessive clause after the main one ("…, despite North Korea's growing
+alignment with Russia") is background and counts as not named there. Lists of countries do not
+link: a side named as a member of a list of three or more countries, at least one of them a
+third country of the topic file ("China, Russia, Iran and North Korea", "الصين وروسيا وإيران
+وكوريا الشمالية"), is not named there. A side named beside one third country ("China and North
+Korea") still counts, unless the other side is also named only so in the stretch that would
+link them: that is one list split between a title and its lead.
+
 Position matters because wire copy about one side often ends with a boilerplate line about the
 other ("…has deepened military ties with Moscow"); one such sentence is not enough.
 Attributions ("TASS", "قناة روسيا اليوم", a title ending in "- روسيا اليوم") and traps
@@ -26,8 +34,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from bot.models import Decision, EntityName
-from bot.text.normalize import normalize, tokenize
-from bot.topic.lexicon import BRIDGE, CUE, TRAP, Hit, Lexicon
+from bot.text.normalize import TOKEN_PATTERN, normalize, tokenize
+from bot.topic.lexicon import BRIDGE, CUE, OTHER, TRAP, Hit, Lexicon
 
 AliasExpander = Callable[[Sequence[str]], Sequence[tuple[str, ...]] | None]
 
@@ -63,6 +71,19 @@ _DATELINE = re.compile(
     re.VERBOSE,
 )
 _JOINED_PLACE = re.compile(r"(?:^|\s)(?:and|و)\s|\sو")
+
+# What may stand between two members of a list of countries: a comma, a slash or nothing, then
+# a conjunction, then an English article ("China, Russia, Iran, and the DPRK", "روسيا والصين",
+# with و attached to the next name, "روسيا كوريا الشمالية إيران"). A hyphen is not a
+# separator: "Russia-North Korea" is a pair that names the link.
+_LIST_GAP = re.compile(r"\s*(?:[,;/&]\s*)?(?:(?:and|or|و|او)\s+)?(?:the\s+)?")
+_TOKEN_RE = re.compile(TOKEN_PATTERN)
+# A concessive clause after the main one, up to the next comma: "Kim assures Xi of friendship,
+# despite North Korea's alignment with Russia". What it names is background, not the subject.
+# A clause that opens the stretch ("Despite sanctions, Russia and North Korea …") is left alone.
+# Arabic: رغم, برغم, بالرغم (من), على الرغم (من), with و.
+_CONCESSIVE = re.compile(r"(?<=\S)\s+(?:despite|in spite of|و?(?:ب|بال|ال)?رغم)\s[^,;:]*")
+_CONCESSIVE_WORDS = ("despite", "spite", "رغم")
 
 _ACCEPT_BASE = {"bridge": 0.85, "title": 0.9, "lead": 0.8, "body": 0.65}
 _REJECT_BASE = {2: 0.3, 1: 0.15, 0: 0.0}
@@ -107,10 +128,22 @@ class _Reading:
     bridges: list[str] = field(default_factory=list)
     cues: set[str] = field(default_factory=set)
     trap: bool = False
+    paired: dict[str, int] = field(default_factory=dict)
+    """Per side, how many of its strong mentions stand in a pair with a third country."""
+    aside: set[str] = field(default_factory=set)
+    """Sides named in a list of countries or a concessive clause, where that does not count."""
 
     @property
     def sides(self) -> frozenset[str]:
         return frozenset(self.strong)
+
+    def firm(self, side: str) -> bool:
+        """The side is named here other than beside a third country."""
+        return len(self.strong.get(side, ())) > self.paired.get(side, 0)
+
+    def links(self) -> bool:
+        """Both sides named here, at least one of them not as one of a pair of countries."""
+        return len(self.strong) >= 2 and any(self.firm(side) for side in self.strong)
 
 
 class TopicMatcher:
@@ -123,14 +156,26 @@ class TopicMatcher:
         self._generic = tuple(e.id for e in lexicon.entities if e.generic)
         self._set_off = _set_off_pattern(lexicon.set_off_names)
         self._set_off_first = tuple(dict.fromkeys(n.split()[0] for n in lexicon.set_off_names))
+        self._has_others = any(e.group == OTHER for e in lexicon.entities)
 
     # ── reading ──
 
-    def _read(self, hits: Iterable[Hit]) -> _Reading:
+    def _read(self, hits: Sequence[Hit], text: str | None = None) -> _Reading:
+        """What ``hits`` name; with ``text``, the string they were found in, lists of countries
+        and concessive clauses are read too (without it, every mention counts)."""
         reading = _Reading()
-        for hit in hits:
+        aside: frozenset[int] = frozenset()
+        paired: frozenset[int] = frozenset()
+        if text is not None and hits:
+            aside, paired = self._asides(hits, text)
+        for number, hit in enumerate(hits):
             group = hit.group
             if group in self._side_set:
+                if number in aside:
+                    reading.aside.add(group)
+                    continue
+                if number in paired:
+                    reading.paired[group] = reading.paired.get(group, 0) + 1
                 target = reading.weak if hit.weak else reading.strong
                 target.setdefault(group, []).append(hit.entity)
             elif group == BRIDGE:
@@ -142,8 +187,56 @@ class TopicMatcher:
             # ATTRIBUTION: consumed by the match, deliberately counted as nothing.
         return reading
 
+    def _asides(self, hits: Sequence[Hit], text: str) -> tuple[frozenset[int], frozenset[int]]:
+        """Indexes of the side hits that do not count (in a concessive clause, or in a list of
+        three or more countries with a third one among them), and of those in a pair with a
+        third country (see the module docstring).
+
+        Traps count as list members ("North Korea, South Korea, China and Russia") but never as
+        sides. The work is done only where a stretch names a side and a third country, or a
+        side and a concessive word, so rarely."""
+        sides = self._side_set
+        groups = [hit.group for hit in hits]
+        if sides.isdisjoint(groups):
+            return frozenset(), frozenset()
+        aside: set[int] = set()
+        spans: list[tuple[int, int]] = []
+        if any(word in text for word in _CONCESSIVE_WORDS):
+            clause = _CONCESSIVE.search(text)
+            if clause is not None:
+                spans = [match.span() for match in _TOKEN_RE.finditer(text)]
+                aside.update(
+                    n
+                    for n, hit in enumerate(hits)
+                    if groups[n] in sides and clause.start() <= spans[hit.start][0] < clause.end()
+                )
+        if not self._has_others or OTHER not in groups or len(hits) < 2:
+            return frozenset(aside), frozenset()
+        spans = spans or [match.span() for match in _TOKEN_RE.finditer(text)]
+        member = sides | {OTHER, TRAP}
+        runs: list[list[int]] = []
+        last_end = -1
+        for number, hit in enumerate(hits):
+            if hit.group not in member or hit.weak:
+                last_end = -1
+                continue
+            start = spans[hit.start][0]
+            if runs and last_end >= 0 and _LIST_GAP.fullmatch(text, last_end, start):
+                runs[-1].append(number)
+            else:
+                runs.append([number])
+            last_end = spans[hit.end - 1][1]
+        paired: set[int] = set()
+        for run in runs:
+            in_sides = [n for n in run if groups[n] in sides]
+            if len(in_sides) == len(run) or not in_sides:
+                continue  # "Putin, Lavrov and Kim" is no list of countries
+            (aside if len(run) >= 3 else paired).update(in_sides)
+        return frozenset(aside), frozenset(paired - aside)
+
     def _read_text(self, normalized: str) -> _Reading:
-        return self._read(self.lexicon.find_tokens(tokenize(self._drop_set_off(normalized))))
+        text = self._drop_set_off(normalized)
+        return self._read(self.lexicon.find_tokens(tokenize(text)), text)
 
     def _drop_set_off(self, normalized: str) -> str:
         """``normalized`` without source names set off as sources ("… - روسيا اليوم")."""
@@ -155,8 +248,8 @@ class TopicMatcher:
             return normalized
         return self._set_off.sub(" ", normalized)
 
-    def _sentence_tokens(self, text: str) -> Iterator[list[str]]:
-        """The tokens of each sentence of ``text`` (one or more lines, each normalized), with
+    def _sentence_tokens(self, text: str) -> Iterator[tuple[str, list[str]]]:
+        """Each sentence of ``text`` (one or more lines, each normalized) with its tokens, with
         the opening dateline and set-off source names removed; sentences without a word are
         skipped."""
         opening = True
@@ -170,9 +263,10 @@ class TopicMatcher:
             normalized = self._drop_set_off(normalized)
             # The split and the tokenizing run in C; a Python loop over the tokens of a line
             # would cost more than both.
-            for tokens in map(tokenize, _SENTENCE_END.split(normalized)):
+            for sentence in _SENTENCE_END.split(normalized):
+                tokens = tokenize(sentence)
                 if tokens:
-                    yield tokens
+                    yield sentence, tokens
 
     def _promote_weak(self, reading: _Reading) -> None:
         """Rule 6: a weak alias counts in a title naming the other side strongly, and no trap."""
@@ -195,12 +289,12 @@ class TopicMatcher:
         find = self.lexicon.find_tokens
         nothing = _Reading()  # shared by the sentences that name nothing; never modified
         for text in (summary, content):
-            for tokens in self._sentence_tokens(text):
+            for sentence, tokens in self._sentence_tokens(text):
                 key = tuple(tokens)
                 if key not in seen:
                     seen.add(key)
                     hits = find(tokens)
-                    body.append(self._read(hits) if hits else nothing)
+                    body.append(self._read(hits, sentence) if hits else nothing)
 
         named: dict[str, list[str]] = {
             side: list(head.strong.get(side, ())) for side in self._sides
@@ -224,7 +318,9 @@ class TopicMatcher:
             relevant=False,
             score=round(score, 3),
             matched=matched,
-            reason=self._rejection(named, present),
+            reason=self._rejection(
+                named, present, aside=bool(head.aside.union(*(r.aside for r in body)))
+            ),
         )
 
     def _bridge_counts(self, entity_id: str, present: frozenset[str]) -> bool:
@@ -237,21 +333,22 @@ class TopicMatcher:
         if bridges:
             return "bridge", f"bridge term: {bridges[0]}"
         both = self._side_set
-        if head.sides >= both:
+        if head.links():
             return "title", f"title names both sides: {self._pair(head)}"
         if body:
             lead = body[0]
             missing = both - head.sides
-            if head.sides and lead.sides >= missing:
+            if len(missing) == 1 and lead.sides >= missing:
                 (side,) = missing
                 (known,) = head.sides
-                return "lead", (
-                    f"title names {head.strong[known][0]}, "
-                    f"first sentence names {lead.strong[side][0]}"
-                )
-            if lead.sides >= both:
+                if head.firm(known) or lead.firm(side):
+                    return "lead", (
+                        f"title names {head.strong[known][0]}, "
+                        f"first sentence names {lead.strong[side][0]}"
+                    )
+            if lead.links():
                 return "lead", f"first sentence names both sides: {self._pair(lead)}"
-        linked = [r for r in body if r.sides >= both]
+        linked = [r for r in body if r.links()]
         if len(linked) >= 2:
             return "body", f"{len(linked)} body sentences name both sides: {self._pair(linked[0])}"
         return None
@@ -259,7 +356,11 @@ class TopicMatcher:
     def _pair(self, reading: _Reading) -> str:
         return " + ".join(sorted(reading.strong[side][0] for side in self._sides))
 
-    def _rejection(self, named: dict[str, list[str]], present: frozenset[str]) -> str:
+    def _rejection(
+        self, named: dict[str, list[str]], present: frozenset[str], *, aside: bool
+    ) -> str:
+        if aside and len(present) < 2:
+            return "names a side only in a list of countries or a concessive clause"
         if not present:
             return "names neither side"
         if len(present) == 1:
