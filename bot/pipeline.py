@@ -184,7 +184,8 @@ class Pipeline:
                     outcome = await self._poll_feed(state, now)
                 except Exception as exc:  # one feed's fault (MemoryError too), not the poll's
                     log.exception("polling %s failed unexpectedly", state.name)
-                    reason = f"{type(exc).__name__}: {str(exc)[:200]}".rstrip(": ")
+                    detail = str(exc)[:200]
+                    reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
                     outcome = self._failed(state, now, exc, reason)
             done += 1
             if progress is not None:

@@ -9,6 +9,8 @@ import zlib
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.errors import FetchError
 from bot.ingest.decode import BodyTooLarge, BoundedDecoder, content_codings
@@ -42,10 +44,12 @@ def zeros_gzip(size: int, layers: int = 1) -> bytes:
     return data
 
 
-def test_content_codings_drop_identity_and_case() -> None:
+def test_content_codings_keep_compressions_only() -> None:
     assert content_codings("") == []
     assert content_codings(" GZip , identity") == ["gzip"]
     assert content_codings("gzip, gzip") == ["gzip", "gzip"]
+    assert content_codings("UTF-8") == []  # a misconfigured server; httpx ignored it too
+    assert content_codings("br, x-compress") == ["br", "x-compress"]
 
 
 @pytest.mark.parametrize("header", ["gzip, gzip", "deflate, gzip", "x-gzip,gzip"])
@@ -85,6 +89,8 @@ async def test_a_gzip_bomb_is_stopped_while_it_inflates() -> None:
         ("deflate", zlib.compress(RSS, wbits=-zlib.MAX_WBITS)),  # raw deflate, as some send
         ("identity", RSS),
         ("gzip, identity", gzip.compress(RSS)),
+        ("UTF-8", RSS),
+        ("none", RSS),
     ],
 )
 async def test_single_codings_are_decoded(header: str, packed: bytes) -> None:
@@ -112,3 +118,33 @@ def test_a_body_decoding_to_exactly_the_limit_is_accepted() -> None:
     decoder = BoundedDecoder("gzip", 5_000)
     body = decoder.feed(zeros_gzip(5_000)) + decoder.finish()
     assert body == bytes(5_000)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["gzip", "deflate", ""]),
+    st.binary(max_size=2_000),
+    st.integers(min_value=1, max_value=64),
+)
+def test_fuzz_any_raw_body_decodes_within_the_limit_or_fails_cleanly(
+    coding: str, payload: bytes, chunk: int
+) -> None:
+    # Half the examples are valid streams of random data, half corrupt or arbitrary bytes.
+    raw = gzip.compress(payload) if coding == "gzip" and len(payload) % 2 else payload
+    decoder = BoundedDecoder(coding, 1_000)
+    produced = 0
+    try:
+        for start in range(0, len(raw), chunk):
+            produced += len(decoder.feed(raw[start : start + chunk]))
+        produced += len(decoder.finish())
+    except FetchError:
+        pass
+    assert produced <= 1_000
+
+
+@pytest.mark.parametrize("wbits", [zlib.MAX_WBITS, -zlib.MAX_WBITS], ids=["zlib", "raw"])
+def test_deflate_in_one_byte_chunks_finds_its_format(wbits: int) -> None:
+    packed = zlib.compress(RSS, wbits=wbits)
+    decoder = BoundedDecoder("deflate", 10_000)
+    body = b"".join(decoder.feed(packed[i : i + 1]) for i in range(len(packed)))
+    assert body + decoder.finish() == RSS

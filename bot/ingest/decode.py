@@ -5,7 +5,9 @@ output limit: a 6.8 KB body sent as ``Content-Encoding: gzip, gzip`` inflates a 
 gigabytes before any size check can run. So the fetcher reads the raw bytes and decodes them
 here, where every ``decompress`` call is told how many bytes it may still produce::
 
-    Content-Encoding   →  one coding at most (gzip, x-gzip or deflate; identity is no coding)
+    Content-Encoding   →  one compression at most (gzip, x-gzip or deflate); identity, and
+                          tokens that name no compression (servers send "utf-8"), are ignored
+                          as httpx ignored them
     raw chunk          →  decompress(chunk, max_length = what is left of the limit + 1)
     output past limit  →  BodyTooLarge, before more than limit + 1 bytes are held
 
@@ -23,6 +25,8 @@ ACCEPT_ENCODING = "gzip, deflate"
 
 _GZIP = frozenset({"gzip", "x-gzip"})
 _DEFLATE = frozenset({"deflate"})
+_COMPRESSIONS = _GZIP | _DEFLATE | {"br", "zstd", "compress", "x-compress"}
+"""The registered codings that compress (RFC 9110 and the IANA registry); others are ignored."""
 
 
 class BodyTooLarge(FetchError):
@@ -34,9 +38,9 @@ class BodyTooLarge(FetchError):
 
 
 def content_codings(header: str) -> list[str]:
-    """The codings a ``Content-Encoding`` header lists, lower-case, ``identity`` left out."""
+    """The compressions a ``Content-Encoding`` header lists, lower-case, in order."""
     codings = (part.strip().lower() for part in header.split(","))
-    return [c for c in codings if c and c != "identity"]
+    return [c for c in codings if c in _COMPRESSIONS]
 
 
 class BoundedDecoder:
@@ -55,25 +59,27 @@ class BoundedDecoder:
         self._limit = limit
         self._produced = 0
         self._inflater: zlib._Decompress | None = None
-        self._started = False
+        self._head = b""  # the first bytes of a deflate body, until its format is known
 
     def feed(self, raw: bytes) -> bytes:
         """The decoded bytes ``raw`` gives, never more than what is left of the limit."""
         if not self._coding:
             return self._count(raw)
+        if self._inflater is None:
+            if self._coding in _GZIP:
+                self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            else:
+                self._head += raw
+                if len(self._head) < 2:
+                    return b""
+                raw, self._head = self._head, b""
+                self._inflater = zlib.decompressobj(_deflate_wbits(raw))
         if not raw:
             return b""
-        if self._inflater is None:
-            self._inflater = self._new_inflater()
         try:
             out = self._inflater.decompress(raw, self._room())
         except zlib.error as exc:
-            if self._coding in _DEFLATE and not self._started:
-                # Some servers send raw deflate where RFC 9110 means the zlib format.
-                self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-                return self.feed(raw)
             raise FetchError(f"the {self._coding} body is corrupt: {exc}") from None
-        self._started = True
         # A non-empty unconsumed tail means max_length stopped the inflater: the limit is past.
         return self._count(out)
 
@@ -86,10 +92,6 @@ class BoundedDecoder:
         except zlib.error as exc:
             raise FetchError(f"the {self._coding} body is corrupt: {exc}") from None
 
-    def _new_inflater(self) -> zlib._Decompress:
-        wbits = zlib.MAX_WBITS | 16 if self._coding in _GZIP else zlib.MAX_WBITS
-        return zlib.decompressobj(wbits)
-
     def _room(self) -> int:
         # One byte more than what is left, so that going past the limit is seen; never 0,
         # which zlib reads as "no limit".
@@ -100,3 +102,11 @@ class BoundedDecoder:
         if self._produced > self._limit:
             raise BodyTooLarge(self._limit)
         return out
+
+
+def _deflate_wbits(head: bytes) -> int:
+    """zlib format when the first two bytes are a zlib header (RFC 1950: method 8, and the
+    pair a multiple of 31); raw deflate otherwise, which some servers send for "deflate"."""
+    if head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0:
+        return zlib.MAX_WBITS
+    return -zlib.MAX_WBITS
