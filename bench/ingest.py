@@ -4,6 +4,7 @@ Run from the project root::
 
     python bench/ingest.py                # 500 feeds × 50 items
     python bench/ingest.py --feeds 50     # a quick run
+    python bench/ingest.py --hostile      # only the hostile-body parse bounds (a few seconds)
 
 The feeds are generated from Arabic and English templates with a seeded RNG (about one item in
 ten is on topic) and served by ``tests.fakes.feed_server.FeedServer`` in a separate process, so
@@ -13,6 +14,13 @@ root (``bot.app.services``) from settings: fetch, parse, normalize, classify, ar
 Printed side by side: cold and warm wall time and CPU per feed, the warm/cold ratio, items parsed
 per CPU second, peak RSS, and PASS/FAIL against the targets (warm ≤ 2 ms CPU per feed; cold
 ≥ 1,500 items/s per core; peak RSS ≤ 150 MB).
+
+``--hostile`` instead parses hostile bodies (nested tags, a flood of empty tags, a flood of tiny
+items) twice in one run: as before the bounds (feedparser given the whole body) and through
+``parse_feed`` (``bot.ingest.shape`` bounds the markup first). It prints CPU time and peak
+traced memory of each, their ratios, and the worst body the bounds let through (just under the
+tag budget of the default 500 items): the most one feed's parse can cost. Each parse runs in a
+forked child (Linux), so its memory figure is its own growth of the resident set.
 """
 
 from __future__ import annotations
@@ -20,15 +28,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import multiprocessing
+import os
 import pstats
 import random
 import resource
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from multiprocessing.connection import Connection
@@ -41,6 +51,8 @@ ROOT = Path(__file__).resolve().parents[1]
 WARM_CPU_PER_FEED_MS = 2.0
 COLD_ITEMS_PER_CPU_S = 1_500.0
 PEAK_RSS_MB = 150.0
+HOSTILE_MIN_RATIO = 5.0
+WORST_PARSE_CPU_S = 2.0
 
 # --- generated feeds --------------------------------------------------------------------------
 
@@ -213,6 +225,119 @@ async def measure(
     }
 
 
+# --- hostile bodies: parse cost with and without the markup bounds ----------------------------
+
+_HEAD = b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+_ITEM = b"<item><title>x</title><link>https://h.example/1</link></item>"
+_TAIL = b"</channel></rss>"
+
+
+def hostile_bodies() -> list[tuple[str, bytes]]:
+    """Modest bodies (well under the 5 MB fetch limit) so the unbounded parse takes about a
+    second each; the real ones of issue 13 were 4.8 MB and took 100 s."""
+    return [
+        ("nested tags, 120 KB", _HEAD + _ITEM + b"<a>" * 40_000 + _TAIL),
+        ("empty tags, 440 KB", _HEAD + _ITEM + b"<x/>" * 110_000 + _TAIL),
+        ("tiny items, 900 KB", _HEAD + _ITEM * 15_000 + _TAIL),
+    ]
+
+
+def _unbounded(body: bytes) -> object:
+    """What parse_feed did before the bounds: feedparser on the whole body."""
+    import feedparser
+
+    return feedparser.parse(
+        io.BytesIO(body),
+        response_headers={"content-type": "application/xml"},
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+
+
+def _bounded(body: bytes) -> object:
+    from bot.errors import ParseError
+    from bot.ingest.parse import parse_feed
+
+    try:
+        return parse_feed(body, max_items=500)
+    except ParseError as exc:
+        return exc
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _cost(parse: Callable[[bytes], object], body: bytes) -> tuple[float, float, str]:
+    """CPU seconds and memory growth (peak RSS over RSS before, MB) of one parse, run in a
+    forked child so that each starts from the same memory and its peak is its own."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: parse, report, exit without running the parent's cleanup
+        os.close(read_end)
+        gc.collect()
+        before = _status_kb("VmRSS")
+        start = time.process_time()
+        result = parse(body)
+        cpu = time.process_time() - start
+        grown = (_status_kb("VmHWM") - before) / 1e3
+        outcome = (
+            f"{len(result)} entries"
+            if isinstance(result, list)
+            else "refused"
+            if isinstance(result, Exception)
+            else f"{len(result.get('entries', []))} entries"  # type: ignore[attr-defined]
+        )
+        os.write(write_end, f"{cpu}\t{grown}\t{outcome}".encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        cpu_text, grown_text, outcome = pipe.read().decode().split("\t")
+    os.waitpid(pid, 0)
+    return float(cpu_text), float(grown_text), outcome
+
+
+def hostile_main() -> int:
+    sys.path.insert(0, str(ROOT))
+    from bot.ingest.shape import MARKUP_BASE, MARKUP_PER_ITEM
+
+    budget = 500 * MARKUP_PER_ITEM + MARKUP_BASE
+    print("hostile bodies: feedparser on the whole body (before) vs. parse_feed (bounded)")
+    print(
+        f"{'body':22}{'CPU s before':>13}{'bounded':>9}{'ratio':>8}"
+        f"{'+MB before':>11}{'bounded':>9}{'ratio':>8}  outcome (bounded)"
+    )
+    ratios = []
+    for label, body in hostile_bodies():
+        cpu_u, mem_u, _ = _cost(_unbounded, body)
+        cpu_b, mem_b, outcome = _cost(_bounded, body)
+        ratios.append(cpu_u / max(cpu_b, 1e-3))
+        print(
+            f"{label:22}{cpu_u:>13.2f}{cpu_b:>9.3f}{ratios[-1]:>7.0f}x"
+            f"{mem_u:>11.1f}{mem_b:>9.1f}{mem_u / max(mem_b, 0.1):>7.0f}x  {outcome}"
+        )
+    worst = _HEAD + _ITEM + b"<x/>" * (budget - 20) + _TAIL
+    cpu_w, mem_w, outcome = _cost(_bounded, worst)
+    print(
+        f"worst accepted body ({budget - 20:,} tags, just under the budget of {budget:,}):"
+        f" {cpu_w:.2f} s CPU, +{mem_w:.1f} MB, {outcome}"
+    )
+    checks = [
+        (
+            f"every hostile body parses ≥ {HOSTILE_MIN_RATIO:g}x cheaper bounded",
+            min(ratios) >= HOSTILE_MIN_RATIO,
+        ),
+        (f"the worst accepted body ≤ {WORST_PARSE_CPU_S:g} s CPU", cpu_w <= WORST_PARSE_CPU_S),
+    ]
+    for label, passed in checks:
+        print(f"{'PASS' if passed else 'FAIL'}  {label}")
+    return 0 if all(passed for _, passed in checks) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--feeds", type=int, default=500)
@@ -222,7 +347,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="print where the time went (skews the figures)"
     )
+    parser.add_argument(
+        "--hostile", action="store_true", help="only the parse bounds on hostile bodies"
+    )
     args = parser.parse_args(argv)
+    if args.hostile:
+        return hostile_main()
 
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()

@@ -13,7 +13,9 @@
                     compose → render → outbox (one transaction)
     deliver:    outbox → channel (see bot.channels.delivery)
 
-A feed that fails is logged and recorded in its state; it never stops the others.
+A feed that fails is logged and recorded in its state; it never stops the others. That holds
+for any exception of one feed, a MemoryError or a bug included: the poll archives the other
+feeds and saves every state all the same.
 """
 
 from __future__ import annotations
@@ -178,7 +180,13 @@ class Pipeline:
         async def one(state: FeedState) -> _Outcome:
             nonlocal done
             async with limits.slot(state.fetch_url or state.url):
-                outcome = await self._poll_feed(state, now)
+                try:
+                    outcome = await self._poll_feed(state, now)
+                except Exception as exc:  # one feed's fault (MemoryError too), not the poll's
+                    log.exception("polling %s failed unexpectedly", state.name)
+                    detail = str(exc)[:200]
+                    reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+                    outcome = self._failed(state, now, exc, reason)
             done += 1
             if progress is not None:
                 progress(done, len(due))
@@ -244,26 +252,35 @@ class Pipeline:
             else:
                 self.archive.add_seen(item.article)
 
+    def _failed(
+        self, state: FeedState, now: datetime, exc: Exception, message: str | None = None
+    ) -> _Outcome:
+        """The outcome of a feed that failed with ``exc``: backed off, counted, recorded."""
+        ingest = self.settings.ingest
+        error = message or str(exc)
+        failed = after_failure(
+            state,
+            error,
+            now=now,
+            interval=timedelta(minutes=self.settings.schedule.poll_minutes),
+            max_interval=timedelta(minutes=ingest.max_poll_minutes),
+            rng=self._rng,
+            retry_after=parse_retry_after(getattr(exc, "retry_after", None), now),
+            status=getattr(exc, "status", None),
+            max_failures=ingest.max_failures,
+            max_failing=timedelta(days=ingest.max_failing_days),
+        )
+        return _Outcome(failed, state, error=error)
+
     async def _poll_feed(self, state: FeedState, now: datetime) -> _Outcome:
-        """Fetch, parse and classify one feed; every failure ends in the returned state."""
+        """Fetch, parse and classify one feed; every expected failure ends in the returned
+        state (``poll`` turns an unexpected exception into a failure too)."""
         ingest = self.settings.ingest
         interval = timedelta(minutes=self.settings.schedule.poll_minutes)
         max_interval = timedelta(minutes=ingest.max_poll_minutes)
 
         def failure(exc: DigestbotError) -> _Outcome:
-            failed = after_failure(
-                state,
-                str(exc),
-                now=now,
-                interval=interval,
-                max_interval=max_interval,
-                rng=self._rng,
-                retry_after=parse_retry_after(getattr(exc, "retry_after", None), now),
-                status=getattr(exc, "status", None),
-                max_failures=ingest.max_failures,
-                max_failing=timedelta(days=ingest.max_failing_days),
-            )
-            return _Outcome(failed, state, error=str(exc))
+            return self._failed(state, now, exc)
 
         try:
             result = await self.fetcher.fetch(

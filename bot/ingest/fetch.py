@@ -11,7 +11,8 @@ the bytes to ``bot.ingest.parse``. One fetch::
             3xx with Location -> url = Location resolved against url; next hop
             304               -> FetchResult with an empty body
             >= 400            -> FetchStatusError (with the response headers, for Retry-After)
-            2xx               -> stream the body, abort past max_bytes -> FetchResult
+            2xx               -> stream the raw body, decode it (bot.ingest.decode),
+                                 abort past max_bytes raw or decoded -> FetchResult
 
 ``FetchResult.permanent_url`` is the final URL when there was at least one redirect and every
 one was permanent (301/308): the caller may then move the feed there. A single temporary hop
@@ -32,6 +33,7 @@ import httpx
 
 import bot
 from bot.errors import FetchError
+from bot.ingest.decode import ACCEPT_ENCODING, BodyTooLarge, BoundedDecoder
 from bot.ingest.guard import Resolver, check_host, redact_url, system_resolver, url_target
 from bot.ingest.pinned import GuardedTransport
 from bot.models import FetchResult
@@ -85,9 +87,9 @@ def make_client(
     return httpx.AsyncClient(
         timeout=httpx.Timeout(connect=timeout_s, read=timeout_s, write=timeout_s, pool=timeout_s),
         follow_redirects=False,
-        # No Accept-Encoding of our own: httpx offers exactly the codings it can decode (gzip
-        # and deflate always, br only when brotli or brotlicffi is importable, zstd likewise).
-        headers={"User-Agent": user_agent, "Accept": _ACCEPT},
+        # Only the codings bot.ingest.decode undoes within the size limit; httpx's own decoders
+        # have no output limit, so the body is read raw.
+        headers={"User-Agent": user_agent, "Accept": _ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
         transport=transport,
     )
 
@@ -198,13 +200,19 @@ class FeedFetcher:
             return FetchResult(url, current, status, body, response_headers)
 
     async def _read_capped(self, resp: httpx.Response) -> bytes:
+        """The body, decoded by ``BoundedDecoder``: past ``max_bytes``, raw or decoded, the
+        read stops before the excess is held in memory."""
         declared = resp.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._max_bytes:
             raise FetchError(f"body of {declared} bytes exceeds the limit of {self._max_bytes}")
+        decoder = BoundedDecoder(resp.headers.get("content-encoding", ""), self._max_bytes)
         body = bytearray()
-        async for chunk in resp.aiter_bytes():
-            body += chunk
-            if len(body) > self._max_bytes:
-                # Leaving the stream's context closes the connection: the rest is never read.
-                raise FetchError(f"body exceeds the limit of {self._max_bytes} bytes")
+        raw_bytes = 0
+        # Leaving the stream's context on an error closes the connection: the rest is never read.
+        async for chunk in resp.aiter_raw():
+            raw_bytes += len(chunk)
+            if raw_bytes > self._max_bytes:
+                raise BodyTooLarge(self._max_bytes)
+            body += decoder.feed(chunk)
+        body += decoder.finish()
         return bytes(body)

@@ -7,6 +7,10 @@
               ▼
             make the prolog safe (transcode UTF-16/32, drop DOCTYPE, comments, stray PIs)
               ▼
+            UTF-8 with a few bad bytes? → replace them (bot.ingest.charset)
+              ▼
+            bound the markup: first max_items items, tags, depth (bot.ingest.shape)
+              ▼
             feedparser.parse (strict XML, falling back to its loose parser)
               ▼
             entries ─▶ Entry (guid, absolute http(s) link, title, longest summary, UTC date)
@@ -32,6 +36,8 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from bot.errors import ParseError
+from bot.ingest.charset import repair_utf8
+from bot.ingest.shape import bound_markup
 from bot.models import Entry
 
 # Encodings that are not ASCII-compatible, recognised by their byte-order mark or by how
@@ -48,8 +54,15 @@ _WIDE_ENCODINGS: tuple[tuple[bytes, int, str], ...] = (
     (b"\x4c\x6f\xa7\x94", 0, "cp037"),
 )
 _XML_DECLARATION = re.compile(rb"<\?xml[ \t\r\n][^<>]*\?>")
+_WIDE_DECLARED = re.compile(
+    rb"""[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*["']?"""
+    rb"""(?:utf[-_]?(?:16|32)|ucs[-_]?[24]|iso-10646-ucs-[24]|csunicode|csucs4|u16|u32)"""
+    rb"""[\w-]*["']?""",
+    re.IGNORECASE,
+)
 _JSON_FEED_VERSION = "jsonfeed.org/version/"
 _FORWARDED_HEADERS = ("content-type", "content-language")
+_UTF8_HEADERS = {"content-type": "application/xml; charset=utf-8"}
 
 
 def parse_feed(
@@ -72,9 +85,14 @@ def parse_feed(
         return _json_feed_entries(json_feed, base_url, max_items)
 
     data, transcoded = _to_ascii_compatible(body)
+    repaired = repair_utf8(data, _UTF8_HEADERS if transcoded else lowered)
+    if repaired is not None:
+        data, transcoded = repaired, True
     data = _safe_prolog(data)
     if not data.strip():
         raise ParseError("the body holds no XML feed")
+    # Bounded before parsing: feedparser's time and memory grow with the tags it is given.
+    data = bound_markup(data, max_items)
     response_headers = {k: lowered[k] for k in _FORWARDED_HEADERS if k in lowered}
     if transcoded:
         response_headers["content-type"] = "application/xml; charset=utf-8"
@@ -158,12 +176,22 @@ def _safe_prolog(data: bytes) -> bytes:
             if close < 0:
                 return declaration
             if not declaration and _XML_DECLARATION.fullmatch(data, i, close + 2):
-                declaration = data[i : close + 2] + b"\n"
+                declaration = _byte_declaration(data[i : close + 2]) + b"\n"
             i = close + 2
         elif kind == b"!":
             i = _skip_markup_declaration(data, i)
         else:
             return declaration + data[i:]
+
+
+def _byte_declaration(declaration: bytes) -> bytes:
+    """The XML declaration without an encoding of 16 or 32 bits, which bytes that read "<?xml"
+    in ASCII cannot be in (a wide body was transcoded already). Left in, it makes feedparser
+    decode a UTF-8 body as UTF-16 whenever its length happens to be even: garbage."""
+    found = _WIDE_DECLARED.search(declaration)
+    if found is None:
+        return declaration
+    return declaration[: found.start()] + declaration[found.end() :]
 
 
 def _skip_markup_declaration(data: bytes, start: int) -> int:
