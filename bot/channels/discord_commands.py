@@ -93,8 +93,11 @@ def search_embed(
     for number, hit in enumerate(hits, start=page * SEARCH_PAGE + 1):
         article = hit.article
         url = article.url.replace("(", "%28").replace(")", "%29")
+        title = (
+            f"[{escape_markdown(article.title)}]({url})" if url else escape_markdown(article.title)
+        )
         lines.append(
-            f"**{number}. [{escape_markdown(article.title)}]({url})**\n"
+            f"**{number}. {title}**\n"
             f"{escape_markdown(article.source)} · {article.published:%Y-%m-%d}\n"
             f"{escape_markdown(hit.snippet)}"
         )

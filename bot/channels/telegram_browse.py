@@ -25,9 +25,11 @@ def format_latest(stories: list[tuple[Story, Summary | None]], lang: str, catalo
     """The newest stories as Telegram HTML: headline in bold, the first source as a link."""
     lines = [html.escape(catalog.t(lang, "bot.latest_header", count=len(stories)), quote=False)]
     for number, (story, summary) in enumerate(stories, start=1):
-        first = story.articles[0]
+        # the first article with a link of its own (an older archive may hold one without)
+        first = next((a for a in story.articles if a.url), story.articles[0])
         title = (summary.headline(lang) if summary else None) or first.title
-        link = f'<a href="{html.escape(first.url, quote=True)}">{html.escape(first.source)}</a>'
+        name = html.escape(first.source)
+        link = f'<a href="{html.escape(first.url, quote=True)}">{name}</a>' if first.url else name
         lines.append(
             f"\n{number}. <b>{html.escape(title, quote=False)}</b>\n"
             f"{link} · {story.updated_at:%Y-%m-%d}"

@@ -110,12 +110,19 @@ def format_page(hits: list[SearchHit], query: str, page: int, lang: str, catalog
     lines = [html.escape(header, quote=False)]
     for number, hit in enumerate(hits, start=page * PAGE_SIZE + 1):
         article = hit.article
-        link = f'<a href="{html.escape(article.url, quote=True)}">{html.escape(article.source)}</a>'
+        link = _outlet_link(article.url, article.source)
         lines.append(
             f"\n{number}. <b>{html.escape(article.title, quote=False)}</b>\n"
             f"{link} · {article.published:%Y-%m-%d}\n{html.escape(hit.snippet, quote=False)}"
         )
     return "\n".join(lines)
+
+
+def _outlet_link(url: str, source: str) -> str:
+    """The outlet's name linked to the article; the name alone for an article without a link
+    of its own (kept for search, never shown with its feed's URL)."""
+    name = html.escape(source, quote=False)
+    return f'<a href="{html.escape(url, quote=True)}">{name}</a>' if url else name
 
 
 class TelegramSearch:
@@ -246,11 +253,10 @@ class TelegramSearch:
                 description=f"{hit.article.source} · {hit.article.published:%Y-%m-%d}",
                 input_message_content=InputTextMessageContent(
                     f"<b>{html.escape(hit.article.title, quote=False)}</b>\n"
-                    f'<a href="{html.escape(hit.article.url, quote=True)}">'
-                    f"{html.escape(hit.article.source, quote=False)}</a>",
+                    + _outlet_link(hit.article.url, hit.article.source),
                     parse_mode=ParseMode.HTML,
                 ),
-                url=hit.article.url,
+                url=hit.article.url or None,
             )
             for n, hit in enumerate(hits[:INLINE_PAGE_SIZE])
         ]
