@@ -160,6 +160,19 @@ async def test_a_guid_that_changes_on_every_poll_is_announced_once(
     assert svc.archive.counts()["articles"] == 1
 
 
+async def test_a_pruned_article_under_a_changing_guid_stays_known(
+    restless: tuple[Services, Clock], feed_server: FeedServer
+) -> None:
+    """The article leaves the archive; its tombstone keeps its link key."""
+    svc, clock = restless
+    assert (await svc.pipeline.poll(force=True)).relevant == 1
+    clock.now += timedelta(days=8)
+    pruned = svc.archive.prune_articles(clock.now, now=clock.now)
+    assert pruned.articles == 1
+    feed_server.add("/restless.xml", rss(("poll-9", "https://r.example/summit", SUMMIT)))
+    assert (await svc.pipeline.poll(force=True)).new_items == 0
+
+
 async def test_a_feed_that_gives_every_item_one_link_keeps_them_apart(
     restless: tuple[Services, Clock], feed_server: FeedServer
 ) -> None:
