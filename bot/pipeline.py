@@ -22,7 +22,7 @@ import asyncio
 import functools
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -117,6 +117,8 @@ class _Outcome:
     items: list[_Classified] | None = None
     edited: tuple[Article, ...] = ()
     error: str | None = None
+    keys: Mapping[str, str] = field(default_factory=dict)
+    """Each item's link key (``bot.ingest.articles.link_key``) by id, computed once."""
 
 
 class Pipeline:
@@ -233,7 +235,9 @@ class Pipeline:
             self.archive.update_text(article)
         report.edited += len(outcome.edited)
         for item in outcome.items or ():
-            key = link_key(item.article.url, item.article.title)
+            key = outcome.keys.get(item.article.id)
+            if key is None:
+                key = link_key(item.article.url, item.article.title)
             if item.article.id in archived or key in archived:
                 continue  # the same article in two feeds polled together
             archived.update((item.article.id, key) if key else (item.article.id,))
@@ -247,10 +251,10 @@ class Pipeline:
                     # No link of its own: kept for search, never in a story, a digest or an
                     # alert (a digest names its sources by their links).
                     self.archive.add_article(
-                        item.article, item.decision, announce=False, text=item.text
+                        item.article, item.decision, announce=False, text=item.text, key=key
                     )
             else:
-                self.archive.add_seen(item.article)
+                self.archive.add_seen(item.article, key=key)
 
     async def _poll_feed(self, state: FeedState, now: datetime) -> _Outcome:
         """Fetch, parse and classify one feed; every failure ends in the returned state."""
@@ -322,7 +326,7 @@ class Pipeline:
         classified = await self._cpu(functools.partial(self._classify_all, fresh))
         if self.second_opinion is not None:
             classified = [await self._reconsider(item) for item in classified]
-        return _Outcome(replace(fetched, items=len(entries)), state, classified, edited)
+        return _Outcome(replace(fetched, items=len(entries)), state, classified, edited, keys=keys)
 
     async def _reconsider(self, item: _Classified) -> _Classified:
         """Ask the LLM about a borderline decision; a flip to relevant gets its entities."""

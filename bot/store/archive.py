@@ -156,8 +156,8 @@ def fingerprint(article: Article) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def _link_key(article: Article) -> str:
-    return link_key(article.url, article.title)
+def _key(article: Article, key: str | None) -> str:
+    return link_key(article.url, article.title) if key is None else key
 
 
 def content_key(article_ids: Iterable[str]) -> str:
@@ -256,11 +256,12 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
                 found.update(row[0] for row in rows)
         return found
 
-    def add_seen(self, article: Article) -> None:
-        """Remember an irrelevant item so it is not classified again."""
+    def add_seen(self, article: Article, *, key: str | None = None) -> None:
+        """Remember an irrelevant item so it is not classified again (``key``: its link key
+        when computed beforehand)."""
         self._db.execute(
             "INSERT OR IGNORE INTO seen (id, feed_url, seen_at, link_key) VALUES (?, ?, ?, ?)",
-            (article.id, article.feed_url, _iso(article.seen_at), _link_key(article)),
+            (article.id, article.feed_url, _iso(article.seen_at), _key(article, key)),
         )
 
     def add_article(
@@ -270,8 +271,10 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
         *,
         announce: bool,
         text: IndexedText | None = None,
+        key: str | None = None,
     ) -> None:
-        """Archive a relevant article and index it (``text`` when computed beforehand)."""
+        """Archive a relevant article and index it (``text`` and its link key ``key`` when
+        computed beforehand)."""
         text = text or index_text(article.title, article.summary)
         with self.transaction():
             cursor = self._db.execute(
@@ -294,7 +297,7 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
                     decision.reason,
                     int(announce),
                     fingerprint(article),
-                    _link_key(article),
+                    _key(article, key),
                 ),
             )
             self._db.execute(
