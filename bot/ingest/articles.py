@@ -39,10 +39,10 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Longer text adds nothing to the filter or the digest; the cap bounds the cleaning cost.
 MAX_SUMMARY_HTML_CHARS = 100_000
 
-# A poll asks for the canonical form and the link key of each item several times (its id, its
-# link key, the dedupe before and after classifying): kept for the most recent items, that is
-# computed once per item (bench/ingest.py: a cold poll's CPU per feed was 10-15% higher
-# without). Bounded, so memory stays flat however many feeds there are.
+# A poll asks for the canonical form of each item's link several times (to check it is not the
+# feed's own URL, for its id, for its link key) and for its link key more than once (dedupe in
+# the fetch, then against the archive): kept for the most recent items, each is computed about
+# once. Bounded, so memory stays flat however many feeds there are.
 _CACHED_ITEMS = 4096
 
 
