@@ -95,9 +95,12 @@ class Article:
     """A cleaned feed item: plain text, UTC dates, language decided by script."""
 
     id: str
+    """Stable across polls and scoped to the feed: two feeds never share an id
+    (``bot.ingest.articles``)."""
     feed_url: str
     source: str
     url: str
+    """The item's own link; "" when it has none (never the feed's URL)."""
     title: str
     summary: str
     lang: TextLang

@@ -24,7 +24,7 @@ import asyncio
 import functools
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -36,7 +36,7 @@ from bot.digest.discord_render import DISCORD_PLATFORMS, render_discord
 from bot.digest.render import render_plain, render_telegram
 from bot.errors import DigestbotError
 from bot.i18n import Catalog
-from bot.ingest.articles import to_article
+from bot.ingest.articles import link_key, to_article
 from bot.ingest.guard import redact_url
 from bot.ingest.limits import HostLimits
 from bot.ingest.parse import parse_feed
@@ -119,6 +119,8 @@ class _Outcome:
     items: list[_Classified] | None = None
     edited: tuple[Article, ...] = ()
     error: str | None = None
+    keys: Mapping[str, str] = field(default_factory=dict)
+    """Each item's link key (``bot.ingest.articles.link_key``) by id, computed once."""
 
 
 class Pipeline:
@@ -241,16 +243,26 @@ class Pipeline:
             self.archive.update_text(article)
         report.edited += len(outcome.edited)
         for item in outcome.items or ():
-            if item.article.id in archived:
-                continue  # the same item in two feeds polled together
-            archived.add(item.article.id)
+            key = outcome.keys.get(item.article.id)
+            if key is None:
+                key = link_key(item.article.url, item.article.title)
+            if item.article.id in archived or key in archived:
+                continue  # the same article in two feeds polled together
+            archived.update((item.article.id, key) if key else (item.article.id,))
             report.new_items += 1
             if item.decision.relevant:
-                assert index is not None
                 report.relevant += 1
-                self._archive_relevant(item, outcome.state, index, now)
+                if item.article.url:
+                    assert index is not None
+                    self._archive_relevant(item, outcome.state, index, now)
+                else:
+                    # No link of its own: kept for search, never in a story, a digest or an
+                    # alert (a digest names its sources by their links).
+                    self.archive.add_article(
+                        item.article, item.decision, announce=False, text=item.text, key=key
+                    )
             else:
-                self.archive.add_seen(item.article)
+                self.archive.add_seen(item.article, key=key)
 
     def _failed(
         self, state: FeedState, now: datetime, exc: Exception, message: str | None = None
@@ -309,22 +321,29 @@ class Pipeline:
             entries = await self._cpu(parse)
         except DigestbotError as exc:
             return failure(exc)
-        articles = await self._cpu(functools.partial(_articles, entries, state, now))
+        articles = await self._cpu(
+            functools.partial(_articles, entries, state, now, result.final_url)
+        )
         ids = [a.id for a in articles]
         known = self.archive.known(ids)
+        # An item under a new id but with a link and title seen before (a guid that changes on
+        # every poll, or an article another feed gave first) is the same article.
+        keys = {a.id: link_key(a.url, a.title) for a in articles}
+        linked = self.archive.known_links([keys[i] for i in ids if i not in known])
         # ids still listed in the feed stay known: pruning forgets only those gone for a while
         self.archive.refresh_seen(
             [i for i in ids if i in known],
+            links=[keys[i] for i in ids if i not in known and keys[i] in linked],
             now=now,
             older_than=seen_refresh_before(now, self.settings.archive.seen_days),
         )
         stored = self.archive.fingerprints(ids)
         edited = tuple(a for a in articles if a.id in stored and stored[a.id] != fingerprint(a))
-        fresh = [a for a in articles if a.id not in known]
+        fresh = [a for a in articles if a.id not in known and keys[a.id] not in linked]
         classified = await self._cpu(functools.partial(self._classify_all, fresh))
         if self.second_opinion is not None:
             classified = [await self._reconsider(item) for item in classified]
-        return _Outcome(replace(fetched, items=len(entries)), state, classified, edited)
+        return _Outcome(replace(fetched, items=len(entries)), state, classified, edited, keys=keys)
 
     async def _reconsider(self, item: _Classified) -> _Classified:
         """Ask the LLM about a borderline decision; a flip to relevant gets its entities."""
@@ -552,23 +571,33 @@ class Pipeline:
         return self.queue_due([(chat, until) for chat in chats])
 
 
-def _articles(entries: Sequence[Entry], feed: FeedState, now: datetime) -> list[Article]:
-    """Clean every entry into an article (CPU-bound: runs in a worker thread)."""
+def _articles(
+    entries: Sequence[Entry], feed: FeedState, now: datetime, final_url: str
+) -> list[Article]:
+    """Clean every entry into an article (CPU-bound: runs in a worker thread). The URLs the
+    feed was fetched from are never taken for an item's link."""
+    fetched_from = tuple(u for u in (feed.fetch_url, final_url) if u)
     return _unique(
         [
             article
             for entry in entries
-            if (article := to_article(entry, feed_url=feed.url, source=feed.name, now=now))
+            if (
+                article := to_article(
+                    entry, feed_url=feed.url, source=feed.name, now=now, fetched_from=fetched_from
+                )
+            )
         ]
     )
 
 
 def _unique(articles: Sequence[Article]) -> list[Article]:
-    """Drop repeats of the same id inside one fetch (some feeds list an item twice)."""
+    """Drop repeats inside one fetch (some feeds list an item twice): the same id, or the same
+    link and title under another guid."""
     seen: set[str] = set()
     result = []
     for article in articles:
-        if article.id not in seen:
-            seen.add(article.id)
+        key = link_key(article.url, article.title)
+        if article.id not in seen and key not in seen:
+            seen.update((article.id, key) if key else (article.id,))
             result.append(article)
     return result

@@ -446,7 +446,8 @@ async def search(settings: Settings, query: str, limit: int, out: TextIO) -> int
             article = hit.article
             out.write(
                 f"{number}. {article.title}\n   {article.source} · {article.published:%Y-%m-%d}"
-                f" · {article.url}\n   {hit.snippet}\n"
+                + (f" · {article.url}" if article.url else "")
+                + f"\n   {hit.snippet}\n"
             )
         return len(hits)
 

@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.ingest.articles import MAX_SUMMARY_HTML_CHARS, article_id, canonical_url, to_article
+from bot.ingest.articles import (
+    MAX_SUMMARY_HTML_CHARS,
+    article_id,
+    canonical_url,
+    feed_key,
+    link_key,
+    to_article,
+)
 from bot.models import Entry
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -64,25 +71,59 @@ def test_canonical_url(url: str, canonical: str) -> None:
     assert canonical_url(url) == canonical
 
 
+SCOPE = feed_key(FEED)
+
+
 def test_article_id_prefers_the_guid() -> None:
-    assert article_id(entry(guid="tag:x,2025:1", link="https://x/1")) == "g:tag:x,2025:1"
+    item = entry(guid="tag:x,2025:1", link="https://x/1")
+    assert article_id(item, FEED) == f"g:{SCOPE}:tag:x,2025:1"
 
 
 def test_article_id_falls_back_to_the_canonical_link() -> None:
     tracked = entry(link="https://X.example/a?utm_source=rss#top")
     plain = entry(link="https://x.example/a")
-    assert article_id(tracked) == article_id(plain) == "u:https://x.example/a"
+    assert article_id(tracked, FEED) == article_id(plain, FEED) == f"u:{SCOPE}:https://x.example/a"
 
 
 def test_article_id_hashes_title_and_date_when_nothing_else() -> None:
     day = datetime(2025, 1, 2, tzinfo=UTC)
-    first = article_id(entry(title="كيم في موسكو", published=day))
-    assert first.startswith("h:")
-    assert len(first) == 2 + 24
-    int(first[2:], 16)
-    assert first == article_id(entry(title="كيم في موسكو", published=day))
-    assert first != article_id(entry(title="كيم في موسكو", published=day + timedelta(days=1)))
-    assert first != article_id(entry(title="كيم في موسكو"))
+    first = article_id(entry(title="كيم في موسكو", published=day), FEED)
+    assert first.startswith(f"h:{SCOPE}:")
+    digest = first.removeprefix(f"h:{SCOPE}:")
+    assert len(digest) == 24
+    int(digest, 16)
+    assert first == article_id(entry(title="كيم في موسكو", published=day), FEED)
+    later = entry(title="كيم في موسكو", published=day + timedelta(days=1))
+    assert first != article_id(later, FEED)
+    assert first != article_id(entry(title="كيم في موسكو"), FEED)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        entry(guid="12345", link="https://x/1"),
+        entry(link="https://x.example/a"),
+        entry(title="كيم في موسكو", published=NOW),
+    ],
+)
+def test_the_same_item_in_two_feeds_has_two_ids(item: Entry) -> None:
+    """A guid (or a link, or a title) means something only within the feed that gave it."""
+    assert article_id(item, FEED) != article_id(item, "https://other.example/rss")
+
+
+def test_the_feed_key_hides_the_feed_url() -> None:
+    secret = "https://news.example/rss?token=s3cret"
+    assert "s3cret" not in article_id(entry(guid="1"), secret)
+    assert feed_key(secret) != feed_key(FEED)
+
+
+def test_link_key_is_the_canonical_link_and_the_title() -> None:
+    key = link_key("https://x.example/a?utm_source=rss", "Kim meets Putin")
+    assert key == link_key("https://X.example/a#top", "Kim meets Putin")
+    assert key != link_key("https://x.example/b", "Kim meets Putin")
+    # one link for every item (a home page): the titles tell the items apart
+    assert key != link_key("https://x.example/a", "Kim leaves Moscow")
+    assert link_key("", "Kim meets Putin") == ""
 
 
 def test_to_article_cleans_the_text_and_keeps_the_fields() -> None:
@@ -96,7 +137,7 @@ def test_to_article_cleans_the_text_and_keeps_the_fields() -> None:
     )
     article = to_article(item, feed_url=FEED, source="Example News", now=NOW)
     assert article is not None
-    assert article.id == "g:42"
+    assert article.id == f"g:{SCOPE}:42"
     assert article.feed_url == FEED
     assert article.source == "Example News"
     assert article.url == "https://news.example/kim-putin"
@@ -115,11 +156,46 @@ def test_to_article_decides_arabic_by_script() -> None:
     assert article.title == "بوتين يستقبل كيم جونغ أون"
 
 
-def test_to_article_without_date_or_link_uses_now_and_the_feed_url() -> None:
+def test_to_article_without_date_or_link_uses_now_and_no_link() -> None:
     article = to_article(entry(title="Untitled link"), feed_url=FEED, source="s", now=NOW)
     assert article is not None
     assert article.published == NOW
-    assert article.url == FEED
+    assert article.url == ""
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        # a relative or empty link, resolved against the feed's own URL
+        "https://news.example/rss?token=s3cret",
+        "HTTPS://NEWS.example/rss?token=s3cret#item",
+        # the URL the feed was fetched from after a redirect
+        "https://mirror.example/feed?token=s3cret",
+        "   ",
+    ],
+)
+def test_a_link_to_the_feed_itself_is_no_link(link: str) -> None:
+    """The feed's URL may carry a private token: it never becomes an item's link."""
+    article = to_article(
+        entry(guid="7", link=link, title="Kim meets Putin"),
+        feed_url="https://news.example/rss?token=s3cret",
+        source="s",
+        now=NOW,
+        fetched_from=("https://mirror.example/feed?token=s3cret",),
+    )
+    assert article is not None
+    assert article.url == ""
+    assert "s3cret" not in article.id
+
+
+def test_a_link_beside_the_feed_is_kept() -> None:
+    link = "https://news.example/rss?token=s3cret&item=7"
+    item = entry(guid="7", link=link, title="Kim meets Putin")
+    article = to_article(
+        item, feed_url="https://news.example/rss?token=s3cret", source="s", now=NOW
+    )
+    assert article is not None
+    assert article.url == link
 
 
 def test_to_article_does_not_keep_a_date_in_the_future() -> None:

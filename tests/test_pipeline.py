@@ -12,6 +12,7 @@ import pytest
 
 from bot.app import Services, services
 from bot.config import Settings
+from bot.ingest.articles import feed_key
 from bot.models import Chat
 from tests.clock import Clock
 from tests.fakes.feed_server import FeedServer
@@ -81,7 +82,8 @@ async def test_old_items_are_archived_for_search_but_not_announced(svc: Services
     await svc.pipeline.poll()
     assert await svc.pipeline.summarize() == 2
     hits = svc.archive.search("treaty")
-    assert [h.article.id for h in hits] == ["g:tag:news.example,2024:old"]
+    old_id = f"g:{feed_key(svc.settings.feeds[2].url)}:tag:news.example,2024:old"
+    assert [h.article.id for h in hits] == [old_id]
     digest = svc.pipeline.digest(lang="en", since=NOW - timedelta(days=60), until=NOW)
     headlines = [item.summary.headline_en for item in digest.items]
     assert headlines == ["Kim Jong Un meets Putin in Vladivostok"]

@@ -27,7 +27,8 @@ def format_latest(stories: list[tuple[Story, Summary | None]], lang: str, catalo
     """The newest stories as Telegram HTML: headline in bold, the first source as a link."""
     lines = [html.escape(catalog.t(lang, "bot.latest_header", count=len(stories)), quote=False)]
     for number, (story, summary) in enumerate(stories, start=1):
-        first = story.articles[0]
+        # the first article with a link of its own (an older archive may hold one without)
+        first = next((a for a in story.articles if a.url), story.articles[0])
         headline = (summary.headline(lang) if summary else None) or first.title
         # capped, no hidden characters, nothing clickable but the article's own link: ten
         # stories always fit in one message (see bot.text.display)

@@ -11,11 +11,13 @@ EntityNamer = Callable[[Sequence[str]], tuple[EntityName, ...]]
 
 
 def sources_of(story: Story) -> tuple[Source, ...]:
-    """Every outlet's report once (by URL), oldest first; links always come from the feeds."""
+    """Every outlet's report once (by URL), oldest first; links always come from the feeds. An
+    article without a link of its own is no source to show (an archive from before such
+    articles were kept out of stories may still hold one)."""
     seen: set[str] = set()
     result: list[Source] = []
     for article in sorted(story.articles, key=lambda a: (a.published, a.id)):
-        if article.url in seen:
+        if not article.url or article.url in seen:
             continue
         seen.add(article.url)
         result.append(

@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.errors import StoreError
+from bot.ingest.articles import feed_key, link_key
 from bot.models import Article, Decision, Story, Summary
 from bot.store.archive_file import connect_read_only, error_message, refuse_unusable_file
 from bot.store.fts import IndexedText, index_text
@@ -123,6 +124,23 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX stories_updated ON stories(updated_at);
     """,
+    # 3: article ids scoped to their feed (a guid means something only within its feed); the
+    # link key that recognises an item whose guid changes; an article with no link of its own
+    # no longer shows its feed's URL (which may carry a private token) and is not announced.
+    # The ids in stories' and summaries' content keys stay as they were: both keys keep
+    # matching until the story changes, so no summary is redone for the upgrade.
+    """
+    UPDATE articles SET id = substr(id, 1, 2) || digestbot_feed_key(feed_url) || ':'
+        || substr(id, 3) WHERE id GLOB '[guh]:*';
+    UPDATE seen SET id = substr(id, 1, 2) || digestbot_feed_key(feed_url) || ':'
+        || substr(id, 3) WHERE id GLOB '[guh]:*';
+    UPDATE articles SET url = '', announce = 0 WHERE url = feed_url;
+    ALTER TABLE articles ADD COLUMN link_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE seen ADD COLUMN link_key TEXT NOT NULL DEFAULT '';
+    UPDATE articles SET link_key = digestbot_link_key(url, title);
+    CREATE INDEX articles_link ON articles(link_key);
+    CREATE INDEX seen_link ON seen(link_key);
+    """,
 )
 
 
@@ -144,6 +162,10 @@ def fingerprint(article: Article) -> str:
     """Identity of an article's visible text: changes when the publisher edits it."""
     text = f"{article.title}\n{article.summary}\n{article.url}"
     return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _key(article: Article, key: str | None) -> str:
+    return link_key(article.url, article.title) if key is None else key
 
 
 def content_key(article_ids: Iterable[str]) -> str:
@@ -188,6 +210,9 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
+            # for the migration to feed-scoped ids and link keys (3), which SQL cannot compute
+            self._db.create_function("digestbot_feed_key", 1, feed_key, deterministic=True)
+            self._db.create_function("digestbot_link_key", 2, link_key, deterministic=True)
             self._migrate()
         except BaseException as exc:
             self._db.close()  # no archive object comes out of a failed start: nothing left open
@@ -253,11 +278,28 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
                 found.update(row[0] for row in rows)
         return found
 
-    def add_seen(self, article: Article) -> None:
-        """Remember an irrelevant item so it is not classified again."""
+    def known_links(self, keys: Sequence[str]) -> set[str]:
+        """Which of the link keys ``keys`` (``bot.ingest.articles.link_key``) belong to an item
+        seen before, in any feed: the same link and title is the same article, whatever its
+        guid says."""
+        found: set[str] = set()
+        wanted = [key for key in keys if key]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for table in ("articles", "seen"):
+                rows = self._db.execute(
+                    f"SELECT link_key FROM {table} WHERE link_key IN ({marks})", chunk
+                )
+                found.update(row[0] for row in rows)
+        return found
+
+    def add_seen(self, article: Article, *, key: str | None = None) -> None:
+        """Remember an irrelevant item so it is not classified again (``key``: its link key
+        when computed beforehand)."""
         self._db.execute(
-            "INSERT OR IGNORE INTO seen (id, feed_url, seen_at) VALUES (?, ?, ?)",
-            (article.id, article.feed_url, _iso(article.seen_at)),
+            "INSERT OR IGNORE INTO seen (id, feed_url, seen_at, link_key) VALUES (?, ?, ?, ?)",
+            (article.id, article.feed_url, _iso(article.seen_at), _key(article, key)),
         )
 
     def add_article(
@@ -267,14 +309,17 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
         *,
         announce: bool,
         text: IndexedText | None = None,
+        key: str | None = None,
     ) -> None:
-        """Archive a relevant article and index it (``text`` when computed beforehand)."""
+        """Archive a relevant article and index it (``text`` and its link key ``key`` when
+        computed beforehand)."""
         text = text or index_text(article.title, article.summary)
         with self.transaction():
             cursor = self._db.execute(
                 """INSERT INTO articles (id, feed_url, source, url, title, summary, lang,
-                       published, seen_at, score, matched, reason, announce, fingerprint)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       published, seen_at, score, matched, reason, announce, fingerprint,
+                       link_key)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     article.id,
                     article.feed_url,
@@ -290,6 +335,7 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
                     decision.reason,
                     int(announce),
                     fingerprint(article),
+                    _key(article, key),
                 ),
             )
             self._db.execute(
@@ -310,17 +356,29 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
         return found
 
     def update_text(self, article: Article) -> None:
-        """Take in a publisher's edit: new text, link and index; never announced again."""
+        """Take in a publisher's edit: new text, link and index; never announced again.
+
+        An edit that drops the link keeps the one the article had: a link that was shown
+        stays, and an article never loses it (``fingerprint`` is of the edit as received, so
+        the same edit is not taken in again)."""
         text = index_text(article.title, article.summary)
         with self.transaction():
-            row = self._db.execute("SELECT rowid FROM articles WHERE id = ?", (article.id,))
+            row = self._db.execute("SELECT rowid, url FROM articles WHERE id = ?", (article.id,))
             found = row.fetchone()
             if found is None:
                 return
+            url = article.url or found["url"]
             self._db.execute(
-                "UPDATE articles SET title = ?, summary = ?, url = ?, fingerprint = ?"
-                " WHERE rowid = ?",
-                (article.title, article.summary, article.url, fingerprint(article), found[0]),
+                "UPDATE articles SET title = ?, summary = ?, url = ?, fingerprint = ?,"
+                " link_key = ? WHERE rowid = ?",
+                (
+                    article.title,
+                    article.summary,
+                    url,
+                    fingerprint(article),
+                    link_key(url, article.title),
+                    found[0],
+                ),
             )
             self._db.execute(
                 "UPDATE articles_fts SET title = ?, body = ?, shadow = ? WHERE rowid = ?",

@@ -6,8 +6,9 @@ prune and when is decided by the pure functions of ``bot.housekeeping``.
 
 Why pruning never makes an article go out twice: an id that leaves the archive goes to the
 ``seen`` table (a tombstone), and every full read of a feed pushes back the expiry of the
-``seen`` ids it still lists (``refresh_seen``). So an id is forgotten only once its feed has
-stopped listing it (``bot.retention.seen_prune_limits``).
+``seen`` ids it still lists (``refresh_seen``; by link key for an item whose guid changes).
+So an id is forgotten only once its feed has stopped listing it
+(``bot.retention.seen_prune_limits``).
 """
 
 from __future__ import annotations
@@ -76,20 +77,30 @@ class ArchiveUpkeep:
             raise StoreError(f"{self.path}: pruning failed: {exc}") from exc
         return max(cursor.rowcount, 0)
 
-    def refresh_seen(self, ids: Sequence[str], *, now: datetime, older_than: datetime) -> int:
-        """Mark the ``seen`` ids among ``ids`` (listed in a feed just now) as seen ``now``.
+    def refresh_seen(
+        self,
+        ids: Sequence[str],
+        *,
+        now: datetime,
+        older_than: datetime,
+        links: Sequence[str] = (),
+    ) -> int:
+        """Mark the ``seen`` entries among ``ids``, and those with a link key in ``links``
+        (items listed in a feed just now, the latter under a guid that changed), as seen
+        ``now``.
 
         Only those last marked before ``older_than`` are written, so a poll costs a write per
         id only about once per half retention period."""
         changed = 0
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            cursor = self._db.execute(
-                f"UPDATE seen SET seen_at = ? WHERE seen_at < ? AND id IN ({marks})",
-                [to_text(now), to_text(older_than), *chunk],
-            )
-            changed += max(cursor.rowcount, 0)
+        for column, values in (("id", ids), ("link_key", [k for k in links if k])):
+            for start in range(0, len(values), 500):
+                chunk = list(values[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                cursor = self._db.execute(
+                    f"UPDATE seen SET seen_at = ? WHERE seen_at < ? AND {column} IN ({marks})",
+                    [to_text(now), to_text(older_than), *chunk],
+                )
+                changed += max(cursor.rowcount, 0)
         return changed
 
     def prune_articles(self, before: datetime, *, now: datetime) -> Pruned:
@@ -100,8 +111,8 @@ class ArchiveUpkeep:
         try:
             with Transaction(self._db):
                 self._db.execute(
-                    "INSERT OR IGNORE INTO seen (id, feed_url, seen_at)"
-                    f" SELECT id, feed_url, :now FROM articles WHERE {_STALE_ARTICLES}",
+                    "INSERT OR IGNORE INTO seen (id, feed_url, seen_at, link_key)"
+                    f" SELECT id, feed_url, :now, link_key FROM articles WHERE {_STALE_ARTICLES}",
                     args,
                 )
                 self._db.execute(
