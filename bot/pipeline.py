@@ -377,32 +377,33 @@ class Pipeline:
                 for row in recent
             ]
             first: dict[int, datetime] = {}
+            speaks: dict[int, set[str]] = {}
             for report in old:
                 story = report.story_id
                 assert story is not None
                 published = report.features.published
                 first[story] = min(first.get(story, published), published)
+                speaks.setdefault(story, set()).add(report.features.lang)
             for story_id, summary in summaries.items():
                 if summary is None or summary.method != "llm":
                     continue
                 for lang in ("ar", "en"):
+                    # The story's summary in a language it has no report in stands in for one,
+                    # so a report in that language is compared in words; where the story has
+                    # reports in that language, they say more than a summary of them.
                     headline = summary.headline(lang)
-                    if headline:
-                        text = summary.text(lang) or ""
-                        old.append(
-                            Report(
-                                f"~summary:{story_id}:{lang}",
-                                self._stories.read(
-                                    lang=lang,
-                                    title=headline,
-                                    summary=text,
-                                    entities=self.matcher.entities(f"{headline}\n{text}"),
-                                    published=first[story_id],
-                                ),
-                                story_id,
-                                pseudo=True,
-                            )
-                        )
+                    if not headline or lang in speaks[story_id]:
+                        continue
+                    text = summary.text(lang) or ""
+                    read = self._stories.read(
+                        lang=lang,
+                        title=headline,
+                        summary=text,
+                        entities=self.matcher.entities(f"{headline}\n{text}"),
+                        published=first[story_id],
+                    )
+                    if read.marks:  # one that names nothing has nothing to compare
+                        old.append(Report(f"~summary:{story_id}:{lang}", read, story_id, True))
             new = [
                 Report(key, self._features(row.article, row.matched))
                 for key, row in articles.items()
