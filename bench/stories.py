@@ -357,7 +357,8 @@ def verdicts(label: str, scores: Scores, spread: float | None = None) -> bool:
         passed = spread <= MAX_SPREAD
         ok &= passed
         print(
-            f"{'PASS' if passed else 'FAIL'} {label}: spread over orders {spread:.3f} <= {MAX_SPREAD}"
+            f"{'PASS' if passed else 'FAIL'} {label}: spread over orders {spread:.3f}"
+            f" <= {MAX_SPREAD}"
         )
     return ok
 
@@ -477,7 +478,8 @@ def report_bot(items: Sequence[Item]) -> bool:
     ok = verdicts("bot, LLM off", off.scores)
     passed = per_story <= MAX_CALLS_PER_STORY
     print(
-        f"{'PASS' if passed else 'FAIL'} LLM calls per new story {per_story:.2f} <= {MAX_CALLS_PER_STORY}"
+        f"{'PASS' if passed else 'FAIL'} LLM calls per new story {per_story:.2f}"
+        f" <= {MAX_CALLS_PER_STORY}"
     )
     return ok and passed
 
@@ -505,7 +507,8 @@ def main() -> None:
             ok &= report_bot(real)
     else:
         print(
-            f"real-coverage corpus not found ({args.real}): skipped; the figures that count are there"
+            f"real-coverage corpus not found ({args.real}): skipped;"
+            " the figures that count are measured there"
         )
     own = load(args.own)
     report_engine(

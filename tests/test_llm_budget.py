@@ -57,7 +57,8 @@ EVENTS = [
     (
         "c",
         "North Korean troops arrive in Russia's Kursk region",
-        "Seoul's spy agency said several thousand North Korean soldiers had reached the front line.",
+        "Seoul's spy agency said several thousand North Korean soldiers had reached the front"
+        " line.",
     ),
     (
         "d",
