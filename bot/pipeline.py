@@ -230,7 +230,12 @@ class Pipeline:
                     report.feeds_ok += 1
             polled.append(state)
         if pending or self.archive.has_unclustered():
-            await self._cluster(pending, now)
+            try:
+                await self._cluster(pending, now)
+            except Exception:
+                # The items stay archived without a story and are clustered by the next poll;
+                # the feeds' states are saved all the same, so nothing is fetched twice.
+                log.exception("grouping the new items into stories failed; retried next poll")
         # Saved only once the items are archived: a crash before this line means the feeds
         # are fetched again, never that their items are skipped.
         self.state.save_feeds(polled)

@@ -70,6 +70,7 @@ _WORDS = {
 }  # fmt: skip
 
 _WORD = re.compile(r"[^\W\d_]+")
+_GLUED = re.compile(r"([\u0600-\u06ff])(\d)")
 _NEXT_WORD = re.compile(r"\s*([^\W\d_]+)")
 
 
@@ -89,7 +90,8 @@ def _multiplier(word: str) -> int | None:
 
 def quantities(normalized: str) -> set[int]:
     """The figures of ``normalized`` text that are 10 or more, as integers (dates left out)."""
-    text = _DATES.sub(" ", normalized)
+    # A proclitic glued to a figure (لـ300 → ل300, بـ1000) is not part of it.
+    text = _DATES.sub(" ", _GLUED.sub(r"\1 \2", normalized))
     found: set[int] = set()
     used: list[tuple[int, int]] = []
     for match in _FIGURE.finditer(text):
