@@ -472,8 +472,8 @@ def report_bot(items: Sequence[Item]) -> bool:
     print(f"articles the topic filter kept: {off.kept}/{len(items)}")
     per_story = on.calls / max(1, on.created)
     print(
-        f"LLM calls: {on.calls} for {on.created} new stories = {per_story:.2f} per new story "
-        f"(naive: one per article and language, {2 * on.kept})"
+        f"LLM calls: {on.calls} for {on.created} new stories = {per_story:.2f} per new story; "
+        f"{on.calls / max(1, 2 * on.kept):.3f}x the naive one call per article and language"
     )
     ok = verdicts("bot, LLM off", off.scores)
     passed = per_story <= MAX_CALLS_PER_STORY

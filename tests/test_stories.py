@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.config import StoriesSettings
 from bot.errors import ConfigError
 from bot.stories import Features, Reader, Report, Rules, cluster, rarity, similarity
 from bot.stories.similarity import Weigher
@@ -21,7 +22,8 @@ T0 = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
 LEXICON = load_lexicon()
 MATCHER = TopicMatcher(LEXICON)
 READER = Reader(LEXICON)
-RULES = READER.rules(threshold=0.2, horizon_hours=96)
+DEFAULTS = StoriesSettings()
+RULES = READER.rules(threshold=DEFAULTS.threshold, horizon_hours=DEFAULTS.horizon_hours)
 
 
 def read(lang: str, title: str, summary: str = "", hours: float = 0) -> Features:

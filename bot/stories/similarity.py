@@ -4,7 +4,9 @@
   a wire service's closing line) says less about which event a report is about than one only a
   few use, so every shared term counts by its inverse document frequency over the reports being
   clustered (``Rarity``).
-- **Within a language**, the weighted Dice overlap of word stems and of marks, half each.
+- **Within a language**, the weighted Dice overlap of word stems and marks together (a paraphrase
+  shares marks where it shares no word); a mark weighs twice a word of the same rarity (``MARKS``):
+  a named person, a figure or what happened says more than a word.
 - **Across languages**, the weighted Dice overlap of marks alone: story terms, entities, figures.
 - **Time.** Reports of one event come close together; the score falls linearly with the time
   between the two reports, to 0 at ``horizon``. A follow-up two days later (a denial of a claim,
@@ -24,10 +26,10 @@ from datetime import timedelta
 
 from bot.stories.features import Features
 
-WORDS_SHARE = 0.5
-"""Within a language, the share of the score that comes from word stems (the rest: marks)."""
 CONTRAST = 0.5
 """Factor for two reports of which only one names a contrast term (a denial)."""
+MARKS = 2.0
+"""A mark (a story term, an entity, a figure) weighs this many plain words of the same rarity."""
 DEFAULT_HORIZON = timedelta(hours=96)
 
 
@@ -71,13 +73,31 @@ class Weigher:
         return found
 
     def dice(self, a: frozenset[str], b: frozenset[str]) -> float:
-        if not a or not b:
-            return 0.0
-        shared = a & b
-        if not shared:
+        """Weighted Dice overlap of two bags."""
+        return self.both(a, frozenset(), b, frozenset(), marks=1.0)
+
+    def both(
+        self,
+        words_a: frozenset[str],
+        marks_a: frozenset[str],
+        words_b: frozenset[str],
+        marks_b: frozenset[str],
+        *,
+        marks: float = MARKS,
+    ) -> float:
+        """Weighted Dice overlap of words and marks taken together, a mark weighing ``marks``
+        times a word of the same rarity."""
+        total = (
+            self.mass(words_a)
+            + self.mass(words_b)
+            + marks * (self.mass(marks_a) + self.mass(marks_b))
+        )
+        if not total:
             return 0.0
         weight = self._rare.weight
-        return 2 * sum(weight(t) for t in shared) / (self.mass(a) + self.mass(b))
+        shared = sum(weight(t) for t in words_a & words_b)
+        shared += marks * sum(weight(t) for t in marks_a & marks_b)
+        return 2 * shared / total
 
 
 def closeness(a: Features, b: Features, horizon: timedelta = DEFAULT_HORIZON) -> float:
@@ -100,11 +120,10 @@ def similarity(
     near = closeness(a, b, horizon)
     if not near:
         return 0.0
-    marks = weigher.dice(a.marks, b.marks)
     if a.lang == b.lang:
-        score = WORDS_SHARE * weigher.dice(a.words, b.words) + (1 - WORDS_SHARE) * marks
+        score = weigher.both(a.words, a.marks, b.words, b.marks)
     else:
-        score = marks
+        score = weigher.dice(a.marks, b.marks)
     if contrast and bool(a.marks & contrast) != bool(b.marks & contrast):
         score *= CONTRAST
     return score * near
