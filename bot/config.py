@@ -251,6 +251,13 @@ class TopicSettings(_Section):
         return self
 
 
+class StoriesSettings(_Section):
+    """How reports are grouped into stories (see ``bot.stories``)."""
+
+    threshold: float = Field(default=0.2, ge=0.05, le=0.95)
+    horizon_hours: float = Field(default=96.0, ge=6, le=24 * 30)
+
+
 class HealthSettings(_Section):
     port: int = Field(default=0, ge=0, le=65535)
     host: str = Field(default="127.0.0.1", min_length=1)
@@ -287,6 +294,7 @@ class Settings(_Section):
     schedule: ScheduleSettings = ScheduleSettings()
     digest: DigestSettings = DigestSettings()
     topic: TopicSettings = TopicSettings()
+    stories: StoriesSettings = StoriesSettings()
     health: HealthSettings = HealthSettings()
     logging: LoggingSettings = LoggingSettings()
     archive: ArchiveSettings = ArchiveSettings()

@@ -6,8 +6,11 @@
                     fetch (conditional GET)                          ── network
                     parse (feedparser)                               ── worker thread
                     new entries → Article → topic filter             ── worker thread
-                relevant → archive → cluster into a story            ── event loop (SQLite)
+                relevant → archive                                   ── event loop (SQLite)
                 irrelevant → remembered as seen, never shown
+                all new relevant items at once + recent stories
+                    → cluster (joins, new stories, merges)           ── worker thread
+                    → archive                                        ── event loop (SQLite)
     summarize:  each story whose articles changed → LLM or offline   ── network, 4 at once
     digests:    each subscribed chat whose digest is due
                     compose → render → outbox (one transaction)
@@ -28,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.config import Settings
@@ -57,7 +61,7 @@ from bot.retention import seen_refresh_before
 from bot.store.archive import Archive, fingerprint
 from bot.store.fts import IndexedText, index_text
 from bot.store.state import StateStore
-from bot.stories import WINDOW, Candidate, Features, StoryIndex, features
+from bot.stories import Features, Reader, Report, cluster
 from bot.summarize import FallbackSummarizer
 from bot.topic.matcher import TopicMatcher
 
@@ -111,6 +115,15 @@ class _Classified:
 
 
 @dataclass(frozen=True, slots=True)
+class _Pending:
+    """A relevant item archived in this poll, waiting for its story."""
+
+    article_id: str
+    announce: bool
+    entities: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class _Outcome:
     """What polling one feed produced. ``items`` is None when the feed did not change or failed."""
 
@@ -151,7 +164,11 @@ class Pipeline:
         self.second_opinion = second_opinion
         self._meters = tuple(meters)
         self._metered: dict[str, tuple[int, int, int]] = {}
-        self._generic = frozenset(matcher.generic_entities())
+        topic_file = Path(settings.topic.file) if settings.topic.file else None
+        self._stories = Reader(matcher.lexicon, topic_file)
+        self._rules = self._stories.rules(
+            threshold=settings.stories.threshold, horizon_hours=settings.stories.horizon_hours
+        )
         self._rng = random.Random()
         # One worker thread for the CPU-bound stages: under the GIL more threads only take
         # turns (and cost switches), while the event loop keeps the network busy meanwhile.
@@ -195,12 +212,8 @@ class Pipeline:
             return outcome
 
         outcomes = await asyncio.gather(*(one(state) for state in due))
-        # Built only when a feed brought a relevant item: it reads and re-tokenizes the recent
-        # archive, which a poll of unchanged feeds must not pay for.
-        index: StoryIndex | None = None
-        if any(item.decision.relevant for o in outcomes for item in o.items or ()):
-            index = self._story_index(now)
         archived: set[str] = set()
+        pending: list[_Pending] = []
         polled: list[FeedState] = []
         for outcome in outcomes:
             state = outcome.state
@@ -218,7 +231,7 @@ class Pipeline:
             else:
                 try:
                     with self.archive.transaction():
-                        self._archive_feed(outcome, index, archived, now, report)
+                        self._archive_feed(outcome, pending, archived, now, report)
                 except Exception:
                     # Keep the feed's old cache state so its items are fetched again next time.
                     log.exception("archiving %s failed; it will be fetched again", state.name)
@@ -226,6 +239,13 @@ class Pipeline:
                 else:
                     report.feeds_ok += 1
             polled.append(state)
+        if pending or self.archive.has_unclustered():
+            try:
+                await self._cluster(pending, now)
+            except Exception:
+                # The items stay archived without a story and are clustered by the next poll;
+                # the feeds' states are saved all the same, so nothing is fetched twice.
+                log.exception("grouping the new items into stories failed; retried next poll")
         # Saved only once the items are archived: a crash before this line means the feeds
         # are fetched again, never that their items are skipped.
         self.state.save_feeds(polled)
@@ -234,7 +254,7 @@ class Pipeline:
     def _archive_feed(
         self,
         outcome: _Outcome,
-        index: StoryIndex | None,
+        pending: list[_Pending],
         archived: set[str],
         now: datetime,
         report: PollReport,
@@ -253,8 +273,7 @@ class Pipeline:
             if item.decision.relevant:
                 report.relevant += 1
                 if item.article.url:
-                    assert index is not None
-                    self._archive_relevant(item, outcome.state, index, now)
+                    pending.append(self._archive_relevant(item, outcome.state, now))
                 else:
                     # No link of its own: kept for search, never in a story, a digest or an
                     # alert (a digest names its sources by their links).
@@ -375,40 +394,87 @@ class Pipeline:
             result.append(_Classified(article, decision, entities, text))
         return result
 
-    def _story_index(self, now: datetime) -> StoryIndex:
-        """The recent articles that a new one may join, indexed for clustering."""
-        index = StoryIndex()
-        first: dict[int, datetime] = {}
-        for row in self.archive.recent_articles(now - 2 * WINDOW):
-            if row.story_id is not None:
-                index.add(Candidate(row.story_id, self._features(row.article, row.matched)))
-                published = first.get(row.story_id, row.article.published)
-                first[row.story_id] = min(published, row.article.published)
-        for story_id, published in first.items():
-            summary = self.archive.summary(story_id)
-            if summary is None or summary.method != "llm":
-                continue
-            for lang in ("ar", "en"):
-                headline = summary.headline(lang)
-                if headline:
-                    feats = features(
+    # stories
+
+    async def _cluster(self, pending: Sequence[_Pending], now: datetime) -> None:
+        """Put the relevant items of this poll into stories, all at once: the decision depends
+        on the set of new items, never on the order in which their feeds were read. Items left
+        unclustered by an interrupted poll are taken up here too."""
+        horizon = self._rules.horizon
+        recent = self.archive.recent_articles(now - 2 * horizon)
+        waiting = {p.article_id: p for p in pending}
+        for row in self.archive.unclustered():
+            if row.article.id not in waiting:
+                waiting[row.article.id] = _Pending(row.article.id, row.announce, row.matched)
+        articles = {row.article.id: row for row in self.archive.articles(list(waiting))}
+        summaries = {
+            story_id: self.archive.summary(story_id)
+            for story_id in sorted({r.story_id for r in recent if r.story_id is not None})
+        }
+
+        def decide() -> tuple[list[Report], list[Report]]:
+            old = [
+                Report(row.article.id, self._features(row.article, row.matched), row.story_id)
+                for row in recent
+            ]
+            first: dict[int, datetime] = {}
+            speaks: dict[int, set[str]] = {}
+            for report in old:
+                story = report.story_id
+                assert story is not None
+                published = report.features.published
+                first[story] = min(first.get(story, published), published)
+                speaks.setdefault(story, set()).add(report.features.lang)
+            for story_id, summary in summaries.items():
+                if summary is None or summary.method != "llm":
+                    continue
+                for lang in ("ar", "en"):
+                    # The story's summary in a language it has no report in stands in for one,
+                    # so a report in that language is compared in words; where the story has
+                    # reports in that language, they say more than a summary of them.
+                    headline = summary.headline(lang)
+                    if not headline or lang in speaks[story_id]:
+                        continue
+                    text = summary.text(lang) or ""
+                    read = self._stories.read(
                         lang=lang,
                         title=headline,
-                        summary="",
-                        entities=self.matcher.entities(headline),
-                        generic=self._generic,
-                        published=published,
+                        summary=text,
+                        entities=self.matcher.entities(f"{headline}\n{text}"),
+                        published=first[story_id],
                     )
-                    index.add_headline(Candidate(story_id, feats))
-        return index
+                    if read.marks:  # one that names nothing has nothing to compare
+                        old.append(Report(f"~summary:{story_id}:{lang}", read, story_id, True))
+            new = [
+                Report(key, self._features(row.article, row.matched))
+                for key, row in articles.items()
+            ]
+            return old, new
+
+        old, new = await self._cpu(decide)
+        decided = await self._cpu(functools.partial(cluster, old, new, self._rules))
+        with self.archive.transaction():
+            for survivor, absorbed in decided.merges:
+                log.info("stories %d and %d report one event: merged", survivor, absorbed)
+                self.archive.merge_stories(survivor, absorbed, now=now)
+            for key, story_id in sorted(decided.joins.items()):
+                self._attach(waiting[key], story_id, now)
+            for group in decided.new_stories:
+                story: int | None = None
+                for key in group:
+                    story = self._attach(waiting[key], story, now)
+
+    def _attach(self, item: _Pending, story_id: int | None, now: datetime) -> int:
+        return self.archive.attach(
+            item.article_id, story_id, entities=item.entities, announce=item.announce, now=now
+        )
 
     def _features(self, article: Article, entities: Sequence[str]) -> Features:
-        return features(
+        return self._stories.read(
             lang=article.lang,
             title=article.title,
             summary=article.summary,
             entities=entities,
-            generic=self._generic,
             published=article.published,
         )
 
@@ -425,21 +491,12 @@ class Pipeline:
             hours=self.settings.ingest.backlog_hours
         )
 
-    def _archive_relevant(
-        self, item: _Classified, feed: FeedState, index: StoryIndex, now: datetime
-    ) -> None:
+    def _archive_relevant(self, item: _Classified, feed: FeedState, now: datetime) -> _Pending:
+        """Archive a relevant item; it joins a story once the whole poll is read."""
         announce = self._announce(item.article, feed, now)
         decision = replace(item.decision, matched=item.entities or item.decision.matched)
         self.archive.add_article(item.article, decision, announce=announce, text=item.text)
-        feats = self._features(item.article, decision.matched)
-        story_id = self.archive.attach(
-            item.article.id,
-            index.assign(feats),
-            entities=decision.matched,
-            announce=announce,
-            now=now,
-        )
-        index.add(Candidate(story_id=story_id, features=feats))
+        return _Pending(item.article.id, announce, tuple(decision.matched))
 
     # summarize
 
@@ -448,7 +505,7 @@ class Pipeline:
         now = self.now()
         stories = self.archive.stories_without_current_summary(
             min_new_articles=self.settings.llm.resummarize_new_articles,
-            since=now - 2 * WINDOW,
+            since=now - 2 * self._rules.horizon,
         )
         limit = asyncio.Semaphore(SUMMARY_CONCURRENCY)
 

@@ -39,13 +39,43 @@ def settings_for(tmp_path: Path, feeds: FeedServer, openai: FakeOpenAI, **llm: o
     )
 
 
+# Six distinct events of one day, with leads as long as real ones. Six reports are a tiny pool:
+# every term weighs about the same in it, so two reports that shared only "talks" could join.
 EVENTS = [
-    ("a", "Putin meets Kim Jong Un in Vladivostok", "The leaders met on Tuesday."),
-    ("b", "Lavrov visits Pyongyang for talks on the treaty", "Talks lasted two days."),
-    ("c", "North Korean troops arrive in Russia's Kursk region", "Seoul said so."),
-    ("d", "Russian railways resume Moscow–Pyongyang passenger train", "Service restarts."),
-    ("e", "Shoigu lands in Pyongyang to meet Kim Jong Un", "Security talks begin."),
-    ("f", "Duma ratifies the strategic partnership treaty with North Korea", "Vote held."),
+    (
+        "a",
+        "Putin meets Kim Jong Un in Vladivostok",
+        "Russian President Vladimir Putin and North Korean leader Kim Jong Un held talks on Russky"
+        " Island in Vladivostok on Tuesday, their second summit.",
+    ),
+    (
+        "b",
+        "Lavrov visits Pyongyang for talks on the treaty",
+        "Foreign Minister Sergei Lavrov began a two-day visit to discuss carrying out the"
+        " partnership treaty with Choe Son Hui.",
+    ),
+    (
+        "c",
+        "North Korean troops arrive in Russia's Kursk region",
+        "Seoul's spy agency said several thousand North Korean soldiers had reached the front"
+        " line.",
+    ),
+    (
+        "d",
+        "Russian railways resume Moscow–Pyongyang passenger train",
+        "The direct sleeper service restarts after five years, with two departures a month.",
+    ),
+    (
+        "e",
+        "Shoigu lands in Pyongyang to meet Kim Jong Un",
+        "Russian Security Council Secretary Sergei Shoigu arrived on Tuesday to review security"
+        " cooperation.",
+    ),
+    (
+        "f",
+        "Duma ratifies the strategic partnership treaty with North Korea",
+        "The State Duma voted unanimously on Tuesday to ratify the treaty signed in June.",
+    ),
 ]
 
 

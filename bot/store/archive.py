@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from bot.ingest.articles import feed_key, link_key
 from bot.models import Article, Decision, Story, Summary
 from bot.store.archive_file import connect_read_only, error_message, refuse_unusable_file
 from bot.store.fts import IndexedText, index_text
+from bot.store.merges import ArchiveMerges, content_key
 from bot.store.outbox import ArchiveOutbox
 from bot.store.search import ArchiveSearch, article_from_row
 from bot.store.times import from_text, to_text
@@ -168,13 +169,7 @@ def _key(article: Article, key: str | None) -> str:
     return link_key(article.url, article.title) if key is None else key
 
 
-def content_key(article_ids: Iterable[str]) -> str:
-    """Identity of a story's content: the same set of articles gives the same key."""
-    digest = hashlib.sha256("\n".join(sorted(article_ids)).encode()).hexdigest()
-    return digest[:32]
-
-
-class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
+class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep, ArchiveMerges):
     """Articles, stories, summaries and the outbox in ``<data_dir>/archive.sqlite3``.
 
     Raises ``StoreError`` when the database cannot be opened or migrated.
@@ -391,6 +386,33 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep):
             (_iso(since),),
         )
         return [self._archived(row) for row in rows]
+
+    def unclustered(self) -> list[ArchivedArticle]:
+        """Archived relevant articles not in a story yet: those of a poll that was interrupted
+        between archiving its items and clustering them."""
+        # An article without a link of its own is kept for search only, never in a story.
+        rows = self._db.execute(
+            "SELECT * FROM articles WHERE story_id IS NULL AND url != '' ORDER BY rowid"
+        )
+        return [self._archived(row) for row in rows]
+
+    def has_unclustered(self) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM articles WHERE story_id IS NULL AND url != '' LIMIT 1"
+        )
+        return row.fetchone() is not None
+
+    def articles(self, ids: Sequence[str]) -> list[ArchivedArticle]:
+        """The archived articles of ``ids`` that exist, in archive order."""
+        found: list[ArchivedArticle] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT * FROM articles WHERE id IN ({marks}) ORDER BY rowid", chunk
+            )
+            found.extend(self._archived(row) for row in rows)
+        return found
 
     def article_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM articles").fetchone()[0])

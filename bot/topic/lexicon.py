@@ -51,7 +51,8 @@ _ENTITY_KEYS = frozenset(
     }
 )  # fmt: skip
 _TOPIC_KEYS = frozenset({"name", "sides"})
-_TOP_KEYS = frozenset({"topic", "entity"})
+# [[story_term]] tables are the story vocabulary (bot.stories.vocabulary), not entities.
+_TOP_KEYS = frozenset({"topic", "entity", "story_term"})
 # لل is ل + ال with the alef dropped (للكرملين = ل + الكرملين).
 _LAM_LAM = ("لل", "ولل", "فلل")
 _DEFAULT_RESOURCE = ("data", "topic", "default.toml")

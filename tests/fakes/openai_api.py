@@ -12,11 +12,14 @@ JSON is recorded. Tests queue what the next requests get, one step per request::
 ``FakeOpenAI(port=…)`` listens on that port: a test can stop the server (connection refused)
 and start it again at the same address.
 
-With nothing queued it answers a valid bilingual default. ``FakeOpenAI(failure_rate=0.1,
-seed=1)`` makes that share of those requests fail, chosen by a seeded RNG: half answer HTTP 500,
-half an unusable message (prose instead of JSON, or JSON missing a field); ``injected`` counts
-them by kind. Use the ``openai_api`` fixture in async tests, or ``run_in_thread()`` for
-synchronous callers.
+With nothing queued it answers a valid bilingual default; ``FakeOpenAI(grounded=True)`` answers
+instead from the articles of the request, as an extractive model would: each language's headline
+and summary are the title and text of the story's first article in that language, and a neutral
+line ("Summary of the reports" in the missing language) where the story has none in it.
+``FakeOpenAI(failure_rate=0.1, seed=1)`` makes that share of those requests fail, chosen by a
+seeded RNG: half answer HTTP 500, half an unusable message (prose instead of JSON, or JSON
+missing a field); ``injected`` counts them by kind. Use the ``openai_api`` fixture in async
+tests, or ``run_in_thread()`` for synchronous callers.
 """
 
 from __future__ import annotations
@@ -62,6 +65,36 @@ _INVALID_ANSWERS = (
 )
 
 
+_NEUTRAL = {"ar": ("ملخص التقارير", "ملخص التقارير"), "en": ("Summary of the reports",) * 2}
+
+
+def grounded_answer(payload: Mapping[str, Any]) -> dict[str, str]:
+    """An extractive answer from the quoted articles of a summary request (see the module
+    docstring); the default answer when the request holds no articles."""
+    text = "".join(
+        str(m.get("content", ""))
+        for m in payload.get("messages", [])
+        if isinstance(m, dict) and m.get("role") == "user"
+    )
+    start, end = text.find("<articles>\n"), text.rfind("\n</articles>")
+    if start < 0 or end < start:
+        return dict(DEFAULT_ANSWER)
+    try:
+        articles = json.loads(text[start + len("<articles>") : end])
+    except json.JSONDecodeError:
+        return dict(DEFAULT_ANSWER)
+    answer: dict[str, str] = {}
+    for lang in ("ar", "en"):
+        first = next((a for a in articles if a.get("language") == lang), None)
+        headline, summary = _NEUTRAL[lang]
+        if first is not None:
+            headline = " ".join(str(first.get("title", "")).split())[:190] or headline
+            summary = " ".join(str(first.get("text", "")).split())[:600] or headline
+        answer[f"headline_{lang}"] = headline
+        answer[f"summary_{lang}"] = summary
+    return answer
+
+
 def _tokens(text: str) -> int:
     # Roughly what a tokenizer gives; tests compare totals, not exact counts.
     return max(1, len(text) // 4)
@@ -77,6 +110,7 @@ class FakeOpenAI:
         port: int = 0,
         failure_rate: float = 0.0,
         seed: int | None = None,
+        grounded: bool = False,
     ) -> None:
         """``failure_rate`` is the share of requests with nothing queued that fail (see the
         module docstring), drawn from ``random.Random(seed)``."""
@@ -85,6 +119,7 @@ class FakeOpenAI:
         self.model = model
         self.down_status: int | None = None
         self.failure_rate = failure_rate
+        self.grounded = grounded
         self._rng = random.Random(seed)
         self.injected: Counter[str] = Counter()
         self.requests: list[dict[str, Any]] = []
@@ -183,7 +218,8 @@ class FakeOpenAI:
                 return self._error(503, "server stopping")
             except TimeoutError:
                 pass
-        content = step.content or json.dumps(DEFAULT_ANSWER, ensure_ascii=False)
+        answer = grounded_answer(payload) if self.grounded else DEFAULT_ANSWER
+        content = step.content or json.dumps(answer, ensure_ascii=False)
         return web.json_response(self._completion(payload, content, step.finish_reason))
 
     def _unqueued_step(self) -> _Step:

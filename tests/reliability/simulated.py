@@ -75,7 +75,9 @@ class Newsroom:
         """``count`` new items published at ``when``; returns their titles."""
         titles = []
         for _ in range(count):
-            title = f"Russia and North Korea discuss {self._word()} {self._word()} {self._word()}"
+            # Made-up words only beside the two sides: no word or term another item shares.
+            words = " ".join(self._word() for _ in range(4))
+            title = f"Russia and North Korea: {words}"
             self.items.append((f"item-{len(self.items)}", title, when))
             titles.append(title)
         self.server.add(self.path, feed_xml(self.items))

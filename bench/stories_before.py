@@ -1,4 +1,7 @@
-"""Clustering: which story does a new relevant article belong to? Pure functions.
+"""The story clustering of digestbot before real-coverage tuning, kept for ``bench/stories.py`` to
+measure beside the present one (``bot.stories``); the bot does not use it.
+
+Clustering: which story does a new relevant article belong to? Pure functions.
 
 Within a language, two reports of one event share many content words and entities; across
 languages they share no words, so they are compared by a signature of canonical entity ids from

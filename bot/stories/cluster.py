@@ -1,0 +1,253 @@
+"""Which story each new report belongs to, decided for a whole poll at once. Pure.
+
+The reports of one poll are clustered together with the recent stories by average-linkage
+agglomeration: every new report starts alone, every recent story starts as the cluster of its
+reports (and of its LLM headlines and summaries, when it has them: they make an Arabic report
+comparable in words with a story first reported in English), and the two clusters whose reports
+are most alike *on average* are joined, again and again, while that average reaches the
+threshold. Then:
+
+- a cluster with no recent story becomes a new story;
+- new reports in a cluster with one story join that story;
+- a cluster that holds two or more stories merges them into the oldest (a bridge report showed
+  that they are one event); the merge is returned for the stores to carry out.
+
+The average, not the best single pair, decides: one report that resembles another only by a
+shared place and a shared day cannot chain two events together, and a story does not drift from
+event to event through a chain of reports that each resemble only the previous one. The result
+depends only on the set of reports, never on the order in which feeds were read: every sum is
+taken in a fixed order, and ties go to the pair with the smallest keys.
+
+Cost: only pairs that share a word or a mark are scored (an inverted index), only recent stories
+that a new report resembles take part, and each takes part with at most ``MAX_MEMBERS`` of its
+reports (its first ones: what the story was first about).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import combinations
+
+from bot.stories.features import Features
+from bot.stories.similarity import DEFAULT_HORIZON, Weigher, rarity, similarity
+
+DEFAULT_THRESHOLD = 0.2
+"""The average similarity at which two clusters join (``[stories] threshold``)."""
+MAX_MEMBERS = 12
+"""Reports of a recent story that take part, its earliest first (headlines and summaries too)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One report to cluster: a new one (``story_id`` None) or one of a recent story."""
+
+    key: str
+    """Unique and stable (an article id): orders sums and breaks ties."""
+    features: Features
+    story_id: int | None = None
+    pseudo: bool = False
+    """An LLM headline or summary of ``story_id``: it links reports to the story but is not
+    one of its reports (it does not count towards word rarity)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What an operator may tune (``[stories]`` in the config)."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    horizon: timedelta = DEFAULT_HORIZON
+    contrast: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Clustering:
+    """The decision for one poll."""
+
+    joins: dict[str, int] = field(default_factory=dict)
+    """New report key → the existing story it joins (a survivor, after ``merges``)."""
+    new_stories: tuple[tuple[str, ...], ...] = ()
+    """Groups of new report keys that each start a new story, each group sorted."""
+    merges: tuple[tuple[int, int], ...] = ()
+    """(survivor, absorbed) existing story ids, the survivor being the oldest (smallest id)."""
+
+
+def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rules()) -> Clustering:
+    """Assign the ``new`` reports (``story_id`` None) given the ``recent`` ones (in stories)."""
+    fresh = sorted((r for r in new), key=lambda r: r.key)
+    if not fresh:
+        return Clustering()
+    members: dict[int, list[Report]] = defaultdict(list)
+    for report in recent:
+        if report.story_id is not None:
+            members[report.story_id].append(report)
+    pool = [r for rs in members.values() for r in rs] + fresh
+    weigher = Weigher(rarity(r.features for r in pool if not r.pseudo))
+    kept = {story: _first(reports) for story, reports in members.items()}
+
+    def score(a: Report, b: Report) -> float:
+        return similarity(
+            a.features,
+            b.features,
+            weigher,
+            contrast=rules.contrast,
+            horizon=rules.horizon,
+        )
+
+    # Every pair (new, any) that shares a term, then the pairs between the stories reached.
+    candidates = [r for reports in kept.values() for r in reports] + fresh
+    index = _Index(candidates)
+    pair: dict[tuple[str, str], float] = {}
+    reached: set[int] = set()
+    for report in fresh:
+        for other in index.sharing(report):
+            if other.key == report.key or (other.story_id is None and other.key < report.key):
+                continue
+            value = score(report, other)
+            if value > 0:
+                pair[_ordered(report.key, other.key)] = value
+                if other.story_id is not None:
+                    reached.add(other.story_id)
+    for first, second in combinations(sorted(reached), 2):
+        for a in kept[first]:
+            for b in kept[second]:
+                value = score(a, b)
+                if value > 0:
+                    pair[_ordered(a.key, b.key)] = value
+
+    # Clusters: each reached story with its kept reports, each new report alone.
+    clusters: dict[int, _Cluster] = {}
+    owner: dict[str, int] = {}
+    for number, story in enumerate(sorted(reached)):
+        clusters[number] = _Cluster(
+            keys=[r.key for r in kept[story]], stories={story}, size=len(kept[story])
+        )
+        for r in kept[story]:
+            owner[r.key] = number
+    for report in fresh:
+        number = len(clusters)
+        clusters[number] = _Cluster(keys=[report.key], stories=set(), size=1)
+        owner[report.key] = number
+    links: dict[int, dict[int, float]] = defaultdict(dict)
+    for (first_key, second_key), value in sorted(pair.items()):
+        if first_key not in owner or second_key not in owner:
+            continue
+        ca, cb = owner[first_key], owner[second_key]
+        if ca != cb:
+            links[ca][cb] = links[ca].get(cb, 0.0) + value
+            links[cb][ca] = links[cb].get(ca, 0.0) + value
+    _agglomerate(clusters, links, rules.threshold)
+    return _decide(clusters, fresh)
+
+
+@dataclass(slots=True)
+class _Cluster:
+    keys: list[str]
+    stories: set[int]
+    size: int
+
+    @property
+    def label(self) -> str:
+        return min(self.keys)
+
+
+def _first(reports: Sequence[Report]) -> list[Report]:
+    """The reports of a story that take part: its earliest, and its headlines and summaries."""
+    real = sorted((r for r in reports if not r.pseudo), key=lambda r: (r.features.published, r.key))
+    pseudo = sorted((r for r in reports if r.pseudo), key=lambda r: r.key)
+    return real[: max(1, MAX_MEMBERS - len(pseudo))] + pseudo[:MAX_MEMBERS]
+
+
+def _ordered(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
+class _Index:
+    """Reports by word (with its language) and by mark, to score only pairs that share one."""
+
+    def __init__(self, reports: Sequence[Report]) -> None:
+        self._by: dict[str, list[Report]] = defaultdict(list)
+        for report in reports:
+            for term in self._terms(report):
+                self._by[term].append(report)
+
+    @staticmethod
+    def _terms(report: Report) -> Iterable[str]:
+        lang = report.features.lang
+        yield from (f"{lang}:{w}" for w in report.features.words)
+        yield from (f"#{m}" for m in report.features.marks)
+
+    def sharing(self, report: Report) -> list[Report]:
+        seen: dict[str, Report] = {}
+        for term in self._terms(report):
+            for other in self._by.get(term, ()):
+                seen.setdefault(other.key, other)
+        return [seen[k] for k in sorted(seen)]
+
+
+def _agglomerate(
+    clusters: dict[int, _Cluster], links: dict[int, dict[int, float]], threshold: float
+) -> None:
+    """Join the two clusters of highest average link while it reaches ``threshold``."""
+    heap: list[tuple[float, str, str, int, int]] = []
+
+    def push(a: int, b: int) -> None:
+        total = links[a].get(b, 0.0)
+        average = total / (clusters[a].size * clusters[b].size)
+        if average >= threshold:
+            first, second = sorted((clusters[a].label, clusters[b].label))
+            heapq.heappush(heap, (-average, first, second, a, b))
+
+    for a in sorted(links):
+        for b in sorted(links[a]):
+            if a < b:
+                push(a, b)
+    alive = set(clusters)
+    next_id = max(clusters, default=-1) + 1
+    while heap:
+        _, _, _, a, b = heapq.heappop(heap)
+        if a not in alive or b not in alive:
+            continue
+        merged = _Cluster(
+            keys=clusters[a].keys + clusters[b].keys,
+            stories=clusters[a].stories | clusters[b].stories,
+            size=clusters[a].size + clusters[b].size,
+        )
+        alive -= {a, b}
+        new_links: dict[int, float] = {}
+        for old in (a, b):
+            for other, value in links.pop(old, {}).items():
+                links[other].pop(old, None)
+                if other in alive:
+                    new_links[other] = new_links.get(other, 0.0) + value
+        del clusters[a], clusters[b]
+        clusters[next_id] = merged
+        links[next_id] = new_links
+        for other, value in new_links.items():
+            links[other][next_id] = value
+        alive.add(next_id)
+        for other in sorted(new_links):
+            push(next_id, other)
+        next_id += 1
+
+
+def _decide(clusters: dict[int, _Cluster], fresh: Sequence[Report]) -> Clustering:
+    is_new = {r.key for r in fresh}
+    joins: dict[str, int] = {}
+    new_stories: list[tuple[str, ...]] = []
+    merges: list[tuple[int, int]] = []
+    for number in sorted(clusters, key=lambda n: clusters[n].label):
+        found = clusters[number]
+        arrived = tuple(sorted(k for k in found.keys if k in is_new))
+        if not found.stories:
+            if arrived:
+                new_stories.append(arrived)
+            continue
+        survivor = min(found.stories)
+        merges.extend((survivor, other) for other in sorted(found.stories) if other != survivor)
+        for key in arrived:
+            joins[key] = survivor
+    return Clustering(joins=joins, new_stories=tuple(new_stories), merges=tuple(merges))

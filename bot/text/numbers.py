@@ -1,0 +1,140 @@
+"""Quantities as news writes them, in Arabic and English, as plain integers.
+
+Two reports of one event quote the same figure in different ways: "1,000 containers",
+"1000 containers", "ألف حاوية", "١٠٠٠ حاوية" (Arabic-Indic digits, which ``normalize`` already
+turns into 0-9), "7 آلاف حاوية", "سبعة آلاف", "7,000", "1.5 million", "15 ألفا". ``quantities``
+reads each as one integer so the reports can be matched on it.
+
+Dates are not figures of the event: the day of a month ("Sept. 13", "13 September", "21 مارس",
+"March 25-27"), a year (1900-2099 written as four plain digits) and clock times are left out, so
+a dateline or "since February 2022" does not link two unrelated reports. Figures under 10 say
+little about which event a report is about ("two leaders", "3 days") and are left out as well,
+unless a multiplier makes them large ("7 آلاف").
+
+Works on text already folded by ``bot.text.normalize.normalize``.
+"""
+
+from __future__ import annotations
+
+import re
+
+MIN_QUANTITY = 10
+
+_MONTHS_EN = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+# Gregorian month names as Arabic news writes them (normalized: أ→ا, ة→ه), and the Levantine
+# Syriac names.
+_MONTHS_AR = (
+    "يناير|فبراير|مارس|ابريل|مايو|يونيو|يونيه|يوليو|يوليه|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر"
+    "|كانون الثاني|شباط|اذار|نيسان|ايار|حزيران|تموز|اب|ايلول|تشرين الاول|تشرين الثاني"
+    "|كانون الاول"
+)
+_MONTH = rf"(?:{_MONTHS_EN})\.?|(?:{_MONTHS_AR})"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?(?:\s*-\s*\d{1,2})?"
+_DATES = re.compile(
+    rf"(?<![\w,.])(?:(?:{_MONTH})\s+{_DAY}|{_DAY}\s+(?:of\s+)?(?:{_MONTH}))(?!\w)"
+    r"|(?<![\w,.])(?:19|20)\d\d(?![\w,.]?\d)"
+    r"|\b\d{1,2}:\d\d\b"
+)
+
+# A figure: digits with thousands separators or a decimal part.
+_FIGURE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w]|[.,]\d)")
+
+_MULTIPLIERS = {
+    "thousand": 1_000,
+    "thousands": 1_000,
+    "million": 1_000_000,
+    "millions": 1_000_000,
+    "billion": 1_000_000_000,
+    "الف": 1_000,
+    "الفا": 1_000,
+    "الاف": 1_000,
+    "مليون": 1_000_000,
+    "ملايين": 1_000_000,
+    "مليار": 1_000_000_000,
+    "مليارات": 1_000_000_000,
+}
+# Arabic words that are a number by themselves: "ألف حاوية" is 1,000 containers, "ألفي" 2,000.
+_ALONE = {"الف": 1_000, "الفي": 2_000, "الفين": 2_000, "الفان": 2_000, "مليون": 1_000_000}
+
+_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
+    "forty": 40, "fifty": 50, "hundred": 100, "dozens": 0,
+    "اثنان": 2, "اثنين": 2, "ثلاثه": 3, "ثلاث": 3, "اربعه": 4, "اربع": 4, "خمسه": 5, "خمس": 5,
+    "سته": 6, "ست": 6, "سبعه": 7, "سبع": 7, "ثمانيه": 8, "ثماني": 8, "تسعه": 9, "تسع": 9,
+    "عشره": 10, "عشر": 10, "عشرين": 20, "عشرون": 20, "ثلاثين": 30, "اربعين": 40,
+    "خمسين": 50, "مئه": 100, "مائه": 100,
+}  # fmt: skip
+
+_WORD = re.compile(r"[^\W\d_]+")
+_GLUED = re.compile(r"([\u0600-\u06ff])(\d)")
+_NEXT_WORD = re.compile(r"\s*([^\W\d_]+)")
+
+
+def _value(figure: str) -> float:
+    return float(figure.replace(",", ""))
+
+
+def _multiplier(word: str) -> int | None:
+    """The multiplier a word stands for, with an Arabic proclitic or the article allowed."""
+    if word in _MULTIPLIERS:
+        return _MULTIPLIERS[word]
+    for prefix in ("و", "ب", "ال", "بال"):
+        if word.startswith(prefix) and word[len(prefix) :] in _MULTIPLIERS:
+            return _MULTIPLIERS[word[len(prefix) :]]
+    return None
+
+
+def quantities(normalized: str) -> set[int]:
+    """The figures of ``normalized`` text that are 10 or more, as integers (dates left out)."""
+    # A proclitic glued to a figure (لـ300 → ل300, بـ1000) is not part of it.
+    text = _DATES.sub(" ", _GLUED.sub(r"\1 \2", normalized))
+    found: set[int] = set()
+    used: list[tuple[int, int]] = []
+    for match in _FIGURE.finditer(text):
+        value = _value(match.group(1))
+        after = _NEXT_WORD.match(text, match.end())
+        if after:
+            times = _multiplier(after.group(1))
+            if times:
+                value *= times
+                used.append(after.span(1))
+        if value >= MIN_QUANTITY:
+            found.add(round(value))
+    # Numbers in words: "سبعة آلاف", "seven thousand", and Arabic "ألف"/"ألفي" alone.
+    words = list(_WORD.finditer(text))
+    for position, word in enumerate(words):
+        token = word.group()
+        if any(start <= word.start() < end for start, end in used):
+            continue
+        base = _WORDS.get(token)
+        if base and base < 10 and position + 1 < len(words):
+            # خمسة عشر is 15: a unit before عشر/عشرة is a teen, not two numbers.
+            teen = words[position + 1].group()
+            if teen in ("عشر", "عشره"):
+                found.add(10 + base)
+                used.append(words[position + 1].span())
+                continue
+        if base and position + 1 < len(words):
+            times = _multiplier(words[position + 1].group())
+            if times and words[position + 1].start() - word.end() <= 2:
+                found.add(base * times)
+                used.append(words[position + 1].span())
+                continue
+        if base and base >= MIN_QUANTITY:
+            found.add(base)
+            continue
+        if token in _ALONE and not _preceded_by_figure(text, word.start()):
+            found.add(_ALONE[token])
+    return found
+
+
+def _preceded_by_figure(text: str, start: int) -> bool:
+    before = text[:start].rstrip()
+    return bool(before) and (before[-1].isdigit() or bool(_WORD_BEFORE.search(before)))
+
+
+_WORD_BEFORE = re.compile(r"(?:" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")$")
