@@ -185,6 +185,7 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep, ArchiveMerges):
                 self._db.row_factory = sqlite3.Row
                 self._db.execute("PRAGMA busy_timeout=5000")
                 if in_memory:
+                    self._add_functions()
                     self._migrate()  # no file yet: a fresh install's empty archive
                 else:
                     self._check_readable_version()
@@ -205,15 +206,18 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep, ArchiveMerges):
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
-            # for the migration to feed-scoped ids and link keys (3), which SQL cannot compute
-            self._db.create_function("digestbot_feed_key", 1, feed_key, deterministic=True)
-            self._db.create_function("digestbot_link_key", 2, link_key, deterministic=True)
+            self._add_functions()
             self._migrate()
         except BaseException as exc:
             self._db.close()  # no archive object comes out of a failed start: nothing left open
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(error_message(path, exc)) from exc
             raise
+
+    def _add_functions(self) -> None:
+        # for the migration to feed-scoped ids and link keys (3), which SQL cannot compute
+        self._db.create_function("digestbot_feed_key", 1, feed_key, deterministic=True)
+        self._db.create_function("digestbot_link_key", 2, link_key, deterministic=True)
 
     def _check_readable_version(self) -> None:
         version = self.schema_version
