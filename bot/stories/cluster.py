@@ -235,13 +235,21 @@ def _agglomerate(
 
 
 def _decide(clusters: dict[int, _Cluster], fresh: Sequence[Report]) -> Clustering:
-    is_new = {r.key for r in fresh}
+    published = {r.key: r.features.published for r in fresh}
     joins: dict[str, int] = {}
     new_stories: list[tuple[str, ...]] = []
     merges: list[tuple[int, int]] = []
-    for number in sorted(clusters, key=lambda n: clusters[n].label):
+
+    def first(number: int) -> tuple[object, ...]:
+        # New stories in the order their first reports were published (then by key), so that
+        # story ids follow the news, whatever the ids of the articles.
+        keys = [k for k in clusters[number].keys if k in published]
+        earliest = min((published[k] for k in keys), default=None)
+        return (earliest is None, earliest or 0, clusters[number].label)
+
+    for number in sorted(clusters, key=first):
         found = clusters[number]
-        arrived = tuple(sorted(k for k in found.keys if k in is_new))
+        arrived = tuple(sorted(k for k in found.keys if k in published))
         if not found.stories:
             if arrived:
                 new_stories.append(arrived)
