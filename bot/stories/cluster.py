@@ -19,8 +19,9 @@ depends only on the set of reports, never on the order in which feeds were read:
 taken in a fixed order, and ties go to the pair with the smallest keys.
 
 Cost: only pairs that share a word or a mark are scored (an inverted index), only recent stories
-that a new report resembles take part, and each takes part with at most ``MAX_MEMBERS`` of its
-reports (its first ones: what the story was first about).
+with a report at least ``threshold`` alike to a new one take part (no other could take it), and
+each takes part with at most ``MAX_MEMBERS`` of its reports (its first ones: what the story was
+first about).
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ from bot.stories.similarity import DEFAULT_HORIZON, Weigher, rarity, similarity
 DEFAULT_THRESHOLD = 0.2
 """The average similarity at which two clusters join (``[stories] threshold``)."""
 MAX_MEMBERS = 12
+COMMON = 0.1
+"""A term in more than this share of the reports (and in over ``MIN_COMMON``) finds no pairs."""
+MIN_COMMON = 64
+MAX_REACHED = 32
+"""Recent stories that take part without a report alike enough to take a new one: the closest."""
 """Reports of a recent story that take part, its earliest first (headlines and summaries too)."""
 
 
@@ -97,20 +103,30 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
             horizon=rules.horizon,
         )
 
-    # Every pair (new, any) that shares a term, then the pairs between the stories reached.
+    # Every pair (new, any) that shares a term, then the pairs between the stories reached: every
+    # story with a report at least ``threshold`` alike to a new one (an average reaches the
+    # threshold only if one of its pairs does, so no other story can take a new report), and of
+    # the others the ``MAX_REACHED`` most alike, which may merge with one that takes a report.
     candidates = [r for reports in kept.values() for r in reports] + fresh
     index = _Index(candidates)
     pair: dict[tuple[str, str], float] = {}
-    reached: set[int] = set()
+    closest: dict[int, float] = {}
+    horizon = rules.horizon
     for report in fresh:
+        published = report.features.published
         for other in index.sharing(report):
             if other.key == report.key or (other.story_id is None and other.key < report.key):
+                continue
+            if abs(other.features.published - published) >= horizon:
                 continue
             value = score(report, other)
             if value > 0:
                 pair[_ordered(report.key, other.key)] = value
                 if other.story_id is not None:
-                    reached.add(other.story_id)
+                    closest[other.story_id] = max(value, closest.get(other.story_id, 0.0))
+    taking = {story for story, value in closest.items() if value >= rules.threshold}
+    others = sorted((s for s in closest if s not in taking), key=lambda s: (-closest[s], s))
+    reached = taking | set(others[:MAX_REACHED])
     for first, second in combinations(sorted(reached), 2):
         for a in kept[first]:
             for b in kept[second]:
@@ -169,6 +185,7 @@ class _Index:
     """Reports by word (with its language) and by mark, to score only pairs that share one."""
 
     def __init__(self, reports: Sequence[Report]) -> None:
+        self._size = len(reports)
         self._by: dict[str, list[Report]] = defaultdict(list)
         for report in reports:
             for term in self._terms(report):
@@ -181,9 +198,15 @@ class _Index:
         yield from (f"#{m}" for m in report.features.marks)
 
     def sharing(self, report: Report) -> list[Report]:
+        """The reports that share a term with ``report`` that few reports use: a pair that
+        shares only terms in more than ``COMMON`` of the pool weighs too little to join."""
         seen: dict[str, Report] = {}
+        common = max(MIN_COMMON, int(self._size * COMMON))
         for term in self._terms(report):
-            for other in self._by.get(term, ()):
+            posted = self._by.get(term, ())
+            if len(posted) > common:
+                continue
+            for other in posted:
                 seen.setdefault(other.key, other)
         return [seen[k] for k in sorted(seen)]
 

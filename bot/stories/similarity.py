@@ -59,16 +59,23 @@ class Weigher:
     """Weighted overlaps under one ``Rarity``, remembering the mass of each bag it weighed (one
     report is compared with many others)."""
 
-    __slots__ = ("_masses", "_rare")
+    __slots__ = ("_masses", "_rare", "_weights")
 
     def __init__(self, rare: Rarity) -> None:
         self._rare = rare
         self._masses: dict[frozenset[str], float] = {}
+        self._weights: dict[str, float] = {}
+
+    def weight(self, term: str) -> float:
+        found = self._weights.get(term)
+        if found is None:
+            found = self._weights[term] = self._rare.weight(term)
+        return found
 
     def mass(self, terms: frozenset[str]) -> float:
         found = self._masses.get(terms)
         if found is None:
-            weight = self._rare.weight
+            weight = self.weight
             found = self._masses[terms] = sum(weight(t) for t in terms)
         return found
 
@@ -94,7 +101,7 @@ class Weigher:
         )
         if not total:
             return 0.0
-        weight = self._rare.weight
+        weight = self.weight
         shared = sum(weight(t) for t in words_a & words_b)
         shared += marks * sum(weight(t) for t in marks_a & marks_b)
         return 2 * shared / total
