@@ -254,7 +254,7 @@ class TopicSettings(_Section):
 class StoriesSettings(_Section):
     """How reports are grouped into stories (see ``bot.stories``)."""
 
-    threshold: float = Field(default=0.2, ge=0.05, le=0.95)
+    threshold: float = Field(default=0.19, ge=0.05, le=0.95)
     horizon_hours: float = Field(default=96.0, ge=6, le=24 * 30)
 
 

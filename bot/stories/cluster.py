@@ -36,7 +36,7 @@ from itertools import combinations
 from bot.stories.features import Features
 from bot.stories.similarity import DEFAULT_HORIZON, Weigher, rarity, similarity
 
-DEFAULT_THRESHOLD = 0.2
+DEFAULT_THRESHOLD = 0.19
 """The average similarity at which two clusters join (``[stories] threshold``)."""
 MAX_MEMBERS = 12
 COMMON = 0.1
