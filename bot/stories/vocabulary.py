@@ -22,19 +22,17 @@ Schema of one ``[[story_term]]``:
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
 from bot.text.normalize import normalize, tokenize
 from bot.text.stem import stem
+from bot.topic.lexicon import read_topic_file
 
 _TERM_KEYS = frozenset({"id", "en", "ar", "aliases", "contrast"})
-_DEFAULT_RESOURCE = ("data", "topic", "default.toml")
 MAX_ALIAS_WORDS = 6
 
 
@@ -81,23 +79,7 @@ def load_vocabulary(
     ``topic_words`` are spellings of the generic entities (``Lexicon`` aliases). Raises
     ConfigError naming the file and the term at fault.
     """
-    if path is None:
-        resource = resources.files("bot").joinpath(*_DEFAULT_RESOURCE)
-        source = "/".join(("bot", *_DEFAULT_RESOURCE))
-        try:
-            text = resource.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{source}: cannot read the packaged topic file: {exc}") from exc
-    else:
-        source = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{source}: cannot read topic file: {exc}") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: invalid TOML: {exc}") from exc
+    data, source = read_topic_file(path)
     return parse_vocabulary(data, source, topic_words=topic_words)
 
 

@@ -255,6 +255,13 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
     Raises ConfigError, naming the file and the entity or key at fault, when the file cannot be
     read or does not follow the schema.
     """
+    data, source = read_topic_file(path)
+    return _build(data, source)
+
+
+def read_topic_file(path: Path | None = None) -> tuple[dict[str, Any], str]:
+    """The parsed TOML of a topic file (``None``: the packaged default) and its name for error
+    messages. Raises ConfigError when it cannot be read or is not TOML."""
     if path is None:
         resource = resources.files("bot").joinpath(*_DEFAULT_RESOURCE)
         source = "/".join(("bot", *_DEFAULT_RESOURCE))
@@ -268,16 +275,19 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{source}: cannot read topic file: {exc}") from exc
-    return parse_lexicon(text, source)
+    return _parse_toml(text, source), source
 
 
 def parse_lexicon(text: str, source: str = "<topic>") -> Lexicon:
     """Build a Lexicon from the text of a topic file; ``source`` names it in errors."""
+    return _build(_parse_toml(text, source), source)
+
+
+def _parse_toml(text: str, source: str) -> dict[str, Any]:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}") from exc
-    return _build(data, source)
 
 
 def _build(data: Mapping[str, Any], source: str) -> Lexicon:
