@@ -185,7 +185,10 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep, ArchiveMerges):
                 self._db.row_factory = sqlite3.Row
                 self._db.execute("PRAGMA busy_timeout=5000")
                 if in_memory:
-                    self._migrate()  # no file yet: a fresh install's empty archive
+                    # no file yet: a fresh install's empty archive, built by the same migrations
+                    self._db.create_function("digestbot_feed_key", 1, feed_key, deterministic=True)
+                    self._db.create_function("digestbot_link_key", 2, link_key, deterministic=True)
+                    self._migrate()
                 else:
                     self._check_readable_version()
             except BaseException as exc:
