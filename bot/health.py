@@ -149,7 +149,8 @@ def stored_verdict(
 ) -> Verdict:
     """The verdict from the stores alone, for ``digestbot status`` (a process of its own that
     cannot see the running bot's ticks): polling has stalled when a feed's poll has been due
-    for more than ``stall_factor`` × ``poll_interval``; the outbox rule is ``verdict``'s."""
+    for more than ``stall_factor`` × ``poll_interval``; the outbox, feed and delivery rules are
+    ``verdict``'s."""
     outbox_only = verdict(
         status,
         started_at=status.now,
