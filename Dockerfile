@@ -17,11 +17,13 @@ USER digestbot
 VOLUME ["/data"]
 WORKDIR /data
 
-# Mount a config at /data/config.toml (or pass settings through the environment:
-# TELEGRAM_BOT_TOKEN, OPENAI_API_KEY).
-CMD ["digestbot", "run", "--config", "/data/config.toml", "--data-dir", "/data"]
+# A token alone is enough: `docker run -e TELEGRAM_BOT_TOKEN=… digestbot` (or DISCORD_BOT_TOKEN;
+# OPENAI_API_KEY for LLM summaries). A config is optional: digestbot reads ./config.toml, which
+# is /data/config.toml here, when there is one (mount it, e.g. -v ./config.toml:/data/config.toml:ro),
+# and built-in defaults otherwise, with the built-in list of feeds when it lists none.
+CMD ["digestbot", "run", "--data-dir", "/data"]
 
-# `digestbot status` opens the state and the archive and reports feeds, polls and the outbox.
-# It exits 1 (unhealthy) when polling has stalled or the outbox is stuck.
+# `digestbot status` reads the state and the archive: it exits 1 (unhealthy) when polling has
+# stalled, the outbox is stuck, every enabled feed is failing or the last delivery failed.
 HEALTHCHECK --interval=5m --timeout=30s --start-period=30s \
-    CMD ["digestbot", "status", "--config", "/data/config.toml", "--data-dir", "/data"]
+    CMD ["digestbot", "status", "--data-dir", "/data"]

@@ -11,12 +11,15 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import DigestbotError, StoreError
 from bot.logs import Redactor, redact_secrets, setup_logging
+
+if TYPE_CHECKING:
+    from bot.pipeline import PollReport
 
 # name → (English help, Arabic help)
 COMMAND_HELP: dict[str, tuple[str, str]] = {
@@ -105,6 +108,22 @@ OPTION_HELP: dict[str, tuple[str, str]] = {
         "where the state and archive live (overrides [storage] data_dir)",
         "مكان حفظ الحالة والأرشيف (يتجاوز [storage] data_dir)",
     ),
+    "demo_config": (
+        "a config whose [llm] and [topic] the demo uses (not its feeds, channels or data"
+        " folder); default: none, offline summaries",
+        "ملف إعدادات يأخذ منه العرض قسمي [llm] و[topic] فقط (لا الخلاصات ولا القنوات ولا مجلد"
+        " البيانات)؛ الافتراضي: لا شيء، وملخصات دون اتصال",
+    ),
+    "demo_data_dir": (
+        "keep the demo's archive in this folder (same as --keep); default: a temporary"
+        " folder, deleted at the end",
+        "حفظ أرشيف العرض في هذا المجلد (مثل ‎--keep)؛ الافتراضي: مجلد مؤقت يُحذف في النهاية",
+    ),
+    "keep": (
+        "keep the demo's archive in DIR, so that 'digestbot search --data-dir DIR …' finds"
+        " its articles",
+        "حفظ أرشيف العرض في المجلد DIR ليجد الأمر 'digestbot search --data-dir DIR …' مقالاته",
+    ),
     "verbose": ("log more (debug)", "سجل أكثر تفصيلًا"),
     "query": ("words to look for", "الكلمات المطلوب البحث عنها"),
     "limit": ("how many results (default 10)", "عدد النتائج (الافتراضي 10)"),
@@ -157,11 +176,18 @@ def _positive(text: str) -> int:
     return value
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=None, help=bilingual("config", OPTION_HELP))
-    parser.add_argument("--data-dir", default=None, help=bilingual("data_dir", OPTION_HELP))
+def _common(parser: argparse.ArgumentParser, *, top: bool = False, demo: bool = False) -> None:
+    """The options every command takes, before or after its name (``digestbot --config c.toml
+    once`` and ``digestbot once --config c.toml``). Only the top level has defaults: a command's
+    own copies leave an option unset when it is not given after the command's name, so they
+    never undo a value given before it."""
+    unset: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
+    config_help = "demo_config" if demo else "config"
+    data_help = "demo_data_dir" if demo else "data_dir"
+    parser.add_argument("--config", type=Path, help=bilingual(config_help, OPTION_HELP), **unset)
+    parser.add_argument("--data-dir", help=bilingual(data_help, OPTION_HELP), **unset)
     parser.add_argument(
-        "-v", "--verbose", action="store_true", help=bilingual("verbose", OPTION_HELP)
+        "-v", "--verbose", action="store_true", help=bilingual("verbose", OPTION_HELP), **unset
     )
 
 
@@ -169,16 +195,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digestbot",
         description=(
-            "Russia–North Korea news digests in Arabic and English, for Telegram. / "
-            "موجزات أخبار العلاقات الروسية الكورية الشمالية بالعربية والإنجليزية على تيليغرام."
+            "Russia–North Korea news digests in Arabic and English, for Telegram and Discord. / "
+            "موجزات أخبار العلاقات الروسية الكورية الشمالية بالعربية والإنجليزية على تيليغرام"
+            " وديسكورد."
         ),
     )
     parser.add_argument("--version", action="version", version=f"digestbot {__version__}")
+    _common(parser, top=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_HELP:
         sub = commands.add_parser(name, help=bilingual(name), description=bilingual(name))
-        _common(sub)
-        if name == "search":
+        _common(sub, demo=name == "demo")
+        if name == "demo":
+            sub.add_argument("--keep", metavar="DIR", help=bilingual("keep", OPTION_HELP))
+        elif name == "search":
             sub.add_argument("query", nargs="+", help=bilingual("query", OPTION_HELP))
             sub.add_argument(
                 "--limit", type=_positive, default=10, help=bilingual("limit", OPTION_HELP)
@@ -229,15 +259,35 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+DEFAULT_FEEDS_FOR = frozenset({"once", "run", "status", "stats", "feeds", "check-config"})
+"""The commands that poll the feeds or report on them. ``export`` is not one: the built-in
+list is this install's default, not feeds to carry to another."""
+
+
+def _bot_settings(args: argparse.Namespace) -> Settings:
+    """The settings of every command but the demo: for those that poll or report on the feeds,
+    a config that lists none means the built-in ones (announced in the log by the commands
+    that poll)."""
+    from bot.feeds_admin import with_default_feeds
+
+    args.defaults = False
+    settings = _settings(args)
+    if not settings.feeds and args.command in DEFAULT_FEEDS_FOR:
+        args.defaults = True
+        settings = with_default_feeds(settings, announce=args.command in ("once", "run"))
+    return settings
+
+
 def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     from bot import runner  # heavy imports only once a command runs
 
     if args.command == "demo":
         # The demo runs on embedded defaults; a config given by name adds its [llm] and [topic].
         base = _settings(args) if args.config else None
-        asyncio.run(runner.demo(out, base=base, data_dir=args.data_dir))
+        keep = args.keep or args.data_dir
+        asyncio.run(runner.demo(out, base=base, data_dir=keep))
         return 0
-    settings = _settings(args)
+    settings = _bot_settings(args)
     try:
         return _command(args, settings, out)
     except sqlite3.Error as exc:
@@ -252,21 +302,9 @@ def _command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     from bot import runner
 
     if args.command == "check-config":
-        from bot.app import build_matcher, open_stores
-
-        build_matcher(settings)  # the topic file loads
-        state, archive = open_stores(settings)  # the data folder is usable
-        state.close()
-        archive.close()
-        where = args.config or "defaults (no config.toml)"
-        out.write(
-            f"{where}: OK — {len(settings.feeds)} feeds, "
-            f"Telegram {'on' if settings.telegram.enabled else 'off'}, "
-            f"LLM {'on' if settings.llm.enabled else 'off'}\n"
-        )
-        return 0
+        return _check_config(args, settings, out)
     if args.command == "search":
-        if _bad_search_filters(" ".join(args.query), out):
+        if _bad_search_filters(" ".join(args.query)):
             return 2
         found = asyncio.run(runner.search(settings, " ".join(args.query), args.limit, out))
         if not found:
@@ -297,11 +335,66 @@ def _command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
             report.delivery.sent,
             report.poll.feeds_failed,
         )
-        return 0
+        return _once_code(report.poll)
     if args.command == "run":
         asyncio.run(runner.run_forever(settings))
         return 0
     raise AssertionError(args.command)
+
+
+def _check_config(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """Validate the settings, the topic file and the data folder, creating nothing: the stores
+    are read as ``status`` reads them, and a folder that does not exist yet only has to be
+    one that the first run can create."""
+    from bot.app import build_matcher
+    from bot.config import DEFAULT_CONFIG_PATH
+    from bot.runner import reading
+
+    build_matcher(settings)  # the topic file loads
+    _check_writable(settings.data_dir)
+    with reading(settings):
+        pass  # the state file and the archive read cleanly (or are not there yet)
+    if args.config is not None:
+        where = str(args.config)
+    elif DEFAULT_CONFIG_PATH.exists():
+        where = f"{DEFAULT_CONFIG_PATH} (the default config)"
+    else:
+        where = "defaults (no config.toml)"
+    feeds = f"{len(settings.feeds)} feeds" + (" (built-in list)" if args.defaults else "")
+    on = {True: "on", False: "off"}
+    out.write(
+        f"{where}: OK — {feeds}, Telegram {on[settings.telegram.enabled]}, Discord"
+        f" {on[settings.discord.enabled or bool(settings.discord.webhooks)]},"
+        f" LLM {on[settings.llm.enabled]}; data folder {settings.data_dir}\n"
+    )
+    return 0
+
+
+def _check_writable(folder: Path) -> None:
+    """The data folder, or the nearest folder above it when it does not exist yet, must be one
+    this user may write in (run and once write there)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"{folder}: cannot use this data folder: {existing} is not a folder this user"
+            " may write in"
+        )
+
+
+def _once_code(poll: PollReport) -> int:
+    """1 when feeds were polled and not one could be fetched (cron mails a failing job, and a
+    bot that reads nothing must not look fine); 0 otherwise, also when no feed was due."""
+    if poll.polled and poll.feeds_failed == poll.polled:
+        print(
+            f"digestbot: none of the {poll.polled} feeds polled could be fetched; their errors:"
+            f" 'digestbot feeds status' / تعذر جلب كل الخلاصات ({poll.polled})؛ أخطاؤها:"
+            " 'digestbot feeds status'",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def _classify(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -350,7 +443,7 @@ def _transfer(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     return 0
 
 
-def _bad_search_filters(query: str, out: TextIO) -> bool:
+def _bad_search_filters(query: str) -> bool:
     """Explain, in both languages like the rest of the command line, filters that cannot be
     used (``since:2024-13-45``); True when there were any."""
     from bot.i18n import LANGS, Catalog
@@ -359,7 +452,10 @@ def _bad_search_filters(query: str, out: TextIO) -> bool:
     bad = bad_filters(query)
     if bad:
         catalog = Catalog.load()
-        out.write("\n\n".join(bad_filters_message(catalog, lang, bad) for lang in LANGS) + "\n")
+        # an error: standard error, like every other one; the chat's example command becomes
+        # the terminal's
+        text = "\n\n".join(bad_filters_message(catalog, lang, bad) for lang in LANGS)
+        print(text.replace("/search ", "digestbot search "), file=sys.stderr)
     return bool(bad)
 
 

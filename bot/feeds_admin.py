@@ -7,18 +7,51 @@ Feeds listed in the config file are managed there; feeds added here live in the 
 
 from __future__ import annotations
 
+import logging
+import tomllib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from importlib import resources
 from typing import TextIO
 
-from bot.config import Settings
+from bot.config import FeedSettings, Settings
 from bot.errors import BlockedURLError, DigestbotError
 from bot.ingest.articles import canonical_url
 from bot.ingest.guard import check_url
 from bot.ingest.opml import export_opml, parse_opml
 from bot.models import FeedSource, FeedState
 from bot.store.state import StateStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FEEDS_FILE = "data/feeds/default.toml"
+
+
+def default_feeds() -> list[FeedSettings]:
+    """The built-in list of real outlets (``bot/data/feeds/default.toml``)."""
+    text = (resources.files("bot") / DEFAULT_FEEDS_FILE).read_text(encoding="utf-8")
+    return [
+        FeedSettings(url=feed["url"], name=feed["name"], lang=feed["lang"])
+        for feed in tomllib.loads(text)["feeds"]
+    ]
+
+
+def with_default_feeds(settings: Settings, *, announce: bool = False) -> Settings:
+    """The settings with the built-in feeds when the config lists none, so that a bot started
+    with a token alone reads the news; ``announce`` says so in the log (for the commands that
+    poll). A config that lists feeds is left as it is."""
+    if settings.feeds:
+        return settings
+    feeds = default_feeds()
+    if announce:
+        log.info(
+            "no [[feeds]] in the config: polling the %d built-in feeds (bot/%s);"
+            " list your own [[feeds]] in the config to replace them",
+            len(feeds),
+            DEFAULT_FEEDS_FILE,
+        )
+    return settings.model_copy(update={"feeds": feeds})
 
 
 def _configured(settings: Settings) -> set[str]:
@@ -35,7 +68,14 @@ def _when(value: datetime | None) -> str:
 
 
 def list_feeds(settings: Settings, state: StateStore, now: datetime, out: TextIO) -> None:
-    for feed in _all_feeds(settings, state, now):
+    feeds = _all_feeds(settings, state, now)
+    if not feeds:
+        out.write(
+            "no feeds: list them as [[feeds]] in the config, or add one with"
+            " 'digestbot feeds add URL' / لا خلاصات: أدرجها في ملف الإعدادات تحت [[feeds]]"
+            " أو أضف واحدة بالأمر 'digestbot feeds add URL'\n"
+        )
+    for feed in feeds:
         flag = " [disabled]" if feed.disabled else ""
         out.write(f"{feed.url}\t{feed.name}\t{feed.lang or '-'}\t{feed.origin}{flag}\n")
 

@@ -5,7 +5,10 @@ Unhealthy means one of:
 - polling has stalled: no poll tick completed for ``stall_factor`` × ``poll_minutes`` (counted
   from the start while no tick has completed yet);
 - the outbox is stuck: its oldest pending message was queued more than ``outbox_stuck_minutes``
-  ago.
+  ago;
+- every enabled feed is failing (the bot reads nothing);
+- the last delivery failed for good (the newest message no longer pending was given up on
+  after its retries).
 """
 
 from __future__ import annotations
@@ -49,6 +52,12 @@ def verdict(
         minutes = int((status.now - oldest).total_seconds() // 60)
         pending = status.outbox.get("pending", 0)
         reasons.append(f"outbox stuck: {pending} pending, the oldest queued {minutes} min ago")
+    failing = status.feed_count("failing")
+    if failing and not status.feed_count("ok"):
+        reasons.append(f"feeds failing: all {failing} enabled feeds are failing")
+    if status.last_delivery == "failed":
+        error = status.last_delivery_error or "no error recorded"
+        reasons.append(f"delivery failed: the last message was given up on ({error})")
     return Verdict(ok=not reasons, reasons=tuple(reasons))
 
 
@@ -140,7 +149,8 @@ def stored_verdict(
 ) -> Verdict:
     """The verdict from the stores alone, for ``digestbot status`` (a process of its own that
     cannot see the running bot's ticks): polling has stalled when a feed's poll has been due
-    for more than ``stall_factor`` × ``poll_interval``; the outbox rule is ``verdict``'s."""
+    for more than ``stall_factor`` × ``poll_interval``; the outbox, feed and delivery rules are
+    ``verdict``'s."""
     outbox_only = verdict(
         status,
         started_at=status.now,

@@ -7,11 +7,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import shlex
 import signal
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -33,6 +34,7 @@ from bot.digest.render import render_plain
 from bot.errors import DigestbotError
 from bot.health_server import PROMETHEUS_TYPE, Handler, HealthServer, Response
 from bot.housekeeping import housekeeping_job
+from bot.ingest.policy import SUCCESS_JITTER
 from bot.jobs import Heartbeat, Jobs
 from bot.models import Chat, FeedState
 from bot.pipeline import PollReport, Progress
@@ -89,12 +91,36 @@ def telegram_application(svc: Services) -> Application:  # type: ignore[type-arg
     return application
 
 
+def _queue_console_digest(svc: Services, until: datetime) -> int:
+    """Queue the terminal's digest (``digestbot once`` with no channel configured) without
+    storing a chat for it: nobody subscribed the terminal, so no ``console`` chat shows in
+    ``chats list``, ``status`` or an export. Where the last one ended is in the outbox, so each
+    run prints only what is new since the previous one."""
+    chat = Chat(platform="console", chat_id=CONSOLE_CHAT, lang=svc.settings.digest.default_lang)
+    since = svc.pipeline.since_for(chat, until)
+    if since >= until:
+        return 0
+    digest = svc.pipeline.digest(lang=chat.lang, since=since, until=until)
+    if not digest.items:
+        return 0
+    return svc.archive.queue_digest(
+        platform=chat.platform,
+        chat_id=chat.chat_id,
+        thread_id=None,
+        digest_key=f"{chat.key}:{until.isoformat()}",
+        period_end=until,
+        parts=[render_plain(digest, svc.catalog)],
+        now=svc.now(),
+    )
+
+
 async def digest_and_deliver(
     svc: Services, channel: Channel, *, until: datetime | None = None
 ) -> tuple[int, DeliveryReport]:
     if channel.platform == "console":
-        _console_chat(svc)
-    queued = svc.pipeline.queue_digests(until=until or svc.now(), platform=channel.platform)
+        queued = _queue_console_digest(svc, until or svc.now())
+    else:
+        queued = svc.pipeline.queue_digests(until=until or svc.now(), platform=channel.platform)
     report = await deliver(archive=svc.archive, state=svc.state, channel=channel, now=svc.now)
     return queued, report
 
@@ -141,6 +167,8 @@ async def _once(
     async with services(settings) as svc:
         _require_feeds(svc)
         keep_state_backup(svc)
+        if not force:
+            follow_cron(svc)
         discord_runtime = await start_discord(svc, gateway=False)  # posting needs no gateway
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -157,6 +185,36 @@ async def _once(
             raise DigestbotError(f"Telegram: {exc}") from None
         finally:
             await discord_runtime.close()
+
+
+CRON_SLACK = 0.1
+"""How much sooner than ``poll_minutes`` after its last fetch ``once`` may poll a healthy feed."""
+
+
+def follow_cron(svc: Services) -> int:
+    """Let the cadence of cron win in ``digestbot once``: a healthy feed whose next poll was set
+    by the bot's own interval (``poll_minutes`` plus up to 10% of jitter, which spreads the
+    polls of a long-running bot) is due again once ``poll_minutes`` less 10% have passed since
+    its last fetch. Without it, cron every ``poll_minutes`` finds each feed not quite due and
+    polls it every other run. A later time asked for by the server (``Retry-After``,
+    ``Cache-Control``) or set by backoff after failures is kept. Returns how many feeds were
+    made due."""
+    now = svc.now()
+    interval = timedelta(minutes=svc.settings.schedule.poll_minutes)
+    own = interval * (1 + SUCCESS_JITTER) + timedelta(seconds=1)
+    moved = [
+        replace(feed, next_poll_at=now)
+        for feed in svc.pipeline.feeds()
+        if not feed.disabled
+        and not feed.failures
+        and feed.last_fetch_at is not None
+        and feed.next_poll_at is not None
+        and feed.next_poll_at > now
+        and feed.next_poll_at - feed.last_fetch_at <= own
+        and now - feed.last_fetch_at >= interval * (1 - CRON_SLACK)
+    ]
+    svc.state.save_feeds(moved)
+    return len(moved)
 
 
 async def feeds(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
@@ -410,9 +468,29 @@ async def demo(
                 f"{poll.relevant} about Russia–North Korea, {summarized} stories "
                 f"summarized ({how})\n"
             )
+            out.write(demo_search_hint(data_dir))
             return CycleReport(
                 poll=poll, summarized=summarized, queued=0, delivery=DeliveryReport()
             )
+
+
+def demo_search_hint(kept: str | None) -> str:
+    """How to go on from the demo to ``search``: where its archive was kept, or how to keep it
+    (by default it lives in a temporary folder that is gone when the demo ends)."""
+    if kept is None:
+        return (
+            "— the demo's archive was temporary; to search it, keep it:"
+            " digestbot demo --keep ~/digestbot-demo"
+            " && digestbot search --data-dir ~/digestbot-demo Kursk\n"
+            "— أرشيف العرض مؤقت؛ للبحث فيه احفظه:"
+            " digestbot demo --keep ~/digestbot-demo"
+            " && digestbot search --data-dir ~/digestbot-demo كورسك\n"
+        )
+    where = shlex.quote(kept)
+    return (
+        f"— archive kept in {kept}: digestbot search --data-dir {where} Kursk\n"
+        f"— حُفظ الأرشيف في {kept}: digestbot search --data-dir {where} كورسك\n"
+    )
 
 
 @contextlib.contextmanager

@@ -46,6 +46,10 @@ class Status:
     stories: int
     last_poll_at: datetime | None = None
     """The last feed fetch (from the stores) or, in the running bot, the last poll tick."""
+    last_delivery: str | None = None
+    """How the newest message that is no longer pending ended: "sent" or "failed" (given up
+    on after its retries); None before any."""
+    last_delivery_error: str | None = None
 
     def feed_count(self, state: str) -> int:
         return sum(1 for feed in self.feeds if feed.state == state)
@@ -71,6 +75,17 @@ def chat_statuses(chats: Sequence[Chat], last_ends: Mapping[str, datetime]) -> l
     return result
 
 
+def last_delivery(archive: Archive) -> tuple[str | None, str | None]:
+    """The status and error of the newest outbox message that was sent or given up on (a
+    message dropped because its chat left is neither). The store has no query for it, so this
+    one reads the outbox table directly, read-only."""
+    row = archive._db.execute(
+        "SELECT status, error FROM outbox WHERE status IN ('sent', 'failed')"
+        " ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return (str(row[0]), row[1]) if row is not None else (None, None)
+
+
 def collect(
     *, state: StateStore, archive: Archive, feeds: Sequence[FeedState], now: datetime
 ) -> Status:
@@ -79,6 +94,7 @@ def collect(
     usage = [row for row in archive.llm_usage(days=1) if row[0] == today]
     counts = archive.counts()
     fetched = [f.last_fetch_at for f in feeds if f.last_fetch_at is not None]
+    delivery, delivery_error = last_delivery(archive)
     return Status(
         now=now,
         feeds=tuple(feed_status(f) for f in feeds),
@@ -90,6 +106,8 @@ def collect(
         articles=counts["articles"],
         stories=counts["stories"],
         last_poll_at=max(fetched) if fetched else None,
+        last_delivery=delivery,
+        last_delivery_error=delivery_error,
     )
 
 
@@ -135,6 +153,11 @@ def render_text(status: Status) -> str:
         + (f", oldest queued {_when(status.oldest_pending_at, now)}" if backlog else "")
         + (f"; {others}" if others else "")
     )
+    if status.last_delivery is not None:
+        lines.append(
+            f"last delivery: {status.last_delivery}"
+            + (f" — {status.last_delivery_error}" if status.last_delivery == "failed" else "")
+        )
     lines.append(f"LLM today: {status.llm_calls_today} calls, {status.llm_tokens_today} tokens")
     lines.append(f"archive: {status.articles} articles in {status.stories} stories")
     return "\n".join(lines) + "\n"
@@ -175,6 +198,9 @@ def to_json(status: Status) -> dict[str, Any]:
             "by_status": dict(sorted(status.outbox.items())),
             "oldest_pending_at": _iso(status.oldest_pending_at),
         },
+        "last_delivery": {"status": status.last_delivery, "error": status.last_delivery_error}
+        if status.last_delivery is not None
+        else None,
         "llm_today": {"calls": status.llm_calls_today, "tokens": status.llm_tokens_today},
         "archive": {"articles": status.articles, "stories": status.stories},
     }

@@ -61,6 +61,17 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _scratch_cwd(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Every test runs in an empty folder of its own: a command that falls back on
+    ``./config.toml`` or ``./data`` reads and writes there, never in the folder pytest was
+    started from (a developer's config.toml is not read, and no data/ is left in the repo)."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+
+
 # The loopback fakes' fixtures, available to every test.
 from tests.fakes.discord_api import discord_api  # noqa: E402, F401
 from tests.fakes.feed_server import feed_server  # noqa: E402, F401

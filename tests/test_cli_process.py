@@ -90,14 +90,6 @@ def test_once_prints_new_stories_then_nothing(tmp_path: Path, feeds: FeedServer)
     assert second.stdout == ""  # nothing new, nothing printed twice
 
 
-def test_once_without_feeds_says_what_to_do(tmp_path: Path) -> None:
-    empty = tmp_path / "config.toml"
-    empty.write_text("", encoding="utf-8")
-    result = digestbot("once", "--config", str(empty), "--data-dir", str(tmp_path))
-    assert result.returncode != 0
-    assert "no feeds configured" in result.stderr
-
-
 def test_run_serves_telegram_and_stops_on_sigterm(tmp_path: Path, feeds: FeedServer) -> None:
     api = FakeTelegramAPI()
     with api.run_in_thread() as telegram:

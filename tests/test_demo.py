@@ -6,6 +6,8 @@ import io
 import re
 from pathlib import Path
 
+import pytest
+
 from bot.app import services
 from bot.cli import main
 from bot.demo import load_manifest, serve
@@ -53,15 +55,22 @@ async def test_demo_feeds_are_filtered_and_clustered_as_labelled(tmp_path: Path)
     assert len({story_of[event[0]] for event in events}) == len(events)
 
 
-def test_demo_can_keep_its_archive_for_search(tmp_path: Path) -> None:
+def test_demo_can_keep_its_archive_for_search(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["demo", "--data-dir", str(tmp_path)], out=io.StringIO()) == 0
     out = io.StringIO()
     assert main(["search", "Tumangang", "--data-dir", str(tmp_path)], out=out) == 0
     assert "تومانغانغ" in out.getvalue() or "Tumangang" in out.getvalue()
+    capsys.readouterr()
 
-    # a filter it cannot use is explained in both languages, with a usage exit code
+    # a filter it cannot use is explained in both languages on standard error, with a usage
+    # exit code and an example for the terminal (not Telegram's /search)
     out = io.StringIO()
     code = main(["search", "Tumangang", "since:2024-13-45", "--data-dir", str(tmp_path)], out=out)
     assert code == 2
-    assert "“since:2024-13-45”" in out.getvalue() and "«since:2024-13-45»" in out.getvalue()
-    assert "since:YYYY-MM-DD" in out.getvalue()
+    assert out.getvalue() == ""
+    err = capsys.readouterr().err
+    assert "“since:2024-13-45”" in err and "«since:2024-13-45»" in err
+    assert "since:YYYY-MM-DD" in err
+    assert "/search" not in err and "digestbot search Kursk lang:en" in err
