@@ -4,14 +4,20 @@ rejection is counted by reason."""
 
 from __future__ import annotations
 
+import io
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from bot.app import services
+from bot.config import Settings
 from bot.models import Article, Story
+from bot.runner import stats
 from bot.summarize import FallbackSummarizer
 from bot.summarize.llm import LLMSummarizer
+from tests.fakes.feed_server import FeedServer
 from tests.fakes.openai_api import FLAWS, INVENTED_NAME, FakeOpenAI
 
 T0 = datetime(2024, 6, 19, 8, 0, tzinfo=UTC)
@@ -118,3 +124,42 @@ async def test_a_grounded_answer_passes_first_time() -> None:
     assert summary.method == "llm"
     assert summary.headline_en == "Putin visits Pyongyang"
     assert api.calls == 1 and not llm.usage.rejections
+
+
+async def test_rejections_are_counted_by_reason_in_stats(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    item = (
+        "<item><guid>tag:n.example,2024:a</guid><title>Putin visits Pyongyang</title>"
+        "<description>Russian President Vladimir Putin arrived in Pyongyang on Wednesday for "
+        "talks with Kim Jong Un.</description><link>https://n.example/a</link>"
+        "<pubDate>Wed, 19 Jun 2024 08:00:00 GMT</pubDate></item>"
+    )
+    feed_server.add(
+        "/n.xml", f'<rss version="2.0"><channel><title>N</title>{item}</channel></rss>'.encode()
+    )
+    api = FakeOpenAI(flaw="number")
+    await api.start()
+    try:
+        settings = Settings.model_validate(
+            {
+                "storage": {"data_dir": str(tmp_path)},
+                "ingest": {"allow_private_networks": True},
+                "llm": {"base_url": api.base_url, "model": "m", "timeout_s": 5.0},
+                "feeds": [{"url": feed_server.url("/n.xml"), "name": "N"}],
+            }
+        )
+        async with services(settings, now=lambda: T0 + timedelta(hours=1)) as svc:
+            await svc.pipeline.poll()
+            assert await svc.pipeline.summarize() == 1
+            [story] = svc.archive.announced_stories(None, T0 + timedelta(hours=1))
+            summary = svc.archive.summary(story.id)
+            # the rejections are no calls of their own, and spend no budget
+            [(_, kind, calls, _, _)] = svc.archive.llm_usage()
+    finally:
+        await api.stop()
+    assert summary is not None and summary.method == "offline"
+    assert (kind, calls) == ("summary", 2)
+    out = io.StringIO()
+    await stats(settings, out)  # what `digestbot stats` prints
+    assert "2024-06-19 summary: 2 answers rejected (number)" in out.getvalue()
