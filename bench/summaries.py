@@ -39,7 +39,7 @@ if __package__ in (None, ""):
     # `python bench/summaries.py` puts bench/ first on sys.path; the project root is one up.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.errors import SummarizeError
+from bot.errors import DigestbotError, SummarizeError
 from bot.models import Article, Story
 from bot.summarize.grounding import Sources, Ungrounded, check_grounding
 from bot.summarize.llm import LLMSummarizer
@@ -255,6 +255,8 @@ async def live(stories: Sequence[Story], lexicon: Lexicon, config: Path | None) 
     from bot.config import load_settings
 
     settings = load_settings(config)
+    if not settings.llm.enabled:
+        sys.exit("--live: no [llm] endpoint configured (base_url or api_key in the config or env)")
     key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
     options = {
         "base_url": settings.llm.base_url or None,
@@ -283,7 +285,10 @@ def main() -> None:
     articles = sum(len(s.articles) for s in stories)
     print(f"== summaries of {len(stories)} real stories ({articles} articles) ==")
     if args.live:
-        asyncio.run(live(stories, lexicon, args.config))
+        try:
+            asyncio.run(live(stories, lexicon, args.config))
+        except DigestbotError as err:
+            sys.exit(f"--live: {err}")
         return
     if not asyncio.run(against_fake(stories, lexicon)):
         sys.exit(1)

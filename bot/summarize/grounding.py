@@ -198,7 +198,7 @@ def check_grounding(
                 if not _entity_grounded(hit.entity, hit.group, sources):
                     en = lexicon.entity(hit.entity).en
                     raise Ungrounded("name", f"{name}: {en} is named by no article")
-                checked.update(tokens[hit.start : hit.end])
+                checked.update(_split_apostrophes(tokens[hit.start : hit.end]))
         if name.endswith("_en"):
             for word in _names(text, headline=name.startswith("headline")):
                 if normalize(word) not in checked and not _known(word, sources):
@@ -257,7 +257,7 @@ def _squeeze(classes: str) -> str:
 
 
 def _names(text: str, *, headline: bool) -> list[str]:
-    """Words capitalized inside a sentence of English ``text``, outside quotes, not common."""
+    """Words capitalized inside a sentence or a quote of English ``text``, not common ones."""
     # a quote opens like a sentence, and its words are read like any others
     unquoted = _QUOTED.sub(lambda m: f" . {m.group()[1:-1]} . ", text)
     found: list[str] = []
