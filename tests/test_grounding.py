@@ -158,6 +158,18 @@ def test_an_english_summary_of_arabic_articles_may_transliterate_names(
     assert reason({"summary_en": "Defence chief Whitfield arrived."}, lexicon, found) == "name"
 
 
+def test_past_tenses_that_look_like_orders_are_not_orders(lexicon: Lexicon) -> None:
+    found = sources(
+        lexicon,
+        article("ar", "مناورات", "اشتركوا في المناورات مع بوتين، وقال مصدر لموقعنا إنهم انضموا."),
+    )
+    # "they took part in the exercises", "a source told our website", "they joined"
+    said = {"summary_ar": "اشتركوا في المناورات مع بوتين، وقال مصدر لموقعنا إنهم انضموا."}
+    assert reason(said, lexicon, found) is None
+    assert reason({"summary_ar": "اشتركوا في قناتنا."}, lexicon, found) == "instruction"
+    assert reason({"summary_en": "Share prices fell in Moscow."}, lexicon) is None
+
+
 def test_a_quote_of_the_articles_is_not_an_order(lexicon: Lexicon) -> None:
     found = sources(
         lexicon,

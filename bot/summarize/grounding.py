@@ -87,23 +87,29 @@ _IMPERATIVES_EN = frozenset(
     discover see watch read go stay remember note print repeat respond answer pretend act
     """.split()
 )
-_ADDRESS_EN = re.compile(
-    r"\b(?:please|dear readers?|you should|you must|you can|you need|don'?t forget"
-    r"|click here|tap here|link in (?:the )?bio|our (?:channel|website|site|newsletter)"
+# Talk of the model, its prompt or its instructions, and orders that are no other word: never
+# news. Normalized Arabic (أ→ا, ة→ه); the plural imperatives that are also past tenses (اشتركوا
+# "they took part", انضموا "they joined", حملوا "they carried") only with what only an order
+# says (اشتركوا في قناتنا).
+_ALWAYS = re.compile(
+    r"\b(?:click here|tap here|link in (?:the )?bio|dear readers?"
     r"|as an ai|language model|ai model|system prompt|system message|the prompt"
     r"|(?:previous|prior|above|earlier|following|my|these|your) instructions"
     r"|i (?:cannot|can ?not|can't|am unable|am sorry|apologi[sz]e)|i'm (?:sorry|unable)"
     r"|(?:the )?(?:articles?|texts?|data) (?:provided|given|above)"
     r"|provided (?:articles?|texts?|data))\b"
+    r"|(?<!\w)(?:اضغط|اضغطوا|انقر|انقروا|زوروا|تابعونا|شاركونا|راسلونا"
+    r"|(?:اشتركوا|انضموا|حملوا) (?:في |الى |ب)?(?:قناتنا|موقعنا|صفحتنا|النشره|التطبيق)"
+    r"|اقرا المزيد|اقرا ايضا|لا تنسوا|عزيزي القارئ|اعزائي القراء"
+    r"|تجاهل (?:كل |جميع )?التعليمات|التعليمات السابقه|نموذج لغوي|نموذج الذكاء الاصطناعي"
+    r"|بصفتي نموذج|المقالات المقدمه|النصوص المقدمه)(?!\w)"
 )
-# Normalized Arabic (أ→ا, ة→ه): orders to the reader that are no other word (اشتركوا and not
-# the past اشترك "he took part"), reader address, and talk of the model or its instructions.
-_ORDERS_AR = re.compile(
-    r"(?<![\w])(?:اضغط|اضغطوا|انقر|انقروا|اشتركوا|زوروا|تابعونا|شاركونا|تجاهلوا|انضموا"
-    r"|راسلونا|حملوا|اقرا المزيد|اقرا ايضا|لا تنسوا|لا تنس|عزيزي القارئ|اعزائي القراء"
-    r"|من فضلك|من فضلكم|يرجى|الرجاء|تجاهل (?:كل |جميع )?التعليمات|التعليمات السابقه"
-    r"|نموذج لغوي|نموذج الذكاء الاصطناعي|بصفتي|لا استطيع|عذرا|المقالات المقدمه"
-    r"|النصوص المقدمه|قناتنا|موقعنا)(?![\w])"
+# Words that address the reader in a summary, but that a report may use in its own voice ("a
+# source told our website", "يرجى"): an order only where the articles do not say them.
+_UNLESS_SOURCED = re.compile(
+    r"\b(?:please|you should|you must|you can|you need|don'?t forget"
+    r"|our (?:channel|website|site|newsletter))\b"
+    r"|(?<!\w)(?:من فضلك|من فضلكم|يرجى|الرجاء|لا تنس|قناتنا|موقعنا|عذرا|لا استطيع)(?!\w)"
 )
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|«[^»]*»|‘[^’]*’|(?<!\w)'[^']*'(?!\w)")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+(?:['’][A-Za-z]+)?")
@@ -310,10 +316,11 @@ def _order(text: str, sources: Sources) -> str | None:
         lambda m: " . " if _quotes_source(m.group(), sources) else m.group(), text
     )
     normalized = normalize(unquoted)
-    if match := _ORDERS_AR.search(normalized):
+    if match := _ALWAYS.search(normalized):
         return match.group()
-    if match := _ADDRESS_EN.search(normalized):
-        return match.group()
+    for match in _UNLESS_SOURCED.finditer(normalized):
+        if match.group() not in sources.text:
+            return match.group()
     for sentence in split_sentences(unquoted):
         for clause in re.split(r"[:;]", sentence):
             words = _LATIN_WORD.findall(clause)
