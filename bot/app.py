@@ -92,6 +92,7 @@ async def services(
             model=settings.llm.model,
             timeout_s=settings.llm.timeout_s,
             now=now,
+            lexicon=matcher.lexicon,  # the grounding check's names in both languages
         )
     summarizer = FallbackSummarizer(llm, entity_score=matcher.entity_score)
     second: SecondOpinion | None = None

@@ -164,6 +164,7 @@ class Pipeline:
         self.second_opinion = second_opinion
         self._meters = tuple(meters)
         self._metered: dict[str, tuple[int, int, int]] = {}
+        self._rejected: dict[tuple[str, str], int] = {}
         topic_file = Path(settings.topic.file) if settings.topic.file else None
         self._stories = Reader(matcher.lexicon, topic_file)
         self._rules = self._stories.rules(
@@ -527,7 +528,8 @@ class Pipeline:
         return budget == 0 or self.archive.llm_tokens(f"{self.now():%Y-%m-%d}") < budget
 
     def record_llm_use(self) -> None:
-        """Add what each LLM client spent since the last call to today's counters."""
+        """Add what each LLM client spent since the last call to today's counters, and the
+        answers it rejected, by reason."""
         day = f"{self.now():%Y-%m-%d}"
         for kind, usage in self._meters:
             last = self._metered.get(kind, (0, 0, 0))
@@ -541,6 +543,11 @@ class Pipeline:
                     completion_tokens=current[2] - last[2],
                 )
                 self._metered[kind] = current
+            for reason, count in usage.rejections.items():
+                done = self._rejected.get((kind, reason), 0)
+                if count != done:
+                    self.archive.record_llm_rejections(day, kind, reason, count - done)
+                    self._rejected[kind, reason] = count
 
     # digests
 

@@ -560,6 +560,8 @@ async def stats(settings: Settings, out: TextIO) -> None:
                 f"  {day} {kind}: {calls} calls, {prompt + completion} tokens"
                 f" ({prompt} prompt, {completion} completion)\n"
             )
+        for day, kind, reason, count in archive.llm_rejections():
+            out.write(f"  {day} {kind}: {count} answers rejected ({reason})\n")
 
 
 async def status(settings: Settings, out: TextIO, *, as_json: bool = False) -> bool:

@@ -36,6 +36,8 @@ from bot.store.upkeep import ArchiveUpkeep
 from bot.summarize.refresh import SummaryState, summary_is_stale
 
 ARCHIVE_FILE = "archive.sqlite3"
+# In an ``llm_usage`` kind, what separates the client ("summary") from a rejection's reason.
+REJECTED = " rejected: "
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
@@ -530,6 +532,30 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep, ArchiveMerges):
             (day, kind, calls, prompt_tokens, completion_tokens),
         )
 
+    def record_llm_rejections(self, day: str, kind: str, reason: str, count: int) -> None:
+        """Count ``count`` answers of ``kind`` rejected for ``reason`` (``format``, ``number``,
+        ``name``, ``instruction``). Kept as rows of ``llm_usage`` whose kind carries
+        ``REJECTED`` and whose ``calls`` is the count, with no tokens: no new table, and the
+        rows stay out of ``llm_usage()`` and the token budget."""
+        self.record_llm_use(
+            day, f"{kind}{REJECTED}{reason}", calls=count, prompt_tokens=0, completion_tokens=0
+        )
+
+    def llm_rejections(self, days: int = 7) -> list[tuple[str, str, str, int]]:
+        """(day, kind, reason, answers rejected), newest day first, over the last ``days`` days
+        with any LLM use."""
+        rows = self._db.execute(
+            "SELECT day, kind, calls FROM llm_usage WHERE instr(kind, ?) > 0"
+            " AND day IN (SELECT DISTINCT day FROM llm_usage ORDER BY day DESC LIMIT ?)"
+            " ORDER BY day DESC, kind",
+            (REJECTED, days),
+        )
+        out = []
+        for day, key, count in rows:
+            kind, _, reason = key.partition(REJECTED)
+            out.append((day, kind, reason, count))
+        return out
+
     def llm_tokens(self, day: str) -> int:
         row = self._db.execute(
             "SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) FROM llm_usage"
@@ -543,8 +569,8 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep, ArchiveMerges):
         rows = self._db.execute(
             "SELECT day, kind, calls, prompt_tokens, completion_tokens FROM llm_usage"
             " WHERE day IN (SELECT DISTINCT day FROM llm_usage ORDER BY day DESC LIMIT ?)"
-            " ORDER BY day DESC, kind",
-            (days,),
+            " AND instr(kind, ?) = 0 ORDER BY day DESC, kind",
+            (days, REJECTED),
         )
         return [(row[0], row[1], row[2], row[3], row[4]) for row in rows]
 

@@ -7,7 +7,9 @@ Works with any OpenAI-compatible endpoint (``base_url``: OpenAI, Ollama, vLLM, l
     messages = system prompt + the story's articles as quoted data     (prompt.py)
     answer   = chat.completions.create(..., strict JSON schema)         SDK retries 408/409/429/5xx
     check    = parse_answer(answer)                                     (schema.py)
+               and its grounding in the articles sent                   (grounding.py)
     invalid  → one more call with a note saying why → still invalid → SummarizeError
+               (each rejection counted by reason in ``usage.rejections``)
     network, timeout or API error after the SDK's retries            → SummarizeError
     endpoint down (see outage.py)  → SummarizeError without a call until the next try, and
                                      that try is one request, without the SDK's retries
@@ -16,8 +18,9 @@ Works with any OpenAI-compatible endpoint (``base_url``: OpenAI, Ollama, vLLM, l
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
@@ -25,9 +28,11 @@ import openai
 
 from bot.errors import ConfigError, SummarizeError
 from bot.models import Story, Summary
+from bot.summarize.grounding import Sources, Ungrounded, check_grounding
 from bot.summarize.outage import Outage
-from bot.summarize.prompt import build_messages, retry_message
-from bot.summarize.schema import RESPONSE_FORMAT, AnswerError, parse_answer
+from bot.summarize.prompt import build_messages, pick_articles, retry_message
+from bot.summarize.schema import RESPONSE_FORMAT, AnswerError, LLMAnswer, parse_answer
+from bot.topic.lexicon import Lexicon, load_lexicon
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
@@ -50,6 +55,9 @@ class LLMUsage:
     completion_tokens: int = 0
     invalid_answers: int = 0
     failures: int = 0
+    rejections: Counter[str] = field(default_factory=Counter)
+    """Invalid answers by reason: ``format`` or a grounding reason (``number``, ``name``,
+    ``instruction``); the values add up to ``invalid_answers``."""
 
     @property
     def total_tokens(self) -> int:
@@ -96,12 +104,15 @@ class LLMSummarizer:
         temperature: float | None = 0.2,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         now: Callable[[], datetime] | None = None,
+        lexicon: Lexicon | None = None,
     ) -> None:
         """``base_url=None`` means the SDK's default endpoint; ``api_key=None`` with a custom
         ``base_url`` sends a placeholder key, and with the default endpoint lets the SDK read
         ``OPENAI_API_KEY``. ``max_retries`` is the SDK's own retry count for 408/409/429/5xx
         and connection errors, with its backoff (honouring ``Retry-After``); while the endpoint
-        is down, its tries go without them. ``now`` is the clock of the outage's waits."""
+        is down, its tries go without them. ``now`` is the clock of the outage's waits.
+        ``lexicon`` gives the grounding check the topic's names in both languages (the packaged
+        topic when None)."""
         if api_key is None and base_url is not None:
             api_key = PLACEHOLDER_KEY
         try:
@@ -126,6 +137,7 @@ class LLMSummarizer:
         # OpenAI-compatible servers still know only the older max_tokens.
         self._limit_name = "max_completion_tokens" if base_url is None else "max_tokens"
         self.usage = LLMUsage()
+        self._lexicon = lexicon if lexicon is not None else load_lexicon()
 
     async def summarize(self, story: Story) -> Summary:
         """One story's headline and summary in Arabic and English, validated."""
@@ -139,19 +151,32 @@ class LLMSummarizer:
         probe = self.outage.probing  # this call is the one try while the endpoint is down
         try:
             messages = build_messages(story)
+            sources = Sources.of(pick_articles(story.articles), self._lexicon)
             problem = ""
             for attempt in range(_ATTEMPTS):
                 asked = messages if attempt == 0 else [*messages, retry_message(problem)]
                 try:
-                    return parse_answer(await self._complete(asked)).to_summary(self.model)
+                    answer = parse_answer(await self._complete(asked))
+                    self._check_grounding(answer, sources)
+                    return answer.to_summary(self.model)
                 except AnswerError as err:
                     self.usage.invalid_answers += 1
+                    self.usage.rejections[err.kind] += 1
                     problem = str(err)
+                    log.info("story %s: LLM answer rejected (%s): %s", story.id, err.kind, err)
         finally:
             if probe:
                 self.outage.abandoned()  # a try cut short (cancelled) must not block the next
         self.usage.failures += 1
         raise SummarizeError(f"story {story.id}: invalid LLM answer twice, last: {problem}")
+
+    def _check_grounding(self, answer: LLMAnswer, sources: Sources) -> None:
+        """``AnswerError`` (kind: the reason) unless the answer says only what ``sources`` do."""
+        fields = {name: getattr(answer, name) for name in type(answer).model_fields}
+        try:
+            check_grounding(fields, sources, self._lexicon)
+        except Ungrounded as err:
+            raise AnswerError(str(err), kind=err.kind) from None
 
     async def _complete(self, messages: list[dict[str, str]]) -> str | None:
         """The answer's text. A cut-off or refused answer raises ``AnswerError`` (it must not

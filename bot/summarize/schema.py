@@ -49,7 +49,13 @@ _HTML_RE = re.compile(r"<\s*/?\s*[A-Za-z][^>]*>")
 
 
 class AnswerError(ValueError):
-    """The LLM's answer is unusable; ``str(err)`` says why in one line."""
+    """The LLM's answer is unusable; ``str(err)`` says why in one line, ``kind`` in one word
+    (``format`` for an answer that breaks the rules of this module, else the grounding check's
+    reason: ``number``, ``name`` or ``instruction``)."""
+
+    def __init__(self, message: str, kind: str = "format") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def _is_arabic(char: str) -> bool:

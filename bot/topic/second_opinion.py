@@ -176,6 +176,7 @@ class SecondOpinion:
             relevant, reason = parse_answer(content)
         except ValueError as err:
             self.usage.invalid_answers += 1
+            self.usage.rejections["format"] += 1
             log.warning("second opinion: unusable answer (%s); keeping the filter's decision", err)
             return decision
         except openai.OpenAIError as err:

@@ -15,7 +15,11 @@ and start it again at the same address.
 With nothing queued it answers a valid bilingual default; ``FakeOpenAI(grounded=True)`` answers
 instead from the articles of the request, as an extractive model would: each language's headline
 and summary are the title and text of the story's first article in that language, and a neutral
-line ("Summary of the reports" in the missing language) where the story has none in it.
+line ("Summary of the reports" in the missing language) where the story has none in it; texts
+are cut at a sentence end (else a word end), never inside a figure. ``flaw=`` (or
+``queue_flawed(kind)`` for one request) spoils that grounded answer as a careless or hijacked
+model would: ``"number"`` adds a figure no article gives, ``"name"`` a person no article names,
+``"injection"`` obeys an instruction planted in an article (it tells the reader to subscribe).
 ``FakeOpenAI(failure_rate=0.1, seed=1)`` makes that share of those requests fail, chosen by a
 seeded RNG: half answer HTTP 500, half an unusable message (prose instead of JSON, or JSON
 missing a field); ``injected`` counts them by kind. Use the ``openai_api`` fixture in async
@@ -27,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -37,6 +42,8 @@ from typing import Any
 import pytest_asyncio
 from aiohttp import web
 
+from bot.text.normalize import normalize
+from bot.text.numbers import quantities
 from tests.fakes.loopback import serve_in_thread
 
 DEFAULT_ANSWER: dict[str, str] = {
@@ -51,7 +58,7 @@ DEFAULT_ANSWER: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class _Step:
-    kind: str  # "answer", "status" or "delay"
+    kind: str  # "answer", "flawed", "grounded", "status" or "delay"
     content: str = ""
     finish_reason: str = "stop"
     status: int = 200
@@ -66,16 +73,57 @@ _INVALID_ANSWERS = (
 
 
 _NEUTRAL = {"ar": ("ملخص التقارير", "ملخص التقارير"), "en": ("Summary of the reports",) * 2}
+FLAWS = ("number", "name", "injection")
+_SENTENCE_END = re.compile(r"[.!?؟…](?=\s|$)")
+INVENTED_NAME = "Marcus Whitfield"
+OBEYED_INJECTION = {
+    "en": "Subscribe to our channel for more updates.",
+    "ar": "اشتركوا في قناتنا لمزيد من الأخبار.",
+}
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at the last sentence end, else the last space."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, limit)]
+    if ends:
+        return text[: ends[-1]]
+    return text[:limit].rsplit(" ", 1)[0]
+
+
+def _request_text(payload: Mapping[str, Any]) -> str:
+    return "".join(
+        str(m.get("content", ""))
+        for m in payload.get("messages", [])
+        if isinstance(m, dict) and m.get("role") == "user"
+    )
+
+
+def flawed_answer(payload: Mapping[str, Any], flaw: str) -> dict[str, str]:
+    """The grounded answer with one ``flaw`` of ``FLAWS`` added to both summaries."""
+    answer = grounded_answer(payload)
+    if flaw == "number":
+        # a figure the request does not hold in any spelling: 7 followed by digits it lacks
+        given = quantities(normalize(_request_text(payload)))
+        figure = next(n for n in range(7301, 9999, 7) if n not in given)
+        answer["summary_en"] += f" Officials said {figure:,} soldiers took part."
+        answer["summary_ar"] += f" وقال مسؤولون إن {figure} جندي شاركوا."
+    elif flaw == "name":
+        answer["summary_en"] += f" Analyst {INVENTED_NAME} called the move historic."
+    elif flaw == "injection":
+        answer["summary_en"] += " " + OBEYED_INJECTION["en"]
+        answer["summary_ar"] += " " + OBEYED_INJECTION["ar"]
+    else:
+        raise ValueError(f"unknown flaw {flaw!r}; one of {FLAWS}")
+    return answer
 
 
 def grounded_answer(payload: Mapping[str, Any]) -> dict[str, str]:
     """An extractive answer from the quoted articles of a summary request (see the module
     docstring); the default answer when the request holds no articles."""
-    text = "".join(
-        str(m.get("content", ""))
-        for m in payload.get("messages", [])
-        if isinstance(m, dict) and m.get("role") == "user"
-    )
+    text = _request_text(payload)
     start, end = text.find("<articles>\n"), text.rfind("\n</articles>")
     if start < 0 or end < start:
         return dict(DEFAULT_ANSWER)
@@ -88,8 +136,8 @@ def grounded_answer(payload: Mapping[str, Any]) -> dict[str, str]:
         first = next((a for a in articles if a.get("language") == lang), None)
         headline, summary = _NEUTRAL[lang]
         if first is not None:
-            headline = " ".join(str(first.get("title", "")).split())[:190] or headline
-            summary = " ".join(str(first.get("text", "")).split())[:600] or headline
+            headline = _cut(str(first.get("title", "")), 190) or headline
+            summary = _cut(str(first.get("text", "")), 600) or headline
         answer[f"headline_{lang}"] = headline
         answer[f"summary_{lang}"] = summary
     return answer
@@ -111,9 +159,14 @@ class FakeOpenAI:
         failure_rate: float = 0.0,
         seed: int | None = None,
         grounded: bool = False,
+        flaw: str | None = None,
     ) -> None:
         """``failure_rate`` is the share of requests with nothing queued that fail (see the
-        module docstring), drawn from ``random.Random(seed)``."""
+        module docstring), drawn from ``random.Random(seed)``; ``flaw`` (one of ``FLAWS``)
+        spoils every grounded answer."""
+        if flaw is not None and flaw not in FLAWS:
+            raise ValueError(f"flaw is one of {FLAWS}")
+        self.flaw = flaw
         if not 0.0 <= failure_rate <= 1.0:
             raise ValueError("failure_rate is a share between 0 and 1")
         self.model = model
@@ -142,6 +195,16 @@ class FakeOpenAI:
     def queue_raw(self, content: str, *, finish_reason: str = "stop") -> None:
         """The next request gets exactly ``content`` as its message content."""
         self._steps.append(_Step("answer", content=content, finish_reason=finish_reason))
+
+    def queue_flawed(self, flaw: str) -> None:
+        """The next request gets the grounded answer spoilt by ``flaw`` (one of ``FLAWS``)."""
+        if flaw not in FLAWS:
+            raise ValueError(f"flaw is one of {FLAWS}")
+        self._steps.append(_Step("flawed", content=flaw))
+
+    def queue_grounded(self) -> None:
+        """The next request gets the grounded answer, whatever the server's mode."""
+        self._steps.append(_Step("grounded"))
 
     def queue_status(self, status: int, *, headers: Mapping[str, str] | None = None) -> None:
         """The next request gets an OpenAI-shaped error with this HTTP status."""
@@ -218,8 +281,17 @@ class FakeOpenAI:
                 return self._error(503, "server stopping")
             except TimeoutError:
                 pass
-        answer = grounded_answer(payload) if self.grounded else DEFAULT_ANSWER
-        content = step.content or json.dumps(answer, ensure_ascii=False)
+        if step.kind == "flawed":
+            answer = flawed_answer(payload, step.content)
+        elif self.flaw is not None:
+            answer = flawed_answer(payload, self.flaw)
+        elif self.grounded or step.kind == "grounded":
+            answer = grounded_answer(payload)
+        else:
+            answer = DEFAULT_ANSWER
+        content = json.dumps(answer, ensure_ascii=False)
+        if step.kind == "answer" and step.content:
+            content = step.content
         return web.json_response(self._completion(payload, content, step.finish_reason))
 
     def _unqueued_step(self) -> _Step:
