@@ -202,3 +202,19 @@ def test_telegram_latest_fits_one_message_with_ten_9000_character_headlines() ->
     visible = parse_telegram_html(text)
     assert len(visible) <= TELEGRAM_MAX_CHARS and visible.count("…") >= 10
     assert "evil-news.ru" not in visible and "\u202e" not in visible
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("MOSCOW, January 16. /TASS/. Putin met Choe Son Hui.", None),  # a wire's dateline
+        ("The files are in /usr/share/data today.", None),  # a path
+        ("Send /unsubscribe to stop the digest.", "command"),
+        ("/start", "command"),
+        ("Reply with /stop.", "command"),
+    ],
+)
+def test_a_command_is_a_slash_word_not_a_datelines_slashes(text: str, found: str | None) -> None:
+    """A grounded summary that quotes "/TASS/" is not refused for holding a command."""
+    assert link_like(text) == found
+    assert (defang(text) == text) is (found is None)

@@ -69,7 +69,9 @@ _SCHEME = re.compile(r"(?<![\w+.-])([a-z][a-z0-9+.-]{0,31}):(?=//)", re.IGNORECA
 _DOMAIN = re.compile(rf"(?<![\w.-])(?:[\w-]+{_DOT})+([^\W\d_]{{2,63}}|xn--[\w-]+)(?![\w-])")
 _DOT_IN = re.compile(_DOT)
 _HANDLE = re.compile(r"[@\uff20](?=\w)")
-_COMMAND = re.compile(r"(?<![\w/\\])/(?=[A-Za-z])")
+# A bot command: "/" and a word, not inside a path or a word, and not followed by another "/"
+# (Telegram makes no command of "/usr/bin" nor of a wire's dateline "/TASS/").
+_COMMAND = re.compile(r"(?<![\w/\\])/(?=[A-Za-z]\w*(?![\w/]))")
 
 
 @cache
