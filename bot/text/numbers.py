@@ -17,6 +17,7 @@ Works on text already folded by ``bot.text.normalize.normalize``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 MIN_QUANTITY = 10
 
@@ -63,7 +64,8 @@ _WORDS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
     "forty": 40, "fifty": 50, "hundred": 100, "dozens": 0,
-    "اثنان": 2, "اثنين": 2, "ثلاثه": 3, "ثلاث": 3, "اربعه": 4, "اربع": 4, "خمسه": 5, "خمس": 5,
+    "احد": 1, "احدي": 1, "اثنان": 2, "اثنين": 2, "اثنا": 2, "اثني": 2,
+    "ثلاثه": 3, "ثلاث": 3, "اربعه": 4, "اربع": 4, "خمسه": 5, "خمس": 5,
     "سته": 6, "ست": 6, "سبعه": 7, "سبع": 7, "ثمانيه": 8, "ثماني": 8, "تسعه": 9, "تسع": 9,
     "عشره": 10, "عشر": 10, "عشرين": 20, "عشرون": 20, "ثلاثين": 30, "اربعين": 40,
     "خمسين": 50, "مئه": 100, "مائه": 100,
@@ -88,22 +90,46 @@ def _multiplier(word: str) -> int | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A quantity and where ``normalized`` text writes it (``text[start:end]``): the digits
+    or words of the figure and its multiplier ("12 الف", "1,500", "سبعه الاف")."""
+
+    value: int
+    start: int
+    end: int
+
+
 def quantities(normalized: str) -> set[int]:
     """The figures of ``normalized`` text that are 10 or more, as integers (dates left out)."""
-    # A proclitic glued to a figure (لـ300 → ل300, بـ1000) is not part of it.
-    text = _DATES.sub(" ", _GLUED.sub(r"\1 \2", normalized))
-    found: set[int] = set()
+    return {figure.value for figure in figures(normalized)}
+
+
+def figures(normalized: str) -> list[Figure]:
+    """The figures of ``normalized`` text that are 10 or more, in the order written."""
+    # A proclitic glued to a figure (لـ300 → ل300, بـ1000) is not part of it. Each date is
+    # blanked out with as many spaces, so that a position in ``text`` is one in ``normalized``
+    # but for the spaces put after glued proclitics (``shifted`` undoes those).
+    glued = [match.start() + 1 for match in _GLUED.finditer(normalized)]
+    text = _DATES.sub(lambda m: " " * len(m.group()), _GLUED.sub(r"\1 \2", normalized))
+
+    def found(value: float, start: int, end: int) -> Figure:
+        return Figure(round(value), _shifted(glued, start), _shifted(glued, end))
+
+    result: list[Figure] = []
     used: list[tuple[int, int]] = []
     for match in _FIGURE.finditer(text):
         value = _value(match.group(1))
+        end = match.end(1)
         after = _NEXT_WORD.match(text, match.end())
         if after:
             times = _multiplier(after.group(1))
             if times:
                 value *= times
+                end = after.end(1)
                 used.append(after.span(1))
         if value >= MIN_QUANTITY:
-            found.add(round(value))
+            result.append(found(value, match.start(1), end))
     # Numbers in words: "سبعة آلاف", "seven thousand", and Arabic "ألف"/"ألفي" alone.
     words = list(_WORD.finditer(text))
     for position, word in enumerate(words):
@@ -113,23 +139,36 @@ def quantities(normalized: str) -> set[int]:
         base = _WORDS.get(token)
         if base and base < 10 and position + 1 < len(words):
             # خمسة عشر is 15: a unit before عشر/عشرة is a teen, not two numbers.
-            teen = words[position + 1].group()
-            if teen in ("عشر", "عشره"):
-                found.add(10 + base)
-                used.append(words[position + 1].span())
+            teen = words[position + 1]
+            if teen.group() in ("عشر", "عشره"):
+                used.append(teen.span())
+                value, end = 10 + base, teen.end()
+                # خمسة عشر ألفا is 15,000.
+                if position + 2 < len(words):
+                    times = _multiplier(words[position + 2].group())
+                    if times and words[position + 2].start() - teen.end() <= 2:
+                        used.append(words[position + 2].span())
+                        value, end = value * times, words[position + 2].end()
+                result.append(found(value, word.start(), end))
                 continue
-        if base and position + 1 < len(words):
+        # احد/احدي (one) only in a teen: احدي الملايين is "one of the millions".
+        if base and base > 1 and position + 1 < len(words):
             times = _multiplier(words[position + 1].group())
             if times and words[position + 1].start() - word.end() <= 2:
-                found.add(base * times)
+                result.append(found(base * times, word.start(), words[position + 1].end()))
                 used.append(words[position + 1].span())
                 continue
         if base and base >= MIN_QUANTITY:
-            found.add(base)
+            result.append(found(base, word.start(), word.end()))
             continue
         if token in _ALONE and not _preceded_by_figure(text, word.start()):
-            found.add(_ALONE[token])
-    return found
+            result.append(found(_ALONE[token], word.start(), word.end()))
+    return sorted(result, key=lambda figure: (figure.start, figure.end))
+
+
+def _shifted(glued: list[int], position: int) -> int:
+    """A position in the text with spaces put after glued proclitics, in the text without."""
+    return position - sum(1 for at, inserted in enumerate(glued) if at + inserted < position)
 
 
 def _preceded_by_figure(text: str, start: int) -> bool:
