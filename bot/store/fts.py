@@ -5,10 +5,10 @@ index holds our own normalized text plus a ``shadow`` column with every token's 
 forms (``والكرملين`` → ``والكرملين الكرملين كرملين``). Queries pass through the same normalizer.
 
 Figures are indexed by value: the shadow column also holds a token ``qty<value>`` for every
-quantity of the text (``bot.text.numbers``: "1,500", "1500", "١٥٠٠" and "ألف وخمسمئة" are
-qty1500 as far as that module reads them; "12 ألف" and "12,000" are qty12000), and a figure
-typed in a query asks for that token (see ``_number_unit``). Years, dates and figures under 10
-get no token: a query for 2024 is the word 2024, as before.
+quantity of the text (``bot.text.numbers``: "1,500", "1500", "١٥٠٠" and "١٬٥٠٠" are qty1500;
+"12 ألف", "١٢ ألف", "12,000" and "اثنا عشر ألف" are qty12000), and a figure typed in a query
+asks for that token (see ``_number_unit``). Years, dates and figures under 10 get no token: a
+query for 2024 is the word 2024, as before.
 
 User input never reaches FTS5 syntax unquoted: every term is emitted as a double-quoted string
 with inner quotes doubled, so ``AND``, ``NEAR``, ``*``, ``:`` or an unbalanced quote typed by a
@@ -76,7 +76,7 @@ def index_text(title: str, body: str) -> IndexedText:
     title_n = normalize(title)
     body_n = normalize(body)
     # The shadow column answers single-word queries only (phrases go to title and body), so
-    # each distinct form is needed once, in first-seen order.
+    # each distinct form is needed once, in first-seen order; then the figures' tokens.
     forms: dict[str, None] = {}
     for token in dict.fromkeys(tokenize(f"{title_n} {body_n}")):
         forms.update(dict.fromkeys(clitic_forms(token)))

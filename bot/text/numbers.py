@@ -16,6 +16,7 @@ Works on text already folded by ``bot.text.normalize.normalize``.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -109,15 +110,19 @@ def figures(normalized: str) -> list[Figure]:
     """The figures of ``normalized`` text that are 10 or more, in the order written."""
     # A proclitic glued to a figure (لـ300 → ل300, بـ1000) is not part of it. Each date is
     # blanked out with as many spaces, so that a position in ``text`` is one in ``normalized``
-    # but for the spaces put after glued proclitics (``shifted`` undoes those).
-    glued = [match.start() + 1 for match in _GLUED.finditer(normalized)]
+    # but for the spaces put after glued proclitics (``_shifted`` undoes those).
+    # Where the spaces are in ``text``, in order: the k-th goes after the glued letter, and
+    # after the k spaces before it.
+    glued = [match.start() + 1 + k for k, match in enumerate(_GLUED.finditer(normalized))]
     text = _DATES.sub(lambda m: " " * len(m.group()), _GLUED.sub(r"\1 \2", normalized))
 
     def found(value: float, start: int, end: int) -> Figure:
         return Figure(round(value), _shifted(glued, start), _shifted(glued, end))
 
     result: list[Figure] = []
-    used: list[tuple[int, int]] = []
+    # Where the words taken by a figure before them begin (a multiplier, the عشر of a teen): a
+    # set, so that a text of many figures costs linear time.
+    used: set[int] = set()
     for match in _FIGURE.finditer(text):
         value = _value(match.group(1))
         end = match.end(1)
@@ -127,27 +132,27 @@ def figures(normalized: str) -> list[Figure]:
             if times:
                 value *= times
                 end = after.end(1)
-                used.append(after.span(1))
+                used.add(after.start(1))  # a word of ``_WORD`` too: a space precedes it
         if value >= MIN_QUANTITY:
             result.append(found(value, match.start(1), end))
     # Numbers in words: "سبعة آلاف", "seven thousand", and Arabic "ألف"/"ألفي" alone.
     words = list(_WORD.finditer(text))
     for position, word in enumerate(words):
         token = word.group()
-        if any(start <= word.start() < end for start, end in used):
+        if word.start() in used:
             continue
         base = _WORDS.get(token)
         if base and base < 10 and position + 1 < len(words):
             # خمسة عشر is 15: a unit before عشر/عشرة is a teen, not two numbers.
             teen = words[position + 1]
             if teen.group() in ("عشر", "عشره"):
-                used.append(teen.span())
+                used.add(teen.start())
                 value, end = 10 + base, teen.end()
                 # خمسة عشر ألفا is 15,000.
                 if position + 2 < len(words):
                     times = _multiplier(words[position + 2].group())
                     if times and words[position + 2].start() - teen.end() <= 2:
-                        used.append(words[position + 2].span())
+                        used.add(words[position + 2].start())
                         value, end = value * times, words[position + 2].end()
                 result.append(found(value, word.start(), end))
                 continue
@@ -156,7 +161,7 @@ def figures(normalized: str) -> list[Figure]:
             times = _multiplier(words[position + 1].group())
             if times and words[position + 1].start() - word.end() <= 2:
                 result.append(found(base * times, word.start(), words[position + 1].end()))
-                used.append(words[position + 1].span())
+                used.add(words[position + 1].start())
                 continue
         if base and base >= MIN_QUANTITY:
             result.append(found(base, word.start(), word.end()))
@@ -167,13 +172,17 @@ def figures(normalized: str) -> list[Figure]:
 
 
 def _shifted(glued: list[int], position: int) -> int:
-    """A position in the text with spaces put after glued proclitics, in the text without."""
-    return position - sum(1 for at, inserted in enumerate(glued) if at + inserted < position)
+    """A position in the text with spaces put after glued proclitics (at ``glued``, in order),
+    in the text without them."""
+    return position - bisect.bisect_left(glued, position)
 
 
 def _preceded_by_figure(text: str, start: int) -> bool:
-    before = text[:start].rstrip()
+    # What is just before (a digit, or a number word ending there), not the whole text before:
+    # a text of many figures costs linear time.
+    before = text[max(0, start - _LOOK_BACK) : start].rstrip()
     return bool(before) and (before[-1].isdigit() or bool(_WORD_BEFORE.search(before)))
 
 
+_LOOK_BACK = 64  # characters: a number word and the spaces a blanked date leaves
 _WORD_BEFORE = re.compile(r"(?:" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")$")
