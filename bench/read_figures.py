@@ -8,7 +8,7 @@ words) it times ``quantities`` at 10,000 and at 100,000 characters and prints th
 in indexing: ``index_text`` over the real corpora's articles with and without them, side by
 side. Run from the project root:
 
-    python bench/numbers.py
+    python bench/read_figures.py
 """
 
 from __future__ import annotations
