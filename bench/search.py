@@ -11,6 +11,9 @@ query (each word quoted so that FTS5 syntax cannot break it, phrases kept), one 
 Then two checks of what a user pastes: every "prefixed ar" query again with a proclitic glued
 on (وبوتين, بكورسك, للكرملين), whose recall must equal the bare query's; and a query as long as
 a chat allows (200 characters) of one name repeated, whose latency must stay near the name's.
+And figures typed one way against articles that write them another (``bench/search_figures.py``:
+"1,500" ↔ "١٥٠٠", "12 ألف" ↔ "12,000"), whose recall must be above plain FTS5's, and the time
+migration 4 takes to add the figures' tokens to the whole archive.
 
 Prints per class and overall: p50/p99 latency of a first page (the 6 rows a Telegram page asks
 for) for both and their ratio, measured on the index as inserted and again after the daily
@@ -43,6 +46,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.search_corpus import NOW, Corpus, Query, make_corpus, make_queries
+from bench.search_figures import figure_check, migration_time
 from bot.models import Article, Decision
 from bot.store.archive import Archive
 from bot.store.fts import AliasExpander
@@ -187,6 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             plain_recall[query.cls].append(len(found_plain & query.relevant) / len(query.relevant))
         pasted_ok, pasted_line = pasted_queries(queries, archive, expand, args.seed)
         repeated_ok, repeated_line = repeated_names(queries, archive, expand)
+        figures_ok, figures_line = figure_check(
+            corpus, archive, plain, expand, args.seed, plain_search, PAGE
+        )
+        migration_line = migration_time(archive)
         archive.close()
         plain.close()
 
@@ -222,9 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"target recall above plain FTS5: {'PASS' if ok_recall else 'FAIL'}"
         f" ({recall_ours:.3f} vs {recall_plain:.3f})"
     )
-    print(f"\n{pasted_line}\n{repeated_line}")
+    print(f"\n{pasted_line}\n{repeated_line}\n{figures_line}\n{migration_line}")
     print(f"(run took {time.perf_counter() - started:.0f} s; corpus dated up to {NOW:%Y-%m-%d})")
-    return 0 if ok_latency and ok_recall and pasted_ok and repeated_ok else 1
+    return 0 if ok_latency and ok_recall and pasted_ok and repeated_ok and figures_ok else 1
 
 
 def glue(prefix: str, name: str) -> str:

@@ -28,6 +28,8 @@ PIECES = st.sampled_from(
         ":", "NEAR", "OR", "AND", "NOT", "^", "-", "2024-11-01", "2024-13-45", "كورسك",
         "والكرملين", "كيم جونغ أون", "Kursk", "\u0640", "\u064e", "\u200c", "\x00", "'",
         "وبوتين", "بال", "ولل", "وب", "لل", "قوات", "كورية", "وقوات", "بكورسك",
+        "12", "1,500", "١٥٠٠", "١٬٥٠٠", "1.5", "ألف", "آلاف", "مليون", "million", "اثنا عشر",
+        "سبعة", "2024", "بـ", "KN-23", "12 September", "٫",
     ]
 )  # fmt: skip
 # The same word, name or piece typed over and over, as a pasted or mistyped query can be.
@@ -44,6 +46,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     archive = Archive.in_dir(Path(tmp_path_factory.mktemp("fuzz")))
     archive.add_article(article("a", "قوات كورية في كورسك", "والكرملين صامت"), YES, announce=True)
     archive.add_article(article("b", "Kursk troops", "Kim Jong Un", "en"), YES, announce=True)
+    archive.add_article(article("c", "١٢ ألف جندي", "1,500 قذيفة"), YES, announce=True)
     yield archive
     archive.close()
 
@@ -68,4 +71,4 @@ def test_no_search_input_crashes(archive: Archive, query: str, page: int) -> Non
             assert bad_filters_message(CATALOG, lang, filters.bad)
     hits = archive.search(query, limit=5, offset=page * 5, expand=EXPAND)
     assert len(hits) <= 5
-    assert archive.article_count() == 2
+    assert archive.article_count() == 3

@@ -26,7 +26,7 @@ from bot.errors import StoreError
 from bot.ingest.articles import feed_key, link_key
 from bot.models import Article, Decision, Story, Summary
 from bot.store.archive_file import connect_read_only, error_message, refuse_unusable_file
-from bot.store.fts import IndexedText, index_text
+from bot.store.fts import IndexedText, index_text, shadow_with_numbers
 from bot.store.merges import ArchiveMerges, content_key
 from bot.store.outbox import ArchiveOutbox
 from bot.store.search import ArchiveSearch, article_from_row
@@ -144,6 +144,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX articles_link ON articles(link_key);
     CREATE INDEX seen_link ON seen(link_key);
     """,
+    # 4: figures searchable by value whichever way they are written ("1,500", "١٥٠٠", "12 ألف"):
+    # the shadow column of every article indexed before gets the tokens of its figures, read
+    # from the normalized title and body the index keeps (``bot.store.fts.shadow_with_numbers``)
+    """
+    UPDATE articles_fts SET shadow = digestbot_number_shadow(shadow, title, body);
+    """,
 )
 
 
@@ -187,8 +193,7 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep, ArchiveMerges):
                 self._db.row_factory = sqlite3.Row
                 self._db.execute("PRAGMA busy_timeout=5000")
                 if in_memory:
-                    self._add_functions()
-                    self._migrate()  # no file yet: a fresh install's empty archive
+                    self._migrate()  # no file yet: a fresh install's empty archive, in memory
                 else:
                     self._check_readable_version()
             except BaseException as exc:
@@ -208,18 +213,12 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep, ArchiveMerges):
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
-            self._add_functions()
             self._migrate()
         except BaseException as exc:
             self._db.close()  # no archive object comes out of a failed start: nothing left open
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(error_message(path, exc)) from exc
             raise
-
-    def _add_functions(self) -> None:
-        # for the migration to feed-scoped ids and link keys (3), which SQL cannot compute
-        self._db.create_function("digestbot_feed_key", 1, feed_key, deterministic=True)
-        self._db.create_function("digestbot_link_key", 2, link_key, deterministic=True)
 
     def _check_readable_version(self) -> None:
         version = self.schema_version
@@ -246,6 +245,13 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep, ArchiveMerges):
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
+        # What the migrations compute that SQL cannot: feed-scoped ids and link keys (3), the
+        # tokens of figures (4). SQLite wants them even for an archive with no rows to change.
+        self._db.create_function("digestbot_feed_key", 1, feed_key, deterministic=True)
+        self._db.create_function("digestbot_link_key", 2, link_key, deterministic=True)
+        self._db.create_function(
+            "digestbot_number_shadow", 3, shadow_with_numbers, deterministic=True
+        )
         version = self.schema_version
         if version > len(MIGRATIONS):
             raise StoreError(

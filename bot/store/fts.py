@@ -4,6 +4,12 @@ SQLite's ``unicode61`` tokenizer neither folds Arabic letter variants nor knows 
 index holds our own normalized text plus a ``shadow`` column with every token's proclitic-stripped
 forms (``والكرملين`` → ``والكرملين الكرملين كرملين``). Queries pass through the same normalizer.
 
+Figures are indexed by value: the shadow column also holds a token ``qty<value>`` for every
+quantity of the text (``bot.text.numbers``: "1,500", "1500", "١٥٠٠" and "١٬٥٠٠" are qty1500;
+"12 ألف", "١٢ ألف", "12,000" and "اثنا عشر ألف" are qty12000), and a figure typed in a query
+asks for that token (see ``_number_unit``). Years, dates and figures under 10 get no token: a
+query for 2024 is the word 2024, as before.
+
 User input never reaches FTS5 syntax unquoted: every term is emitted as a double-quoted string
 with inner quotes doubled, so ``AND``, ``NEAR``, ``*``, ``:`` or an unbalanced quote typed by a
 user are just text.
@@ -11,12 +17,21 @@ user are just text.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.text.normalize import MIN_STEM, PROCLITICS, clitic_forms, normalize, tokenize
+from bot.text.normalize import (
+    MIN_STEM,
+    PROCLITICS,
+    TOKEN_PATTERN,
+    clitic_forms,
+    normalize,
+    tokenize,
+)
+from bot.text.numbers import figures, quantities
 
 # A proclitic ending in the article (ال، وال، بال، لل، ولل …) is stripped from a query word
 # whatever follows: the bare stem is in the shadow column of every form of the word, and a word
@@ -36,6 +51,10 @@ past the limit are left out, which can only widen the result, and bm25 still ran
 units kept."""
 MAX_TOKENS = 64
 """Query words looked at, repeated or not: the work of reading a query is bounded too."""
+NUMBER_PREFIX = "qty"
+"""What a figure's token in the shadow column starts with: ``qty12000``. Letters and digits, so
+that FTS5's unicode61 keeps it one token; no word of news text is written so."""
+_TOKEN_RE = re.compile(TOKEN_PATTERN)
 
 AliasExpander = Callable[[Sequence[str]], Sequence[tuple[str, ...]] | None]
 """Given normalized query tokens, the alias token sequences of the entity they name (or None)."""
@@ -57,11 +76,28 @@ def index_text(title: str, body: str) -> IndexedText:
     title_n = normalize(title)
     body_n = normalize(body)
     # The shadow column answers single-word queries only (phrases go to title and body), so
-    # each distinct form is needed once, in first-seen order.
+    # each distinct form is needed once, in first-seen order; then the figures' tokens.
     forms: dict[str, None] = {}
     for token in dict.fromkeys(tokenize(f"{title_n} {body_n}")):
         forms.update(dict.fromkeys(clitic_forms(token)))
-    return IndexedText(title=title_n, body=body_n, shadow=" ".join(forms))
+    return IndexedText(
+        title=title_n, body=body_n, shadow=shadow_with_numbers(" ".join(forms), title_n, body_n)
+    )
+
+
+def number_token(value: int) -> str:
+    """The shadow column's token for a quantity (``NUMBER_PREFIX``)."""
+    return f"{NUMBER_PREFIX}{value}"
+
+
+def shadow_with_numbers(shadow: str, title: str, body: str) -> str:
+    """``shadow``, the proclitic forms of normalized ``title`` and ``body``, with the tokens of
+    their figures added (what ``index_text`` indexes; migration 4 adds them to an archive
+    indexed before figures were)."""
+    # Title and body apart: a figure ending the title is not multiplied by a word that begins
+    # the text.
+    values = sorted(quantities(title) | quantities(body))
+    return " ".join([shadow, *map(number_token, values)] if shadow else map(number_token, values))
 
 
 def _quote(term: str) -> str:
@@ -166,15 +202,19 @@ def match_units(
 ) -> list[str]:
     """The units of ``build_match``, each once, at most ``MAX_UNITS`` of them from the first
     ``MAX_TOKENS`` words: a word or name typed again adds nothing to ask for, and its reading
-    is looked up once."""
+    is looked up once. A figure ("1,500", "12 الف", "سبعه الاف") is one unit, however many
+    words it takes (see ``_number_unit``)."""
     units: dict[str, None] = {}
     phrases, rest = _split_phrases(query)
     for phrase in dict.fromkeys(phrases):
         tokens = tokenize(normalize(phrase))[:MAX_TOKENS]
         if tokens and len(units) < MAX_UNITS:
             units.setdefault(_term(tokens))
-    tokens = tokenize(normalize(rest))[:MAX_TOKENS]
-    lookup = _Lookup(expand, written)
+    text = normalize(rest)
+    spans = [m.span() for m in itertools.islice(_TOKEN_RE.finditer(text), MAX_TOKENS)]
+    tokens = [text[start:end] for start, end in spans]
+    numbers = _figures_by_token(text[: spans[-1][1]] if spans else "", spans)
+    lookup = _Lookup(expand, written, numbers)
     i = 0
     while i < len(tokens) and len(units) < MAX_UNITS:
         width, unit = lookup.unit_at(tokens, i)
@@ -183,18 +223,39 @@ def match_units(
     return list(units)
 
 
+def _figures_by_token(text: str, spans: Sequence[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """The figures of normalized query ``text`` whose tokens are at ``spans``: for the first
+    token of each, how many tokens it takes and its value."""
+    found: dict[int, tuple[int, int]] = {}
+    claimed = -1
+    for figure in figures(text):
+        covered = [
+            i for i, (start, end) in enumerate(spans) if start < figure.end and figure.start < end
+        ]
+        if covered and covered[0] > claimed:
+            found[covered[0]] = (len(covered), figure.value)
+            claimed = covered[-1]
+    return found
+
+
 class _Lookup:
     """The readings of one query's words, each worked out once however often it is typed."""
 
-    def __init__(self, expand: AliasExpander | None, written: WordCount | None) -> None:
+    def __init__(
+        self,
+        expand: AliasExpander | None,
+        written: WordCount | None,
+        numbers: dict[int, tuple[int, int]] | None = None,
+    ) -> None:
         self._expand = expand
         self._written = written
+        self._numbers = numbers or {}
         self._aliases: dict[tuple[str, ...], Sequence[tuple[str, ...]] | None] = {}
         self._units: dict[tuple[str, ...], str] = {}
 
     def unit_at(self, tokens: Sequence[str], start: int) -> tuple[int, str]:
-        """How many words from ``start`` make one unit (a name, the longest reading first, or
-        one word), and the unit."""
+        """How many words from ``start`` make one unit (a name, the longest reading first, a
+        figure, or one word), and the unit."""
         if self._expand is not None:
             for width in range(min(MAX_ALIAS_WORDS, len(tokens) - start), 0, -1):
                 words = tuple(tokens[start : start + width])
@@ -203,6 +264,10 @@ class _Lookup:
                 aliases = self._aliases[words]
                 if aliases is not None:
                     return width, self._unit(words, aliases)
+        if start in self._numbers:
+            width, value = self._numbers[start]
+            typed = _term(tokens[start : start + 1], self._written) if width == 1 else None
+            return width, _number_unit(value, typed)
         return 1, self._unit((tokens[start],), None)
 
     def _unit(self, words: tuple[str, ...], aliases: Sequence[tuple[str, ...]] | None) -> str:
@@ -213,6 +278,20 @@ class _Lookup:
                 alternatives = [_term(alias) for alias in _alternatives(aliases)]
                 self._units[words] = "(" + " OR ".join(alternatives) + ")"
         return self._units[words]
+
+
+def _number_unit(value: int, typed: str | None) -> str:
+    """A figure of a query: its value's token, which every article writing the figure any way
+    that ``bot.text.numbers`` reads has in its shadow column (migration 4 added it to those
+    indexed before).
+
+    A figure typed as one word ("1500", "١٥٠٠", "twelve") is also asked for as typed (``typed``,
+    a unit of ``_term``): a query of digits then finds at least what it found before figures
+    were read, a date or a year written with them included. One of several words is not:
+    "1,500" as the words 1 and 500 is also in "1,500,000".
+    """
+    token = _quote(number_token(value))
+    return f"({token} OR {typed})" if typed is not None else f"({token})"
 
 
 def _split_phrases(query: str) -> tuple[list[str], str]:
