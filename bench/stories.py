@@ -281,11 +281,37 @@ def hourly(items: Sequence[Item]) -> list[list[Item]]:
     return [polls[hour] for hour in sorted(polls)]
 
 
+NEAR = timedelta(hours=48)
+
+
+def near_events(items: Sequence[Item], story_of: dict[str, int]) -> tuple[int, int, int]:
+    """Distinct events that began within ``NEAR`` of each other (an arrival and the summit the
+    next day, a claim and its denial): how many such event pairs, how many pairs of their
+    articles, and how many of those article pairs were put in one story."""
+    first: dict[str, datetime] = {}
+    members: dict[str, list[Item]] = defaultdict(list)
+    for item in items:
+        if item.id in story_of:
+            members[item.event].append(item)
+            first[item.event] = min(first.get(item.event, item.published), item.published)
+    events = pairs = merged = 0
+    for a, b in combinations(sorted(first), 2):
+        if abs(first[a] - first[b]) > NEAR:
+            continue
+        events += 1
+        for x in members[a]:
+            for y in members[b]:
+                pairs += 1
+                merged += story_of[x.id] == story_of[y.id]
+    return events, pairs, merged
+
+
 @dataclass(frozen=True, slots=True)
 class Run:
     name: str
     once: list[Scores]
     hourly: Scores
+    near: tuple[int, int, int] = (0, 0, 0)
 
     @property
     def spread(self) -> float:
@@ -297,7 +323,8 @@ def engine_runs(engine: Engine, items: Sequence[Item]) -> dict[str, Run]:
     runs = {}
     for name, method in (("before", engine.before), ("now", engine.now)):
         once = [score(items, method([feed_order(items, seed)])) for seed in range(ORDERS)]
-        runs[name] = Run(name, once, score(items, method(hourly(items))))
+        by_hour = method(hourly(items))
+        runs[name] = Run(name, once, score(items, by_hour), near_events(items, by_hour))
     return runs
 
 
@@ -343,6 +370,13 @@ def report_engine(name: str, items: Sequence[Item], runs: dict[str, Run]) -> Non
         values = ", ".join(f"{s.b3_f1:.3f}" for s in run.once)
         print(
             f"{run.name}: B-cubed F1 over {ORDERS} feed orders: {values}; spread {run.spread:.3f}"
+        )
+    for run in runs.values():
+        events, pairs, merged = run.near
+        print(
+            f"{run.name}, hourly: {events} pairs of distinct events begun within"
+            f" {NEAR.total_seconds() / 3600:.0f} h of each other; {merged} of their {pairs}"
+            f" article pairs wrongly put in one story ({merged / max(1, pairs):.3f})"
         )
 
 
