@@ -94,6 +94,27 @@ def test_tags_in_cdata_and_comments_are_not_markup() -> None:
     assert len(parse_feed(body, max_items=1)) == 1
 
 
+@pytest.mark.parametrize(
+    ("opening", "closing"),
+    [
+        (b'<x a="<![CDATA["/>', b'<z a="]]>"/>'),  # "]]>" in an attribute value is XML
+        (b'<title a="<!--">t</title>', b'<x a="-->"/>'),  # the loose parser reads this
+        (b"<?x <![CDATA[ ?>", b'<z a="]]>"/>'),  # "<" in a processing instruction is XML
+        (b"<?x <!-- ?>", b'<z a="-->"/>'),
+    ],
+)
+def test_markup_cannot_hide_from_the_bounds(opening: bytes, closing: bytes) -> None:
+    """A CDATA or comment opening inside an attribute value or a processing instruction is not
+    one: the items and the nesting after it are counted, as the parsers see them."""
+    flood = HEAD + opening + b"".join(item(n) for n in range(3_000)) + closing + TAIL
+    with counted_start_tags() as seen:
+        entries = parse_feed(flood, max_items=50)
+    assert len(entries) == 50 and seen[0] <= 10 + 4 * 50
+    deep = HEAD + opening + b"<d>" * 5_000 + b"</d>" * 5_000 + closing + TAIL
+    with pytest.raises(ParseError, match="deeper"):
+        parse_feed(deep, max_items=50)
+
+
 # --- nesting and markup --------------------------------------------------------------------------
 
 

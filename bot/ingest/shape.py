@@ -14,7 +14,8 @@ backtracks, and stops at the first bound)::
     elements nested deeper than MAX_DEPTH
         -> ParseError (deep nesting is what made feedparser's memory explode)
 
-Tags inside CDATA sections and comments are not markup and are skipped. Character and entity
+Tags inside CDATA sections, comments and processing instructions are not markup and are skipped;
+attribute values are read whole, so "]]>" or "<!--" inside one hides nothing. Character and entity
 references are not counted: their cost is linear in the body's bytes, which ``max_bytes``
 bounds (a 5 MB body of references parses in about 2 s, the worst there is).
 """
@@ -34,16 +35,25 @@ of 15 items may have any markup up to the whole budget. The richest feed of the 
 MARKUP_BASE = 2_000
 """Tags allowed besides the items' share: the channel's head, namespaces, a few blocks."""
 
-# A tag from "<" to the next "<" or ">": [^<>]* can never run past the next "<", so the scan
-# is linear whatever the body holds (an unclosed "<" is just text).
-_TAG = re.compile(rb"<(/?)([^\s<>/!?]*)([^<>]*)(>?)")
+# A tag from "<" to its ">", its quoted attribute values read whole: a value may hold "<", ">",
+# "]]>" or "-->" (XML allows ">" there, and the loose parser any of them), and a scan that took
+# them for markup could be made to skip real tags. Quoted values are read up to
+# ``MAX_QUOTED`` bytes, and otherwise no part can run past the next "<", so the cost of each tag
+# is bounded and the scan stays linear (an unclosed "<" or quote is just text).
+MAX_QUOTED = 2048
+_TAG = re.compile(
+    rb"<(/?)([^\s<>/!?]*)((?:\"[^\"]{0,%d}\"|'[^']{0,%d}'|[^'\"<>])*)(>?)"
+    % (MAX_QUOTED, MAX_QUOTED)
+)
 _ITEMS = frozenset({b"item", b"entry"})
 # HTML elements that never have an end tag, as they appear unclosed in loosely written XHTML.
 _VOID = frozenset(
     {b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"meta", b"param"}
     | {b"source", b"track", b"wbr"}
 )
-_SKIP_TO = ((b"<![CDATA[", b"]]>"), (b"<!--", b"-->"))
+# Skipped as units where they start in text: CDATA sections, comments, and processing
+# instructions (which may hold "<" and "<![CDATA[" as plain characters).
+_SKIP_TO = ((b"<![CDATA[", b"]]>"), (b"<!--", b"-->"), (b"<?", b"?>"))
 
 
 def _local(name: bytes) -> bytes:
@@ -126,7 +136,8 @@ def bound_markup(data: bytes, max_items: int) -> bytes:
 
 
 def _skip(data: bytes, start: int) -> int | None:
-    """Past the CDATA section or comment at ``start``, if there is one."""
+    """Past the CDATA section, comment or processing instruction at ``start``, if there is
+    one."""
     for opening, closing in _SKIP_TO:
         if data.startswith(opening, start):
             close = data.find(closing, start + len(opening))
