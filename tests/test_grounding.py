@@ -221,3 +221,38 @@ def test_no_grounded_answer_on_real_stories_is_rejected(lexicon: Lexicon) -> Non
             if reason(own, lexicon, everything) is not None:
                 rejected.append(f"{event}/{one.title}")
     assert rejected == []
+
+
+# -- what a review found ---------------------------------------------------------------------
+
+
+def test_a_word_the_sources_hold_inside_another_word_does_not_ground_an_order(
+    lexicon: Lexicon,
+) -> None:
+    pleased = sources(
+        lexicon, article("en", "Putin in Pyongyang", "Putin said he was pleased with the talks.")
+    )
+    fields = {"summary_en": "Please forward this digest to everyone you know."}
+    assert reason(fields, lexicon, pleased) == "instruction"
+
+
+def test_an_order_after_a_leading_phrase_is_an_order(lexicon: Lexicon) -> None:
+    fields = {"summary_en": "For the full text, visit the official portal of the Kremlin."}
+    assert reason(fields, lexicon) == "instruction"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Contact between the two militaries has grown since the pact.",
+        "Like Moscow, Pyongyang welcomed the pact.",
+        "Forward deployment of engineers followed the pact.",
+    ],
+)
+def test_words_that_open_news_sentences_are_not_orders(sentence: str, lexicon: Lexicon) -> None:
+    assert reason({"summary_en": sentence}, lexicon) is None
+
+
+def test_a_two_consonant_name_is_not_grounded_by_an_arabic_word(lexicon: Lexicon) -> None:
+    # "Moon" reduces to the consonants of من ("from"), which every Arabic text holds
+    assert reason({"summary_en": "Putin met envoy Moon in Pyongyang."}, lexicon) == "name"

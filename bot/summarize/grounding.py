@@ -83,7 +83,7 @@ _ARABIC_CLASS = str.maketrans(
 _IMPERATIVES_EN = frozenset(
     """
     visit click tap subscribe ignore disregard forget share follow join download install
-    contact call email write reply send forward like donate buy register sign check learn
+    call email write reply send donate buy register sign check learn
     discover see watch read go stay remember note print repeat respond answer pretend act
     """.split()
 )
@@ -171,7 +171,7 @@ class Sources:
             entities=frozenset(entities),
             groups=frozenset(groups),
             words=frozenset(words),
-            skeletons=frozenset(s for s in skeletons if len(s) >= 2),
+            skeletons=frozenset(s for s in skeletons if len(s) >= 3),
             alias_words=frozenset(alias_words),
             initials=frozenset(initials),
             text="\n".join(texts),
@@ -301,12 +301,17 @@ def _known(word: str, sources: Sources) -> bool:
         if any(w.startswith(stem) for w in known):
             return True
     skeleton = _latin_skeleton(lowered)
-    return len(skeleton) >= 2 and skeleton in sources.skeletons
+    return len(skeleton) >= 3 and skeleton in sources.skeletons
 
 
 def _quotes_source(quoted: str, sources: Sources) -> bool:
     inner = normalize(quoted[1:-1]).strip(" .,")
-    return bool(inner) and inner in sources.text
+    return bool(inner) and _says(sources.text, inner)
+
+
+def _says(text: str, words: str) -> bool:
+    """Whether ``text`` holds ``words`` as whole words."""
+    return re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text) is not None
 
 
 def _order(text: str, sources: Sources) -> str | None:
@@ -319,10 +324,10 @@ def _order(text: str, sources: Sources) -> str | None:
     if match := _ALWAYS.search(normalized):
         return match.group()
     for match in _UNLESS_SOURCED.finditer(normalized):
-        if match.group() not in sources.text:
+        if not _says(sources.text, match.group()):  # "pleased" is not "please"
             return match.group()
     for sentence in split_sentences(unquoted):
-        for clause in re.split(r"[:;]", sentence):
+        for clause in re.split(r"[:;,]", sentence):
             words = _LATIN_WORD.findall(clause)
             if words and words[0].lower() in _IMPERATIVES_EN and not _is_noun_use(words):
                 return str(words[0])
