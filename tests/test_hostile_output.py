@@ -218,3 +218,25 @@ def test_a_command_is_a_slash_word_not_a_datelines_slashes(text: str, found: str
     """A grounded summary that quotes "/TASS/" is not refused for holding a command."""
     assert link_like(text) == found
     assert (defang(text) == text) is (found is None)
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "shown"),
+    [
+        ("Call +1-212-555-0123 for the full text", "phone", "Call [+]1-212-555-0123 for"),
+        ("$RUB falls against the won", "tag", "[$]RUB falls"),
+        ("#NorthKorea troops in Kursk", "tag", "[#]NorthKorea troops"),
+        ("Resolution /2397 again", "command", "Resolution [/]2397"),
+        ("see /_admin now", "command", "see [/]_admin now"),
+    ],
+)
+def test_hashtags_cashtags_phone_numbers_and_numeric_commands_are_not_tappable(
+    text: str, found: str, shown: str
+) -> None:
+    assert link_like(text) == found
+    assert shown in defang(text)
+
+
+@pytest.mark.parametrize("text", ["Channel #5 and C# code", "trade up 70%, +15% in 2024", "US$ 5"])
+def test_numbers_signs_and_currencies_are_left_alone(text: str) -> None:
+    assert link_like(text) is None and defang(text) == text

@@ -71,7 +71,12 @@ _DOT_IN = re.compile(_DOT)
 _HANDLE = re.compile(r"[@\uff20](?=\w)")
 # A bot command: "/" and a word, not inside a path or a word, and not followed by another "/"
 # (Telegram makes no command of "/usr/bin" nor of a wire's dateline "/TASS/").
-_COMMAND = re.compile(r"(?<![\w/\\])/(?=[A-Za-z]\w*(?![\w/]))")
+_COMMAND = re.compile(r"(?<![\w/\\])/(?=\w+(?![\w/]))")
+# What else Telegram turns into a tap: a hashtag (#NorthKorea), a cashtag ($RUB), a phone
+# number written with its country code (+1-212-555-0123).
+_HASHTAG = re.compile(r"(?<![\w&#])#(?=[^\W\d])")
+_CASHTAG = re.compile(r"(?<![\w$])\$(?=[A-Z]{1,8}(?![\w]))")
+_PHONE = re.compile(r"(?<![\w+])\+(?=\d[\d\s().-]{5,}\d)")
 
 
 @cache
@@ -99,24 +104,33 @@ def _domains(text: str) -> list[re.Match[str]]:
 
 
 def link_like(text: str) -> str | None:
-    """What in ``text`` a chat would make clickable ("link", "handle", "command"), or ``None``."""
+    """What in ``text`` a chat would make clickable ("link", "handle", "command", "tag",
+    "phone"), or ``None``."""
     if _SCHEME.search(text) or _domains(text):
         return "link"
     if _HANDLE.search(text):
         return "handle"  # also every e-mail address
     if _COMMAND.search(text):
         return "command"
+    if _HASHTAG.search(text) or _CASHTAG.search(text):
+        return "tag"
+    if _PHONE.search(text):
+        return "phone"
     return None
 
 
 def defang(text: str) -> str:
     """``text`` with nothing a chat would make clickable: domains, schemes, handles, e-mail
-    addresses and bot commands written so that they read the same but are plain text."""
+    addresses, bot commands, hashtags, cashtags and phone numbers written so that they read the
+    same but are plain text."""
     text = _SCHEME.sub(r"\1[:]", text)
     for match in reversed(_domains(text)):
         start, end = match.span()
         text = text[:start] + _DOT_IN.sub("[.]", match.group(0)) + text[end:]
     text = _HANDLE.sub("[@]", text)
+    text = _HASHTAG.sub("[#]", text)
+    text = _CASHTAG.sub("[$]", text)
+    text = _PHONE.sub("[+]", text)
     return _COMMAND.sub("[/]", text)
 
 
