@@ -407,7 +407,11 @@ class Pipeline:
         for row in self.archive.unclustered():
             if row.article.id not in waiting:
                 waiting[row.article.id] = _Pending(row.article.id, row.announce, row.matched)
-        articles = {row.article.id: row for row in self.archive.articles(list(waiting))}
+        articles = {
+            row.article.id: row
+            for row in self.archive.articles(list(waiting))
+            if row.story_id is None  # never move an article a story already holds
+        }
         summaries = {
             story_id: self.archive.summary(story_id)
             for story_id in sorted({r.story_id for r in recent if r.story_id is not None})

@@ -293,3 +293,44 @@ def test_a_bad_vocabulary_is_a_clear_config_error(terms: list[object], message: 
 def test_the_packaged_topic_has_a_vocabulary() -> None:
     assert len(READER.vocabulary) > 50
     assert "act:deny" in READER.vocabulary.contrast
+
+
+# -- what a review found ---------------------------------------------------------------------
+
+
+def test_one_roundup_report_does_not_fuse_two_stories() -> None:
+    troops = read("en", "North Korean troops arrive in Kursk", "Thousands of soldiers deployed.")
+    treaty = read("en", "Duma ratifies partnership treaty with North Korea", "Lawmakers voted.")
+    roundup = read(
+        "en",
+        "North Korean troops arrive in Kursk as Duma ratifies treaty",
+        "Soldiers deployed while lawmakers voted on the partnership treaty.",
+        hours=1,
+    )
+    recent = (Report("t", troops, story_id=1), Report("d", treaty, story_id=2))
+    decided = cluster(recent, [Report("r", roundup)], RULES)
+    assert decided.merges == ()
+    assert decided.joins in ({"r": 1}, {"r": 2}, {})
+
+
+def test_a_later_poll_never_merges_stories_that_no_new_report_links() -> None:
+    one = read("en", "North Korean troops arrive in Kursk", "Thousands of soldiers deployed.")
+    two = read("en", "North Korean soldiers deployed to Kursk", "Thousands of troops arrive.", 2)
+    # shares "Kursk" with both, so both stories take part, but joins neither
+    unrelated = read(
+        "en",
+        "Kursk region governor opens a new school for pupils in the city centre",
+        "Lessons begin on Monday with three hundred children enrolled and new teachers hired.",
+    )
+    recent = (Report("a", one, story_id=1), Report("b", two, story_id=2))
+    weigher = Weigher(rarity([one, two, unrelated]))
+    assert similarity(one, two, weigher) >= RULES.threshold  # alike enough to be one story
+    assert 0 < similarity(unrelated, one, weigher) < RULES.threshold  # reached, not joined
+    decided = cluster(recent, [Report("z", unrelated)], RULES)
+    assert decided.merges == () and decided.new_stories == (("z",),)
+
+
+def test_reports_need_keys_of_their_own() -> None:
+    report = Report("a", REPORTS[0][1])
+    with pytest.raises(ValueError, match="key"):
+        cluster([Report("a", REPORTS[1][1], story_id=1)], [report], RULES)

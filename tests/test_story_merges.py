@@ -49,6 +49,11 @@ def test_a_merge_moves_everything_of_the_younger_story_into_the_older(tmp_path: 
     older = store(archive, "a1", "North Korean deminers reach Kursk", None, "ru:kursk")
     younger = store(archive, "b1", "Sappers from Pyongyang clear mines in Kursk", None, "nk:kpa")
     archive.save_summary(
+        archive.story(older),
+        Summary("عنوان", "ملخص", "Deminers in Kursk", "Summary", method="llm", model="m"),
+        NOW,
+    )
+    archive.save_summary(
         archive.story(younger),
         Summary("عنوان", "ملخص", "Headline", "Summary", method="llm", model="m"),
         NOW,
@@ -62,9 +67,9 @@ def test_a_merge_moves_everything_of_the_younger_story_into_the_older(tmp_path: 
     with pytest.raises(StoreError):
         archive.story(younger)
     assert archive.summary(younger) is None
-    # the survivor's content changed, so its summary is made again
-    stale = archive.stories_without_current_summary(min_new_articles=1, since=NOW - timedelta(1))
-    assert older in {s.id for s in stale}
+    # the survivor's content changed, so its summary is made again at once (default rule)
+    stale = archive.stories_without_current_summary(min_new_articles=3, since=NOW - timedelta(1))
+    assert {s.id for s in stale} == {older}
     # an alert already sent for the absorbed story counts for the survivor: no second alert
     assert older not in {story for story, _ in archive.alert_candidates(since=NOW - timedelta(1))}
     # search finds both articles; a restart shows the same
@@ -73,6 +78,23 @@ def test_a_merge_moves_everything_of_the_younger_story_into_the_older(tmp_path: 
     again = Archive.in_dir(tmp_path)
     assert {a.id for a in again.story(older).articles} == {"a1", "b1"}
     again.close()
+
+
+def test_a_merged_storys_id_is_never_given_to_a_new_story(tmp_path: Path) -> None:
+    """SQLite reuses the largest id once its row is gone: a new story would then share the
+    absorbed story's alert key in the outbox, and its own alert would be lost."""
+    archive = Archive.in_dir(tmp_path)
+    older = store(archive, "a1", "North Korean deminers reach Kursk", None, "ru:kursk")
+    younger = store(archive, "b1", "Sappers from Pyongyang clear mines in Kursk", None)
+    archive.queue_alert(story_id=younger, sources=3, messages=[("telegram", 1, None, "x")], now=NOW)
+    archive.merge_stories(older, younger, now=NOW)
+    newest = store(archive, "c1", "Duma ratifies the treaty with Pyongyang", None)
+    assert newest not in (older, younger)
+    archive.queue_alert(story_id=newest, sources=3, messages=[("telegram", 1, None, "y")], now=NOW)
+    texts = {item.text for item in archive.pending("telegram")}
+    assert texts == {"x", "y"}
+    assert archive.counts()["stories"] == 2
+    archive.close()
 
 
 def test_merging_an_unknown_story_changes_nothing(tmp_path: Path) -> None:

@@ -150,6 +150,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     UPDATE articles_fts SET shadow = digestbot_number_shadow(shadow, title, body);
     """,
+    # 5: a story merged into another stays as a row that points to it, so that its id is never
+    # given to a new story (SQLite reuses the largest id once its row is deleted), and an
+    # alert already queued under that id never stands for another story
+    """
+    ALTER TABLE stories ADD COLUMN merged_into INTEGER;
+    """,
 )
 
 
@@ -477,7 +483,9 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep, ArchiveMerges):
         return story_id
 
     def story(self, story_id: int) -> Story:
-        row = self._db.execute("SELECT * FROM stories WHERE id = ?", (story_id,)).fetchone()
+        row = self._db.execute(
+            "SELECT * FROM stories WHERE id = ? AND merged_into IS NULL", (story_id,)
+        ).fetchone()
         if row is None:
             raise StoreError(f"no story {story_id}")
         articles = tuple(
@@ -504,8 +512,8 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep, ArchiveMerges):
         rows = self._db.execute(
             "SELECT s.id, m.articles, m.langs, m.method, m.content_key FROM stories s"
             " LEFT JOIN summaries m ON m.story_id = s.id"
-            " WHERE m.content_key IS NULL"
-            " OR (m.content_key != s.content_key AND s.updated_at >= ?) ORDER BY s.id",
+            " WHERE s.merged_into IS NULL AND (m.content_key IS NULL"
+            " OR (m.content_key != s.content_key AND s.updated_at >= ?)) ORDER BY s.id",
             (_iso(since) if since else "",),
         ).fetchall()
         result: list[Story] = []
@@ -585,6 +593,8 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep, ArchiveMerges):
         result = {}
         for table in ("articles", "seen", "stories", "summaries"):
             result[table] = int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        merged = self._db.execute("SELECT count(*) FROM stories WHERE merged_into IS NOT NULL")
+        result["stories"] -= int(merged.fetchone()[0])
         return result
 
     def save_summary(self, story: Story, summary: Summary, now: datetime) -> None:
@@ -630,12 +640,14 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep, ArchiveMerges):
         """Stories that gained an announceable article in ``(since, until]``."""
         if since is None:
             rows = self._db.execute(
-                "SELECT id FROM stories WHERE announced_at IS NOT NULL AND announced_at <= ?",
+                "SELECT id FROM stories WHERE announced_at IS NOT NULL AND announced_at <= ?"
+                " AND merged_into IS NULL",
                 (_iso(until),),
             )
         else:
             rows = self._db.execute(
-                "SELECT id FROM stories WHERE announced_at > ? AND announced_at <= ?",
+                "SELECT id FROM stories WHERE announced_at > ? AND announced_at <= ?"
+                " AND merged_into IS NULL",
                 (_iso(since), _iso(until)),
             )
         return [self.story(row["id"]) for row in rows.fetchall()]

@@ -6,8 +6,10 @@ its id, so a story that chats have already seen keeps its identity for later upd
 
 - its articles move to the survivor, whose entities, first dates and content key follow;
 - an alert already sent for either counts for the survivor, so no chat is alerted twice;
-- the absorbed story's summary is dropped; the survivor's content changed, so its own summary
-  is made again (by the rule of ``bot.summarize.refresh``);
+- both summaries are dropped, so the survivor's is made again at once from all its articles
+  (one LLM call: merges are rare, and the old headline told only half the event);
+- the absorbed story stays as a row that points to the survivor (``merged_into``), so its id is
+  never given to a new story, whose alert would then share a key already in the outbox;
 - digests already queued keep their text: the outbox holds rendered messages, not story ids;
 - the search index holds articles, not stories, and needs nothing.
 
@@ -46,7 +48,8 @@ class ArchiveMerges:
             rows = {
                 row["id"]: row
                 for row in self._db.execute(
-                    "SELECT id, created_at, announced_at, entities FROM stories WHERE id IN (?, ?)",
+                    "SELECT id, created_at, announced_at, entities FROM stories"
+                    " WHERE id IN (?, ?) AND merged_into IS NULL",
                     (survivor, absorbed),
                 )
             }
@@ -69,8 +72,12 @@ class ArchiveMerges:
                 (survivor, absorbed),
             )
             self._db.execute("DELETE FROM alerts WHERE story_id = ?", (absorbed,))
-            self._db.execute("DELETE FROM summaries WHERE story_id = ?", (absorbed,))
-            self._db.execute("DELETE FROM stories WHERE id = ?", (absorbed,))
+            self._db.execute("DELETE FROM summaries WHERE story_id IN (?, ?)", (survivor, absorbed))
+            self._db.execute(
+                "UPDATE stories SET merged_into = ?, announced_at = NULL, content_key = '',"
+                " updated_at = ? WHERE id = ?",
+                (survivor, _iso(now), absorbed),
+            )
             members = self._db.execute("SELECT id FROM articles WHERE story_id = ?", (survivor,))
             self._db.execute(
                 "UPDATE stories SET created_at = ?, updated_at = ?, announced_at = ?,"
@@ -78,7 +85,7 @@ class ArchiveMerges:
                 (
                     created,
                     _iso(now),
-                    min(announced) if announced else None,
+                    max(announced) if announced else None,  # its latest news, as attach keeps
                     json.dumps(entities),
                     content_key(r[0] for r in members.fetchall()),
                     survivor,

@@ -31,7 +31,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from itertools import combinations
 
 from bot.stories.features import Features
 from bot.stories.similarity import DEFAULT_HORIZON, Weigher, rarity, similarity
@@ -86,6 +85,10 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
     fresh = sorted((r for r in new), key=lambda r: r.key)
     if not fresh:
         return Clustering()
+    recent = list(recent)
+    keys = [r.key for r in fresh] + [r.key for r in recent]
+    if len(set(keys)) != len(keys):
+        raise ValueError("every report to cluster needs a key of its own")
     members: dict[int, list[Report]] = defaultdict(list)
     for report in recent:
         if report.story_id is not None:
@@ -127,27 +130,40 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
     taking = {story for story, value in closest.items() if value >= rules.threshold}
     others = sorted((s for s in closest if s not in taking), key=lambda s: (-closest[s], s))
     reached = taking | set(others[:MAX_REACHED])
-    for first, second in combinations(sorted(reached), 2):
-        for a in kept[first]:
-            for b in kept[second]:
-                value = score(a, b)
-                if value > 0:
-                    pair[_ordered(a.key, b.key)] = value
+    # Between the reached stories, only the pairs that share a term and lie within the horizon:
+    # as sparse as the pairs of new reports.
+    story_reports = [r for story in sorted(reached) for r in kept[story]]
+    story_index = _Index(story_reports)
+    for report in story_reports:
+        published = report.features.published
+        for other in story_index.sharing(report):
+            if other.story_id == report.story_id or other.key <= report.key:
+                continue
+            if abs(other.features.published - published) >= horizon:
+                continue
+            value = score(report, other)
+            if value > 0:
+                pair[_ordered(report.key, other.key)] = value
 
     # Clusters: each reached story with its kept reports, each new report alone.
     clusters: dict[int, _Cluster] = {}
     owner: dict[str, int] = {}
     for number, story in enumerate(sorted(reached)):
         clusters[number] = _Cluster(
-            keys=[r.key for r in kept[story]], stories={story}, size=len(kept[story])
+            keys=[r.key for r in kept[story]],
+            stories={story},
+            size=len(kept[story]),
+            fresh=0,
         )
         for r in kept[story]:
             owner[r.key] = number
     for report in fresh:
         number = len(clusters)
-        clusters[number] = _Cluster(keys=[report.key], stories=set(), size=1)
+        clusters[number] = _Cluster(keys=[report.key], stories=set(), size=1, fresh=1)
         owner[report.key] = number
     links: dict[int, dict[int, float]] = defaultdict(dict)
+    between: dict[int, dict[int, float]] = defaultdict(dict)  # links of stories' own reports
+    is_new = {r.key for r in fresh}
     for (first_key, second_key), value in sorted(pair.items()):
         if first_key not in owner or second_key not in owner:
             continue
@@ -155,7 +171,10 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
         if ca != cb:
             links[ca][cb] = links[ca].get(cb, 0.0) + value
             links[cb][ca] = links[cb].get(ca, 0.0) + value
-    _agglomerate(clusters, links, rules.threshold)
+            if first_key not in is_new and second_key not in is_new:
+                between[ca][cb] = between[ca].get(cb, 0.0) + value
+                between[cb][ca] = between[cb].get(ca, 0.0) + value
+    _agglomerate(clusters, links, between, rules.threshold)
     return _decide(clusters, fresh)
 
 
@@ -164,6 +183,8 @@ class _Cluster:
     keys: list[str]
     stories: set[int]
     size: int
+    fresh: int
+    """How many of ``keys`` are new reports (the rest are recent stories' reports)."""
 
     @property
     def label(self) -> str:
@@ -212,17 +233,33 @@ class _Index:
 
 
 def _agglomerate(
-    clusters: dict[int, _Cluster], links: dict[int, dict[int, float]], threshold: float
+    clusters: dict[int, _Cluster],
+    links: dict[int, dict[int, float]],
+    between: dict[int, dict[int, float]],
+    threshold: float,
 ) -> None:
-    """Join the two clusters of highest average link while it reaches ``threshold``."""
+    """Join the two clusters of highest average link while it reaches ``threshold``.
+
+    Two clusters that both hold recent stories join only when one of them holds a new report
+    (a later poll never reopens what an earlier one decided) and when the stories' own reports
+    are, on average, at least half the threshold alike: one roundup report that resembles two
+    events ("troops arrive as the Duma ratifies the treaty") must not fuse them for good.
+    """
     heap: list[tuple[float, str, str, int, int]] = []
 
     def push(a: int, b: int) -> None:
-        total = links[a].get(b, 0.0)
-        average = total / (clusters[a].size * clusters[b].size)
-        if average >= threshold:
-            first, second = sorted((clusters[a].label, clusters[b].label))
-            heapq.heappush(heap, (-average, first, second, a, b))
+        one, other = clusters[a], clusters[b]
+        average = links[a].get(b, 0.0) / (one.size * other.size)
+        if average < threshold:
+            return
+        if one.stories and other.stories:
+            if not one.fresh and not other.fresh:
+                return
+            own = (one.size - one.fresh) * (other.size - other.fresh)
+            if between[a].get(b, 0.0) / own < threshold / 2:
+                return
+        first, second = sorted((one.label, other.label))
+        heapq.heappush(heap, (-average, first, second, a, b))
 
     for a in sorted(links):
         for b in sorted(links[a]):
@@ -238,21 +275,23 @@ def _agglomerate(
             keys=clusters[a].keys + clusters[b].keys,
             stories=clusters[a].stories | clusters[b].stories,
             size=clusters[a].size + clusters[b].size,
+            fresh=clusters[a].fresh + clusters[b].fresh,
         )
         alive -= {a, b}
-        new_links: dict[int, float] = {}
-        for old in (a, b):
-            for other, value in links.pop(old, {}).items():
-                links[other].pop(old, None)
-                if other in alive:
-                    new_links[other] = new_links.get(other, 0.0) + value
+        for table in (links, between):
+            joined: dict[int, float] = {}
+            for old in (a, b):
+                for other, value in table.pop(old, {}).items():
+                    table[other].pop(old, None)
+                    if other in alive:
+                        joined[other] = joined.get(other, 0.0) + value
+            table[next_id] = joined
+            for other, value in joined.items():
+                table[other][next_id] = value
         del clusters[a], clusters[b]
         clusters[next_id] = merged
-        links[next_id] = new_links
-        for other, value in new_links.items():
-            links[other][next_id] = value
         alive.add(next_id)
-        for other in sorted(new_links):
+        for other in sorted(links[next_id]):
             push(next_id, other)
         next_id += 1
 

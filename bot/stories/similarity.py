@@ -76,7 +76,9 @@ class Weigher:
         found = self._masses.get(terms)
         if found is None:
             weight = self.weight
-            found = self._masses[terms] = sum(weight(t) for t in terms)
+            # fsum: exact whatever the order of the set, which varies with the hash seed, so
+            # equal scores stay equal and ties go by the keys
+            found = self._masses[terms] = math.fsum(weight(t) for t in terms)
         return found
 
     def dice(self, a: frozenset[str], b: frozenset[str]) -> float:
@@ -102,8 +104,8 @@ class Weigher:
         if not total:
             return 0.0
         weight = self.weight
-        shared = sum(weight(t) for t in words_a & words_b)
-        shared += marks * sum(weight(t) for t in marks_a & marks_b)
+        shared = math.fsum(weight(t) for t in words_a & words_b)
+        shared += marks * math.fsum(weight(t) for t in marks_a & marks_b)
         return 2 * shared / total
 
 
