@@ -24,7 +24,7 @@ from bot.stories.cluster import (
     Rules,
     cluster,
 )
-from bot.stories.features import Features, features, strip_dateline
+from bot.stories.features import Features, features
 from bot.stories.similarity import DEFAULT_HORIZON, Rarity, Weigher, rarity, similarity
 from bot.stories.vocabulary import StoryVocabulary, load_vocabulary
 from bot.topic.lexicon import Lexicon
@@ -46,7 +46,6 @@ __all__ = [
     "load_vocabulary",
     "rarity",
     "similarity",
-    "strip_dateline",
 ]
 
 

@@ -14,24 +14,15 @@ Within a language two reports are compared on both bags; across languages on the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.stories.vocabulary import StoryVocabulary, stems
-from bot.text.normalize import normalize
+from bot.text.normalize import normalize, tokenize
 from bot.text.numbers import quantities
-
-# A dateline at the start of a report ("MOSCOW, Nov 5 (Reuters) -", "Moscow, Mar 3 /TASS/.",
-# "موسكو - "): its place and date are where and when it was filed, not facts of the event.
-_DATELINE = re.compile(
-    r"^\s*(?:[A-Z][A-Za-z'.]+(?:[\s/]+[A-Z][A-Za-z'.]+){0,2},?\s*"
-    r"(?:[A-Z][A-Za-z]+,?\s+)?(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2},?\s*(?:\d{4},?\s*)?)?"
-    r"(?:\(\w[\w ]*\)|/\w+/)?\s*[-\u2013\u2014.:]+"
-    r"|[\u0600-\u06FF]+(?:\s+[\u0600-\u06FF]+)?\s*(?:,\s*\d{1,2}\s+[\u0600-\u06FF]+\s*)?"
-    r"(?:\([^)]{1,20}\)\s*)?[-\u2013\u2014])\s+"
-)
+from bot.text.stem import stem
+from bot.topic.matcher import strip_dateline
 
 _STOPWORDS = frozenset(
     stems(
@@ -64,11 +55,6 @@ class Features:
     published: datetime
 
 
-def strip_dateline(text: str) -> str:
-    """``text`` without a leading dateline ("SEOUL, Nov 5 (Reuters) -", "موسكو - ")."""
-    return _DATELINE.sub("", text, count=1)
-
-
 def features(
     *,
     lang: str,
@@ -81,9 +67,10 @@ def features(
 ) -> Features:
     """The ``Features`` of one report; ``entities`` are its topic entity ids, of which those in
     ``generic`` (named by nearly every report) are left out."""
-    lead = strip_dateline(summary)
-    text = normalize(f"{title}\n{lead}")
-    all_stems = stems(text)
+    # A dateline's place and date are where and when the report was filed, not facts of the
+    # event: the topic filter's reading of it, on the normalized lead.
+    text = f"{normalize(title)} {strip_dateline(normalize(summary))}"
+    all_stems = [stem(token) for token in tokenize(text)]
     terms = vocabulary.terms(all_stems)
     words = frozenset(
         s
