@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -110,40 +110,33 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
     # story with a report at least ``threshold`` alike to a new one (an average reaches the
     # threshold only if one of its pairs does, so no other story can take a new report), and of
     # the others the ``MAX_REACHED`` most alike, which may merge with one that takes a report.
-    candidates = [r for reports in kept.values() for r in reports] + fresh
-    index = _Index(candidates)
     pair: dict[tuple[str, str], float] = {}
     closest: dict[int, float] = {}
-    horizon = rules.horizon
-    for report in fresh:
-        published = report.features.published
-        for other in index.sharing(report):
-            if other.key == report.key or (other.story_id is None and other.key < report.key):
-                continue
-            if abs(other.features.published - published) >= horizon:
-                continue
-            value = score(report, other)
-            if value > 0:
-                pair[_ordered(report.key, other.key)] = value
-                if other.story_id is not None:
-                    closest[other.story_id] = max(value, closest.get(other.story_id, 0.0))
+    candidates = [r for reports in kept.values() for r in reports] + fresh
+    for report, other, value in _scored(
+        fresh,
+        _Index(candidates),
+        lambda a, b: b.key != a.key and not (b.story_id is None and b.key < a.key),
+        score,
+        rules.horizon,
+    ):
+        pair[_ordered(report.key, other.key)] = value
+        if other.story_id is not None:
+            closest[other.story_id] = max(value, closest.get(other.story_id, 0.0))
     taking = {story for story, value in closest.items() if value >= rules.threshold}
     others = sorted((s for s in closest if s not in taking), key=lambda s: (-closest[s], s))
     reached = taking | set(others[:MAX_REACHED])
     # Between the reached stories, only the pairs that share a term and lie within the horizon:
     # as sparse as the pairs of new reports.
     story_reports = [r for story in sorted(reached) for r in kept[story]]
-    story_index = _Index(story_reports)
-    for report in story_reports:
-        published = report.features.published
-        for other in story_index.sharing(report):
-            if other.story_id == report.story_id or other.key <= report.key:
-                continue
-            if abs(other.features.published - published) >= horizon:
-                continue
-            value = score(report, other)
-            if value > 0:
-                pair[_ordered(report.key, other.key)] = value
+    for report, other, value in _scored(
+        story_reports,
+        _Index(story_reports),
+        lambda a, b: b.story_id != a.story_id and b.key > a.key,
+        score,
+        rules.horizon,
+    ):
+        pair[_ordered(report.key, other.key)] = value
 
     # Clusters: each reached story with its kept reports, each new report alone.
     clusters: dict[int, _Cluster] = {}
@@ -196,6 +189,27 @@ def _first(reports: Sequence[Report]) -> list[Report]:
     real = sorted((r for r in reports if not r.pseudo), key=lambda r: (r.features.published, r.key))
     pseudo = sorted((r for r in reports if r.pseudo), key=lambda r: r.key)
     return real[: max(1, MAX_MEMBERS - len(pseudo))] + pseudo[:MAX_MEMBERS]
+
+
+def _scored(
+    reports: Sequence[Report],
+    index: _Index,
+    wanted: Callable[[Report, Report], bool],
+    score: Callable[[Report, Report], float],
+    horizon: timedelta,
+) -> Iterator[tuple[Report, Report, float]]:
+    """Each report of ``reports`` with each report of ``index`` that shares a term with it, is
+    ``wanted`` and lies within ``horizon``, and their score where it is above 0."""
+    for report in reports:
+        published = report.features.published
+        for other in index.sharing(report):
+            if not wanted(report, other):
+                continue
+            if abs(other.features.published - published) >= horizon:
+                continue
+            value = score(report, other)
+            if value > 0:
+                yield report, other, value
 
 
 def _ordered(a: str, b: str) -> tuple[str, str]:
