@@ -456,8 +456,7 @@ class Pipeline:
             ]
             return old, new
 
-        old, new = await self._cpu(decide)
-        decided = await self._cpu(functools.partial(cluster, old, new, self._rules))
+        decided = await self._cpu(lambda: cluster(*decide(), self._rules))
         with self.archive.transaction():
             for survivor, absorbed in decided.merges:
                 log.info("stories %d and %d report one event: merged", survivor, absorbed)

@@ -475,10 +475,9 @@ class Archive(ArchiveOutbox, ArchiveSearch, ArchiveUpkeep, ArchiveMerges):
             self._db.execute(
                 "UPDATE articles SET story_id = ? WHERE id = ?", (story_id, article_id)
             )
-            members = self._db.execute("SELECT id FROM articles WHERE story_id = ?", (story_id,))
             self._db.execute(
                 "UPDATE stories SET content_key = ? WHERE id = ?",
-                (content_key(r[0] for r in members.fetchall()), story_id),
+                (self._story_content_key(story_id), story_id),
             )
         return story_id
 

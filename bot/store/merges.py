@@ -40,6 +40,11 @@ class ArchiveMerges:
 
     _db: sqlite3.Connection
 
+    def _story_content_key(self, story_id: int) -> str:
+        """The content key of the articles that story ``story_id`` holds now."""
+        rows = self._db.execute("SELECT id FROM articles WHERE story_id = ?", (story_id,))
+        return content_key(row[0] for row in rows.fetchall())
+
     def merge_stories(self, survivor: int, absorbed: int, *, now: datetime) -> None:
         """Fold story ``absorbed`` into story ``survivor`` (see the module docstring)."""
         if survivor == absorbed:
@@ -78,7 +83,6 @@ class ArchiveMerges:
                 " updated_at = ? WHERE id = ?",
                 (survivor, _iso(now), absorbed),
             )
-            members = self._db.execute("SELECT id FROM articles WHERE story_id = ?", (survivor,))
             self._db.execute(
                 "UPDATE stories SET created_at = ?, updated_at = ?, announced_at = ?,"
                 " entities = ?, content_key = ? WHERE id = ?",
@@ -87,7 +91,7 @@ class ArchiveMerges:
                     _iso(now),
                     max(announced) if announced else None,  # its latest news, as attach keeps
                     json.dumps(entities),
-                    content_key(r[0] for r in members.fetchall()),
+                    self._story_content_key(survivor),
                     survivor,
                 ),
             )
