@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.models import Article
-from bot.text.normalize import normalize, tokenize
+from bot.text.normalize import is_arabic, normalize, tokenize
 from bot.text.numbers import quantities
 from bot.text.sentences import split_sentences
 from bot.topic.lexicon import CUE, TRAP, Lexicon
@@ -159,10 +159,10 @@ class Sources:
                 if _canonical(entity.id) in entities:
                     for alias in entity.aliases:
                         alias_words.update(tokenize(alias))
-        skeletons = {_arabic_skeleton(w) for w in words if _is_arabic(w[0])}
+        skeletons = {_arabic_skeleton(w) for w in words if is_arabic(w[0])}
         initials: set[str] = set()
         for text in texts:
-            latin = [w for w in tokenize(text) if not _is_arabic(w[0]) and w[0].isalpha()]
+            latin = [w for w in tokenize(text) if not is_arabic(w[0]) and w[0].isalpha()]
             for size in (2, 3, 4):
                 for start in range(len(latin) - size + 1):
                     initials.add("".join(w[0] for w in latin[start : start + size]))
@@ -219,10 +219,6 @@ def _entity_grounded(entity_id: str, group: str, sources: Sources) -> bool:
     if _canonical(entity_id) in sources.entities:
         return True
     return _canonical(entity_id) in _COUNTRIES and group in sources.groups
-
-
-def _is_arabic(char: str) -> bool:
-    return "\u0600" <= char <= "\u08ff" or "\ufb50" <= char <= "\ufeff"
 
 
 def _plain_figures(normalized: str) -> set[int]:

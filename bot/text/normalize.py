@@ -155,7 +155,8 @@ def tokenize(normalized: str) -> list[str]:
     return _TOKEN_RE.findall(normalized)
 
 
-def _is_arabic(char: str) -> bool:
+def is_arabic(char: str) -> bool:
+    """Whether ``char`` is an Arabic-script letter or mark (presentation forms included)."""
     return "\u0600" <= char <= "\u08ff" or "\ufb50" <= char <= "\ufeff"
 
 
@@ -168,7 +169,7 @@ def clitic_forms(token: str) -> tuple[str, ...]:
     """
     if not token:
         return ()
-    if not _is_arabic(token[0]):
+    if not is_arabic(token[0]):
         if token.endswith("'s") and len(token) > 2:
             return (token, token[:-2])
         return (token,)

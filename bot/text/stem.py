@@ -17,15 +17,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from bot.text.normalize import is_arabic
+
 _AR_ARTICLES = ("وال", "بال", "كال", "فال", "ولل", "لل", "ال")
 # Suffixes after normalize (ة is ه there): plural and dual endings, nisba, pronouns.
 _AR_SUFFIXES = ("هما", "يين", "يون", "يات", "ها", "ان", "ات", "ون", "ين", "يه", "هم", "ه", "ي")
 _AR_MIN = 3
 _AR_PRONOUNS = frozenset({"ه", "ها", "هم", "هما", "ي"})
-
-
-def _is_arabic(char: str) -> bool:
-    return "\u0600" <= char <= "\u08ff"
 
 
 def _stem_arabic(token: str) -> str:
@@ -79,6 +77,6 @@ def stem(token: str) -> str:
     """The comparison stem of one normalized token (``bot.text.normalize.tokenize``)."""
     if not token:
         return token
-    if _is_arabic(token[0]):
+    if is_arabic(token[0]):
         return _stem_arabic(token)
     return _stem_english(token)
