@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ if __package__ in (None, ""):
     # `python bench/summaries.py` puts bench/ first on sys.path; the project root is one up.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.stories import REAL, load
 from bot.errors import DigestbotError, SummarizeError
 from bot.models import Article, Story
 from bot.summarize.grounding import Sources, Ungrounded, check_grounding
@@ -47,8 +47,6 @@ from bot.summarize.prompt import pick_articles
 from bot.summarize.schema import AnswerError, parse_answer, script_share
 from bot.topic.lexicon import Lexicon, load_lexicon
 
-ROOT = Path(__file__).resolve().parent.parent
-REAL = ROOT.parent / "shared" / "corpora" / "stories-dev.jsonl"
 LANGS = ("ar", "en")
 FLAWS = {"number": "number", "name": "name", "injection": "instruction"}  # flaw: reason
 
@@ -56,25 +54,21 @@ FLAWS = {"number": "number", "name": "name", "injection": "instruction"}  # flaw
 def load_stories(path: Path) -> list[Story]:
     """The corpus's articles, one story per labelled event, in order of first publication."""
     by_event: dict[str, list[Article]] = defaultdict(list)
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            published = datetime.fromisoformat(row["published"].replace("Z", "+00:00"))
-            by_event[row["event"]].append(
-                Article(
-                    id=row["id"],
-                    feed_url="https://example.invalid/feed",
-                    source=row.get("source", ""),
-                    url=row.get("url", ""),
-                    title=row["title"],
-                    summary=row["summary"],
-                    lang=row["lang"],
-                    published=published.astimezone(UTC),
-                    seen_at=published.astimezone(UTC),
-                )
+    for item in load(path):
+        published = item.published.astimezone(UTC)
+        by_event[item.event].append(
+            Article(
+                id=item.id,
+                feed_url="https://example.invalid/feed",
+                source=item.source,
+                url=item.url,
+                title=item.title,
+                summary=item.summary,
+                lang=item.lang,  # type: ignore[arg-type]
+                published=published,
+                seen_at=published,
             )
+        )
     stories = []
     for number, articles in enumerate(
         sorted(by_event.values(), key=lambda arts: min(a.published for a in arts)), start=1
