@@ -74,6 +74,18 @@ def _scratch_cwd(
 
 # The loopback fakes' fixtures, available to every test.
 from tests.fakes.discord_api import discord_api  # noqa: E402, F401
-from tests.fakes.feed_server import feed_server  # noqa: E402, F401
+from tests.fakes.feed_server import FeedServer, feed_server  # noqa: E402, F401
 from tests.fakes.openai_api import openai_api  # noqa: E402, F401
 from tests.fakes.telegram_api import telegram_api  # noqa: E402, F401
+
+
+@pytest.fixture
+def feeds() -> Iterator[FeedServer]:
+    """A feed server in a thread serving ``/wire.xml`` with fresh items, for the tests that run
+    ``digestbot`` as a process (a test module may define its own ``feeds``)."""
+    from tests.test_cli_process import fresh_feed
+
+    server = FeedServer()
+    with server.run_in_thread() as running:
+        running.add("/wire.xml", fresh_feed())
+        yield running

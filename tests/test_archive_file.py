@@ -9,7 +9,6 @@ import sqlite3
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,17 +20,9 @@ from bot.store.archive import ARCHIVE_FILE, Archive
 from bot.store.state import StateStore
 from tests import unprivileged
 from tests.fakes.feed_server import FeedServer
-from tests.test_cli_process import clean_env, digestbot, fresh_feed, write_config
+from tests.test_cli_process import clean_env, digestbot, write_config
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServer]:
-    server = FeedServer()
-    with server.run_in_thread() as running:
-        running.add("/wire.xml", fresh_feed())
-        yield running
 
 
 def article(number: int) -> Article:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from bot.store import state_file
 from bot.store.archive import ARCHIVE_FILE, MIGRATIONS, Archive
 from bot.store.state import STATE_FILE, StateStore
 from tests.fakes.feed_server import FeedServer
-from tests.test_cli_process import digestbot, fresh_feed, write_config
+from tests.test_cli_process import digestbot, write_config
 
 # the archive
 
@@ -111,14 +110,6 @@ def test_a_state_file_from_a_newer_digestbot_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="format version 99 is newer"):
         StateStore(tmp_path)
     assert path.read_bytes() == before
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServer]:
-    server = FeedServer()
-    with server.run_in_thread() as running:
-        running.add("/wire.xml", fresh_feed())
-        yield running
 
 
 def test_once_refreshes_the_backup(tmp_path: Path, feeds: FeedServer) -> None:

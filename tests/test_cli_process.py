@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -39,14 +39,6 @@ def fresh_feed() -> bytes:
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Wire</title>'
         f"{body}</channel></rss>"
     ).encode()
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServer]:
-    server = FeedServer()
-    with server.run_in_thread() as running:
-        running.add("/wire.xml", fresh_feed())
-        yield running
 
 
 def write_config(path: Path, feeds: FeedServer, extra: str = "") -> Path:

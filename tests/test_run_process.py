@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from bot.store.archive import Archive
 from bot.store.state import StateStore
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.test_cli_process import clean_env, fresh_feed
+from tests.test_cli_process import clean_env
 
 TOKEN = "424242:RUNPROCESS-secret-token"
 CHAT = 555
@@ -34,14 +34,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServer]:
-    server = FeedServer()
-    with server.run_in_thread() as running:
-        running.add("/wire.xml", fresh_feed())
-        yield running
 
 
 def prepare(data: Path, now: datetime) -> None:

@@ -17,7 +17,7 @@ from bot.models import Chat
 from bot.store import state_file
 from bot.store.state import STATE_FILE, StateStore
 from tests.fakes.feed_server import FeedServer
-from tests.test_cli_process import digestbot, fresh_feed, write_config
+from tests.test_cli_process import digestbot, write_config
 
 # the state file: corrupt at start
 
@@ -70,14 +70,6 @@ def test_a_corrupt_state_file_without_a_backup_says_so(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"there is no backup \(.*state\.json\.bak does not"):
         StateStore(tmp_path)
     assert path.read_bytes() == b'{"chats": {"1": '
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServer]:
-    server = FeedServer()
-    with server.run_in_thread() as running:
-        running.add("/wire.xml", fresh_feed())
-        yield running
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths in the message")
