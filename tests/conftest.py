@@ -73,6 +73,8 @@ def _scratch_cwd(
 
 
 # The loopback fakes' fixtures, available to every test.
+from bot.topic.lexicon import Lexicon, load_lexicon  # noqa: E402
+from bot.topic.matcher import TopicMatcher  # noqa: E402
 from tests.fakes.discord_api import discord_api  # noqa: E402, F401
 from tests.fakes.feed_server import FeedServer, feed_server  # noqa: E402, F401
 from tests.fakes.openai_api import openai_api  # noqa: E402, F401
@@ -89,3 +91,14 @@ def feeds() -> Iterator[FeedServer]:
     with server.run_in_thread() as running:
         running.add("/wire.xml", fresh_feed())
         yield running
+
+
+@pytest.fixture(scope="session")
+def lexicon() -> Lexicon:
+    """The packaged topic's lexicon (read once: it is never changed by a test)."""
+    return load_lexicon()
+
+
+@pytest.fixture(scope="session")
+def matcher(lexicon: Lexicon) -> TopicMatcher:
+    return TopicMatcher(lexicon)

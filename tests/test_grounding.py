@@ -11,7 +11,7 @@ import pytest
 from bot.models import Article, Story
 from bot.summarize.grounding import Sources, Ungrounded, check_grounding
 from bot.summarize.prompt import build_messages, pick_articles
-from bot.topic.lexicon import Lexicon, load_lexicon
+from bot.topic.lexicon import Lexicon
 from tests.fakes.openai_api import FLAWS, flawed_answer, grounded_answer
 
 T0 = datetime(2024, 6, 19, 8, 0, tzinfo=UTC)
@@ -22,11 +22,6 @@ EN_LEAD = (
     "Kim Jong-un. The two leaders signed a pact, and Moscow will send 1,500 engineers."
 )
 AR_LEAD = "وصل الرئيس الروسي فلاديمير بوتين إلى بيونغ يانغ ووقع اتفاقية مع كيم جونغ أون."
-
-
-@pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    return load_lexicon()
 
 
 def article(lang: str, title: str, summary: str, source: str = "Wire") -> Article:

@@ -13,17 +13,6 @@ from bot.text.normalize import normalize
 from bot.topic.lexicon import Lexicon, load_lexicon, parse_lexicon
 from bot.topic.matcher import TopicMatcher, strip_dateline
 
-
-@pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    return load_lexicon()
-
-
-@pytest.fixture(scope="module")
-def matcher(lexicon: Lexicon) -> TopicMatcher:
-    return TopicMatcher(lexicon)
-
-
 # Research C.2 and B.3: headline-only items, Arabic spelling variants, clitics, bridges, and the
 # position rules (title + first sentence; two body sentences).
 MUST_ACCEPT = [

@@ -11,19 +11,8 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.text.normalize import normalize
-from bot.topic.lexicon import Lexicon, load_lexicon, parse_lexicon
+from bot.topic.lexicon import Lexicon, parse_lexicon
 from bot.topic.matcher import TopicMatcher
-
-
-@pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    return load_lexicon()
-
-
-@pytest.fixture(scope="module")
-def matcher(lexicon: Lexicon) -> TopicMatcher:
-    return TopicMatcher(lexicon)
-
 
 # ── lists of countries ──
 
