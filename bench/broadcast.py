@@ -35,12 +35,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.support import STOP, child_server, fingerprint, telegram_bot
-from bot.channels.delivery import DeliveryReport, Sender
-from bot.channels.pacing import RateLimits
-from bot.channels.telegram import TelegramChannel
+from bot.delivery.pacing import RateLimits
+from bot.delivery.sender import DeliveryReport, Sender
 from bot.digest.render import render_telegram
 from bot.i18n import Catalog
 from bot.models import ChatLang, Digest, DigestItem, Source, Summary
+from bot.platforms.telegram.channel import TelegramChannel
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 from tests.fakes.telegram_api import FakeTelegramAPI, FloodLimits

@@ -31,7 +31,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.models import Article, Decision, FeedState
-from bot.retention import seen_prune_limits
+from bot.ops.retention import seen_prune_limits
 from bot.store.archive import Archive
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -9,7 +9,8 @@ Run from the project root::
 The feeds are generated from Arabic and English templates with a seeded RNG (about one item in
 ten is on topic) and served by ``tests.fakes.feed_server.FeedServer`` in a separate process, so
 the CPU time measured here is the bot's alone. The poll is the real one, built by the composition
-root (``bot.app.services``) from settings: fetch, parse, normalize, classify, archive, cluster.
+root (``bot.app.container.services``) from settings: fetch, parse, normalize, classify, archive,
+cluster.
 
 Printed side by side: cold and warm wall time and CPU per feed, the warm/cold ratio, items parsed
 per CPU second, peak RSS, and PASS/FAIL against the targets (warm ≤ 2 ms CPU per feed; cold
@@ -182,7 +183,7 @@ def _top(profile: cProfile.Profile, label: str, lines: int = 25) -> str:
 async def measure(
     base_url: str, feeds: int, concurrency: int, profile: bool = False
 ) -> dict[str, Any]:
-    from bot.app import services
+    from bot.app.container import services
     from bot.config import Settings
 
     with tempfile.TemporaryDirectory(prefix="digestbot-bench-") as data_dir:

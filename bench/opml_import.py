@@ -57,7 +57,7 @@ def opml(feeds: int) -> bytes:
 
 def _import(conn: Connection, data: bytes) -> None:
     from bot.config import Settings
-    from bot.feeds_admin import import_opml
+    from bot.ops.feeds_admin import import_opml
     from bot.store.state import StateStore
 
     with tempfile.TemporaryDirectory() as folder:
@@ -74,7 +74,7 @@ def _update(conn: Connection, data: bytes) -> None:
     from dataclasses import replace
 
     from bot.config import Settings
-    from bot.feeds_admin import import_opml
+    from bot.ops.feeds_admin import import_opml
     from bot.store.state import StateStore
 
     with tempfile.TemporaryDirectory() as folder:

@@ -1,7 +1,7 @@
 """Benchmark: reading figures (``bot.text.numbers``) costs time linear in the text.
 
 An item's text may be up to 100,000 characters (``MAX_SUMMARY_HTML_CHARS``), and both the index
-(``bot.store.fts.index_text``) and story clustering read its figures. For texts made of one
+(``bot.search.query.index_text``) and story clustering read its figures. For texts made of one
 piece repeated (figures with multipliers, teens, "ألف" alone, proclitics glued to digits, plain
 words) it times ``quantities`` at 10,000 and at 100,000 characters and prints the ratio: about
 10x is linear, 100x quadratic (the target is under 20x). Then the cost of the figures' tokens
@@ -24,7 +24,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import bot.store.fts as fts
+import bot.search.query as fts
 from bot.text.normalize import normalize
 from bot.text.numbers import quantities
 

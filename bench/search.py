@@ -48,8 +48,8 @@ if __package__ in (None, ""):
 from bench.search_corpus import NOW, Corpus, Query, make_corpus, make_queries
 from bench.search_figures import figure_check, migration_time
 from bot.models import Article, Decision
+from bot.search.query import AliasExpander
 from bot.store.archive import Archive
-from bot.store.fts import AliasExpander
 from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
 

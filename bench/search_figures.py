@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 from bench.search_corpus import NOW, Corpus
 from bot.models import Article, Decision
+from bot.search.query import AliasExpander
 from bot.store.archive import MIGRATIONS, Archive
-from bot.store.fts import AliasExpander
 
 ARTICLES_PER_VALUE = 6
 INDIC = str.maketrans("0123456789,.", "٠١٢٣٤٥٦٧٨٩٬٫")

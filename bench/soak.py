@@ -8,15 +8,15 @@ with PASS or FAIL. Run from the project root::
     python bench/soak.py                                   # the full day, a few minutes
     python bench/soak.py --hours 3 --feeds 20 --chats 100  # a quick run
 
-What runs is the bot's own code: the services of the composition root (``bot.app.services``),
-the poll, digest and deliver jobs of ``digestbot run`` (``bot.jobs.Jobs``: the poll and the
-summaries of ``bot.pipeline``, ``due_digests`` of ``bot.scheduler``, the parallel ``Sender`` of
-``bot.channels.delivery``) and the Telegram channel (``bot.channels.telegram``) over
-python-telegram-bot. It talks to the loopback fakes of ``tests/fakes``, run in a child process
-so that the memory measured is the bot's alone: a feed server whose 200 feeds gain items as
-simulated time passes (Arabic and English, about one an hour each, some on topic every hour), the
-fake Bot API (``flood_share``: 429 with ``retry_after`` 1–3 s) and the fake OpenAI API
-(``failure_rate``: HTTP 500 or an unusable answer).
+What runs is the bot's own code: the services of the composition root
+(``bot.app.container.services``), the poll, digest and deliver jobs of ``digestbot run``
+(``bot.app.jobs.Jobs``: the poll and the summaries of ``bot.pipeline``, ``due_digests`` of
+``bot.app.scheduler``, the parallel ``Sender`` of ``bot.delivery.sender``) and the Telegram channel
+(``bot.platforms.telegram.channel``) over python-telegram-bot. It talks to the loopback fakes of
+``tests/fakes``, run in a child process so that the memory measured is the bot's alone: a feed
+server whose 200 feeds gain items as simulated time passes (Arabic and English, about one an hour
+each, some on topic every hour), the fake Bot API (``flood_share``: 429 with ``retry_after`` 1–3 s)
+and the fake OpenAI API (``failure_rate``: HTTP 500 or an unusable answer).
 
 The clock is simulated. The services get a ``now`` that the driver moves forward 5 to 15
 minutes per step, and the jobs are called directly at each step (poll, digests and deliver at
@@ -76,13 +76,13 @@ from bench.ingest import (
     feed_lang,
 )
 from bench.support import STOP, child_server, fingerprint, peak_rss_mb, rss_mb, telegram_bot
-from bot.app import services
-from bot.channels.pacing import RateLimits
-from bot.channels.telegram import TelegramChannel
+from bot.app.container import services
+from bot.app.jobs import Heartbeat, Jobs
 from bot.config import Settings
-from bot.jobs import Heartbeat, Jobs
-from bot.logs import quiet_handled_flood_control
+from bot.delivery.pacing import RateLimits
 from bot.models import Chat, ChatLang
+from bot.ops.logs import quiet_handled_flood_control
+from bot.platforms.telegram.channel import TelegramChannel
 from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
 

@@ -444,7 +444,7 @@ class BotRun:
 async def bot_run(items: Sequence[Item], *, llm: bool, once: bool = False) -> BotRun:
     """The corpus through the real pipeline, hourly with a simulated clock, or (``once``) in
     one poll after the last item, as ``digestbot once`` over feeds that hold it all."""
-    from bot.app import services
+    from bot.app.container import services
     from tests.clock import Clock
     from tests.fakes.feed_server import FeedServer
     from tests.fakes.openai_api import FakeOpenAI

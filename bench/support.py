@@ -18,7 +18,7 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.channels.pacing import RateLimits
+from bot.delivery.pacing import RateLimits
 
 STOP = "stop"
 """What the parent sends a child server to end it."""
@@ -54,7 +54,7 @@ def child_server(
 
 def telegram_bot(token: str, bot_url: str, limits: RateLimits) -> ExtBot:  # type: ignore[type-arg]
     """python-telegram-bot's ``ExtBot`` on the fake Bot API, with an ``AIORateLimiter`` set to
-    ``limits`` (as ``bot.channels.telegram.build_application`` sets Telegram's own)."""
+    ``limits`` (as ``bot.platforms.telegram.channel.build_application`` sets Telegram's own)."""
     rate_limiter = AIORateLimiter(
         overall_max_rate=limits.overall,
         overall_time_period=limits.overall_period,

@@ -30,9 +30,9 @@ from pydantic import (
     model_validator,
 )
 
-from bot.chat_settings import clock_time, valid_timezone
 from bot.errors import ConfigError
 from bot.models import FeedSource
+from bot.subscriptions import clock_time, valid_timezone
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"

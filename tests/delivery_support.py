@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.channels import Channel
 from bot.errors import DeliveryError
+from bot.platforms.base import Channel
 from bot.store.archive import Archive
 
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ import pytest
 
 from bot.errors import StoreError
 from bot.models import Article, Decision, Summary
+from bot.search.query import build_match
 from bot.store.archive import MIGRATIONS, Archive
-from bot.store.fts import build_match
 from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.chat_settings import BadTimes, clock_time, parse_lang, parse_times, valid_timezone
 from bot.config import ScheduleSettings
+from bot.subscriptions import BadTimes, clock_time, parse_lang, parse_times, valid_timezone
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
-from bot.channels.delivery import DeliveryReport, Sender
-from bot.channels.pacing import RateLimits
-from bot.channels.telegram import TelegramChannel
+from bot.delivery.pacing import RateLimits
+from bot.delivery.sender import DeliveryReport, Sender
 from bot.models import Chat
+from bot.platforms.telegram.channel import TelegramChannel
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 from tests.delivery_support import NOW, TOKEN, Clock, Watched, queue
@@ -127,7 +127,7 @@ async def test_a_blocked_chat_is_deactivated_and_the_rest_continue(
     telegram_api.fail_next(
         "sendMessage", status=403, description="Forbidden: bot was blocked by the user", chat_id=10
     )
-    with caplog.at_level(logging.WARNING, "bot.channels.delivery"):
+    with caplog.at_level(logging.WARNING, "bot.delivery.sender"):
         report, _ = await run(telegram_api, stores, clock)
     assert report.chats_gone == 1 and report.sent == 1
     assert not state.chat("telegram", 10).subscribed  # type: ignore[union-attr]
@@ -164,7 +164,7 @@ async def test_a_refused_part_is_logged_and_the_rest_continue(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     queue(stores[1], 10, ["first", "<b>broken", "last"])  # Telegram refuses unbalanced HTML
-    with caplog.at_level(logging.WARNING, "bot.channels.delivery"):
+    with caplog.at_level(logging.WARNING, "bot.delivery.sender"):
         report, _ = await run(telegram_api, stores, clock)
     assert report.failed == 1 and report.sent == 2
     assert texts(telegram_api, 10) == ["first", "last"]

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
-from bot.channels import RetryLaterError
-from bot.channels.delivery import MAX_PAUSE_S, NETWORK_FAILURES_TO_STOP, DeliveryReport, Sender
-from bot.channels.pacing import RateLimits
-from bot.channels.telegram import TelegramChannel
+from bot.delivery.pacing import RateLimits
+from bot.delivery.sender import MAX_PAUSE_S, NETWORK_FAILURES_TO_STOP, DeliveryReport, Sender
+from bot.platforms.base import RetryLaterError
+from bot.platforms.telegram.channel import TelegramChannel
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 from tests.delivery_support import NOW, TOKEN, Clock, Watched, queue

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import services
+from bot.app.container import services
+from bot.app.daemon import demo_settings
 from bot.cli import main
-from bot.demo import load_manifest, serve
-from bot.runner import demo_settings
+from bot.ops.demo import load_manifest, serve
 
 
 def test_demo_prints_a_bilingual_digest_with_links() -> None:

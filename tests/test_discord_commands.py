@@ -17,14 +17,14 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.app import Services, services
-from bot.channels.discord_channel import BOT_PLATFORM, DiscordChannel
-from bot.channels.discord_commands import COMMANDS, SEARCH_PAGE, SearchView
-from bot.channels.discord_runtime import DigestbotClient, start_discord
+from bot.app.container import Services, services
+from bot.app.daemon import run_cycle
 from bot.config import Settings
-from bot.demo import load_manifest
 from bot.models import Chat
-from bot.runner import run_cycle
+from bot.ops.demo import load_manifest
+from bot.platforms.discord.channel import BOT_PLATFORM, DiscordChannel
+from bot.platforms.discord.commands import COMMANDS, SEARCH_PAGE, SearchView
+from bot.platforms.discord.runtime import DigestbotClient, start_discord
 from tests.fakes.discord_api import BOT_TOKEN, FakeDiscordAPI, limit_problems
 from tests.fakes.feed_server import FeedServer
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import discord_webhook_id, load_settings, parse_settings
 from bot.errors import ConfigError
-from bot.logs import redact_secrets
+from bot.ops.logs import redact_secrets
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "s3cr3t" * 12

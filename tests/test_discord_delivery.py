@@ -12,8 +12,11 @@ import aiohttp
 import discord
 import pytest
 
-from bot.channels.delivery import DeliveryReport, deliver
-from bot.channels.discord_channel import (
+from bot.delivery.sender import DeliveryReport, deliver
+from bot.errors import DeliveryError
+from bot.i18n import Catalog
+from bot.models import Chat
+from bot.platforms.discord.channel import (
     BOT_PLATFORM,
     WEBHOOK_PLATFORM,
     DiscordChannel,
@@ -21,10 +24,7 @@ from bot.channels.discord_channel import (
     parse_payload,
     redact,
 )
-from bot.digest.discord_render import render_discord
-from bot.errors import DeliveryError
-from bot.i18n import Catalog
-from bot.models import Chat
+from bot.platforms.discord.render import render_discord
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 from tests.fakes.discord_api import BOT_TOKEN, FakeDiscordAPI

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import services
-from bot.channels.discord_channel import WEBHOOK_PLATFORM
-from bot.channels.discord_runtime import start_discord, sync_webhook_chats
+from bot.app.container import services
+from bot.app.daemon import once, run_forever
 from bot.config import DiscordWebhookSettings, Settings
 from bot.errors import DigestbotError
-from bot.runner import once, run_forever
+from bot.platforms.discord.channel import WEBHOOK_PLATFORM
+from bot.platforms.discord.runtime import start_discord, sync_webhook_chats
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 from tests.fakes.discord_api import FakeDiscordAPI

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.discord_settings import (
+from bot.platforms.discord.settings import (
     SettingError,
     parse_lang,
     parse_times,

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.app import Services, services
-from bot.channels.telegram import TelegramChannel
+from bot.app.container import Services, services
+from bot.app.daemon import run_cycle, telegram_application
 from bot.config import Settings
-from bot.demo import load_manifest
 from bot.errors import StoreError
-from bot.runner import run_cycle, telegram_application
+from bot.ops.demo import load_manifest
+from bot.platforms.telegram.channel import TelegramChannel
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegramAPI, parse_telegram_html
 
@@ -290,7 +290,7 @@ async def test_every_command_answers_in_private_and_group_chats(
     application: Application,  # type: ignore[type-arg]
     telegram_api: FakeTelegramAPI,
 ) -> None:
-    from bot.channels.telegram_commands import COMMANDS
+    from bot.platforms.telegram.commands import COMMANDS
 
     managing = {"subscribe", "unsubscribe"}
     # two groups, so neither passes Telegram's 20 messages a minute per group

@@ -115,8 +115,8 @@ def _import_counting(folder: Path, size: int, monkeypatch: pytest.MonkeyPatch) -
     from datetime import UTC, datetime
 
     from bot.config import Settings
-    from bot.feeds_admin import import_opml
     from bot.models import FeedState
+    from bot.ops.feeds_admin import import_opml
     from bot.store.atomic import AtomicJSONStorage
     from bot.store.state import StateStore
 

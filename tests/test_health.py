@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.app.daemon import run_forever
 from bot.config import Settings
-from bot.health import metrics, verdict
-from bot.health_server import HealthServer, Response
-from bot.runner import run_forever
-from bot.status import FeedStatus, Status
+from bot.ops.health import metrics, verdict
+from bot.ops.health_server import HealthServer, Response
+from bot.ops.status import FeedStatus, Status
 from bot.store.archive import Archive
 from tests.fakes.feed_server import FeedServer
 
@@ -211,9 +211,9 @@ async def test_a_running_bot_reports_its_health(tmp_path: Path, feed_server: Fee
 
 
 async def test_the_handler_reports_a_stalled_poll(tmp_path: Path) -> None:
-    from bot.app import services
-    from bot.jobs import Heartbeat
-    from bot.runner import health_handler
+    from bot.app.container import services
+    from bot.app.daemon import health_handler
+    from bot.app.jobs import Heartbeat
 
     settings = Settings.model_validate(
         {"storage": {"data_dir": str(tmp_path)}, "schedule": {"poll_minutes": 10}}

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from bot.channels.telegram_commands import COMMANDS
 from bot.cli import build_parser, main
 from bot.i18n import Catalog
+from bot.platforms.telegram.commands import COMMANDS
 
 ARABIC = re.compile(r"[\u0600-\u06ff]")
 LATIN = re.compile(r"[A-Za-z]")

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.alerts import render_alert
-from bot.channels.discord_commands import SEARCH_PAGE, search_embed
-from bot.channels.telegram_browse import format_latest
-from bot.digest.discord_render import render_discord_messages
+from bot.digest.alerts import render_alert
 from bot.digest.render import TELEGRAM_MAX_CHARS, render_plain, render_telegram, utf16_len
 from bot.i18n import Catalog
 from bot.models import ChatLang, Digest, DigestItem, SearchHit, Source, Story, Summary
+from bot.platforms.discord.commands import SEARCH_PAGE, search_embed
+from bot.platforms.discord.render import render_discord_messages
+from bot.platforms.telegram.browse import format_latest
 from bot.summarize.offline import offline_summary
 from bot.text.display import MAX_URL, defang, for_chat, link_like, strip_hidden
 from tests.fakes.telegram_api import parse_telegram_html

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Services, services
-from bot.channels.discord_commands import search_embed
-from bot.channels.telegram_browse import format_latest
-from bot.channels.telegram_search import format_page
+from bot.app.container import Services, services
 from bot.config import Settings
 from bot.i18n import Catalog
 from bot.models import Article, Chat, SearchHit, Story
+from bot.platforms.discord.commands import search_embed
+from bot.platforms.telegram.browse import format_latest
+from bot.platforms.telegram.search import format_page
 from bot.store.archive import ARCHIVE_FILE, content_key
 from tests.clock import Clock
 from tests.fakes.feed_server import FeedServer

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Services, services
+from bot.app.container import Services, services
+from bot.app.jobs import Heartbeat, Jobs
 from bot.config import Settings
-from bot.jobs import Heartbeat, Jobs
 from bot.models import Article, Chat, Decision, Summary
 from bot.store.archive import Archive
 from tests.clock import Clock

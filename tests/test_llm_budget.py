@@ -7,10 +7,10 @@ import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import services
+from bot.app.container import services
+from bot.app.daemon import stats
 from bot.config import Settings
 from bot.models import Article, Decision, Summary
-from bot.runner import stats
 from bot.store.archive import Archive
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.openai_api import FakeOpenAI

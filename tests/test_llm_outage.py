@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.errors import SummarizeError
+from bot.llm.outage import FIRST_WAIT, MAX_WAIT, Outage
 from bot.models import Article, Story
 from bot.summarize.llm import LLMSummarizer
-from bot.summarize.outage import FIRST_WAIT, MAX_WAIT, Outage
 from tests.fakes.openai_api import FakeOpenAI
 
 T0 = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)

@@ -8,11 +8,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import services
+from bot.app.container import services
+from bot.app.daemon import demo_settings
 from bot.cli import main
 from bot.config import Settings
-from bot.demo import load_manifest, serve
-from bot.runner import demo_settings
+from bot.ops.demo import load_manifest, serve
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.openai_api import DEFAULT_ANSWER, FakeOpenAI
 

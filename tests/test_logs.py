@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import Settings
-from bot.logs import redact_secrets
+from bot.ops.logs import redact_secrets
 
 TOKEN = "123456:AAHsecretTOKENvalue"
 API_KEY = "sk-verysecretkey-0001"
@@ -98,9 +98,9 @@ def test_an_unknown_format_is_a_clear_config_error() -> None:
 async def test_flood_control_the_sender_handles_is_not_logged_as_an_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from bot.channels import RetryLaterError
-    from bot.channels.telegram import TelegramChannel, build_application
-    from bot.logs import setup_logging
+    from bot.ops.logs import setup_logging
+    from bot.platforms.base import RetryLaterError
+    from bot.platforms.telegram.channel import TelegramChannel, build_application
     from tests.fakes.telegram_api import FakeTelegramAPI
 
     setup_logging(verbose=False)

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import feeds_admin
-from bot.app import services
+from bot.app.container import services
 from bot.cli import build_parser, main
 from bot.config import Settings, load_settings
 from bot.models import FeedState
+from bot.ops import feeds_admin
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 from tests.fakes.feed_server import FeedServer
@@ -271,7 +271,7 @@ def test_status_is_unhealthy_when_the_last_delivery_failed_for_good(tmp_path: Pa
 
 
 async def test_once_follows_the_cadence_of_cron(tmp_path: Path) -> None:
-    from bot.runner import follow_cron
+    from bot.app.daemon import follow_cron
 
     settings = Settings.model_validate(
         {

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bot.channels.pacing import Pacer, RateLimits, platform_limits
+from bot.delivery.pacing import Pacer, RateLimits, platform_limits
 
 
 def send(pacer: Pacer, chat_id: int, start: float, answer: float) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Services, services
+from bot.app.container import Services, services
 from bot.config import Settings
 from bot.ingest.articles import feed_key
 from bot.models import Chat

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.daemon import import_data, once, run_forever
 from bot.config import Settings
 from bot.errors import DigestbotError
-from bot.runner import import_data, once, run_forever
 from bot.store import run_lock
 from bot.store.state import STATE_FILE
 

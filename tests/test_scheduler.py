@@ -11,8 +11,8 @@ import pytest
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.app.scheduler import build_scheduler, due_digests, latest_slot
 from bot.models import Chat
-from bot.scheduler import build_scheduler, due_digests, latest_slot
 
 RIYADH = ZoneInfo("Asia/Riyadh")  # UTC+3
 TOKYO = ZoneInfo("Asia/Tokyo")  # UTC+9

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bot.models import SearchHit
+from bot.search.query import MAX_ALIAS_WORDS, MAX_UNITS, build_match, match_units
 from bot.store import search as search_module
 from bot.store.archive import Archive
-from bot.store.fts import MAX_ALIAS_WORDS, MAX_UNITS, build_match, match_units
 from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
 from tests.test_archive import YES, article

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.search.query import build_match
 from bot.store.archive import Archive
-from bot.store.fts import build_match
 from bot.text.normalize import PROCLITICS
 from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher

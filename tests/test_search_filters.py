@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import Catalog
-from bot.search_help import bad_filters, bad_filters_message
+from bot.search.help import bad_filters, bad_filters_message
+from bot.search.query import BadFilter, split_filters
 from bot.store.archive import Archive
-from bot.store.fts import BadFilter, split_filters
 from tests.test_archive import YES, article
 
 

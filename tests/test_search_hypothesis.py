@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.i18n import Catalog
-from bot.search_help import bad_filters_message
+from bot.search.help import bad_filters_message
+from bot.search.query import MAX_UNITS, build_match, match_units, split_filters
 from bot.store.archive import Archive
-from bot.store.fts import MAX_UNITS, build_match, match_units, split_filters
 from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
 from tests.test_archive import YES, article

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.search.query import MAX_UNITS, index_text, match_units
 from bot.store.archive import ARCHIVE_FILE, MIGRATIONS, Archive
-from bot.store.fts import MAX_UNITS, index_text, match_units
 from bot.text.normalize import normalize, tokenize
 from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import bot.store.search as search_module
+from bot.search.query import build_match
 from bot.store.archive import Archive
-from bot.store.fts import build_match
 from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
 from tests.test_archive import YES, article
@@ -72,7 +72,7 @@ def test_pages_run_on_past_the_ranked_candidates(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search_module, "RANK_CANDIDATES", 3)
-    monkeypatch.setattr("bot.store.ranking.RANK_CANDIDATES", 3)
+    monkeypatch.setattr("bot.search.ranking.RANK_CANDIDATES", 3)
     # archived oldest first, as they came in: w6 … w0
     samples = [(f"w{n}", f"Wonsan report {n}", FILLER, 24 * n) for n in reversed(range(7))]
     archive = make_archive(tmp_path, samples)

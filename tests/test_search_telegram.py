@@ -10,10 +10,10 @@ import threading
 import pytest
 from telegram.ext import Application
 
-from bot.app import Services
-from bot.channels.telegram import TelegramChannel
+from bot.app.container import Services
+from bot.app.daemon import run_cycle
 from bot.models import SearchHit
-from bot.runner import run_cycle
+from bot.platforms.telegram.channel import TelegramChannel
 from bot.store import search as search_module
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.test_e2e_telegram import USER_CHAT, application, svc

@@ -144,7 +144,7 @@ def test_item_is_quoted_data_that_cannot_close_its_block() -> None:
 async def test_while_the_endpoint_is_down_it_is_not_asked(openai_api: FakeOpenAI) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from bot.summarize.outage import FIRST_WAIT, Outage
+    from bot.llm.outage import FIRST_WAIT, Outage
 
     clock = [datetime(2024, 11, 5, 9, 0, tzinfo=UTC)]
     outage = Outage()  # shared with the summarizer in the running bot

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.cli import main
 from bot.models import Chat, FeedState
-from bot.status import ChatStatus, FeedStatus, Status, render_text, to_json
+from bot.ops.status import ChatStatus, FeedStatus, Status, render_text, to_json
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 

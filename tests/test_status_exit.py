@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.health import poll_overdue_since, stored_verdict
 from bot.models import FeedState
-from bot.status import Status
+from bot.ops.health import poll_overdue_since, stored_verdict
+from bot.ops.status import Status
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import services
+from bot.app.container import services
 from bot.config import Settings
 from bot.errors import StoreError
 from bot.models import Article, Decision, Summary
@@ -179,7 +179,7 @@ async def test_items_left_without_a_story_are_grouped_by_the_next_poll(
         def broken(*args: object) -> None:
             raise RuntimeError("grouping failed")
 
-        monkeypatch.setattr("bot.pipeline.cluster", broken)
+        monkeypatch.setattr("bot.pipeline.poller.cluster", broken)
         report = await svc.pipeline.poll()
         assert report.relevant == 2 and report.feeds_ok == 1
         assert len(svc.archive.unclustered()) == 2

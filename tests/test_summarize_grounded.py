@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import services
+from bot.app.container import services
+from bot.app.daemon import stats
 from bot.config import Settings
 from bot.models import Article, Story
-from bot.runner import stats
 from bot.summarize import FallbackSummarizer
 from bot.summarize.llm import LLMSummarizer
 from tests.fakes.feed_server import FeedServer

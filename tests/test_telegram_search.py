@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 from telegram.ext import Application
 
-from bot.app import Services
-from bot.channels.telegram import TelegramChannel
-from bot.channels.telegram_search import PAGE_SIZE, QueryStore, RateLimiter, page_buttons
+from bot.app.container import Services
+from bot.app.daemon import run_cycle
 from bot.models import Article, Decision
-from bot.runner import run_cycle
+from bot.platforms.telegram.channel import TelegramChannel
+from bot.platforms.telegram.search import PAGE_SIZE, QueryStore, RateLimiter, page_buttons
 from tests.fakes.telegram_api import FakeTelegramAPI, parse_telegram_html
 from tests.test_e2e_telegram import USER_CHAT, application, svc
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.telegram_settings import apply_setting
 from bot.models import Chat
+from bot.platforms.telegram.settings import apply_setting
 
 CHAT = Chat(platform="telegram", chat_id=1, lang="en", ui_lang="en")
 

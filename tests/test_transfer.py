@@ -19,14 +19,14 @@ from hypothesis import strategies as st
 from bot.cli import main
 from bot.errors import DigestbotError
 from bot.models import Chat, FeedState
-from bot.store.archive import Archive
-from bot.store.state import STATE_FILE, StateStore
-from bot.transfer import (
+from bot.ops.transfer import (
     ChatRecord,
     export_document,
     parse_document,
     plan_import,
 )
+from bot.store.archive import Archive
+from bot.store.state import STATE_FILE, StateStore
 
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
 

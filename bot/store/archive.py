@@ -25,8 +25,8 @@ from pathlib import Path
 from bot.errors import StoreError
 from bot.ingest.articles import feed_key, link_key
 from bot.models import Article, Decision, Story, Summary
+from bot.search.query import IndexedText, index_text, shadow_with_numbers
 from bot.store.archive_file import connect_read_only, error_message, refuse_unusable_file
-from bot.store.fts import IndexedText, index_text, shadow_with_numbers
 from bot.store.merges import ArchiveMerges, content_key
 from bot.store.outbox import ArchiveOutbox
 from bot.store.search import ArchiveSearch, article_from_row
@@ -146,7 +146,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 4: figures searchable by value whichever way they are written ("1,500", "١٥٠٠", "12 ألف"):
     # the shadow column of every article indexed before gets the tokens of its figures, read
-    # from the normalized title and body the index keeps (``bot.store.fts.shadow_with_numbers``)
+    # from the normalized title and body the index keeps (``bot.search.query.shadow_with_numbers``)
     """
     UPDATE articles_fts SET shadow = digestbot_number_shadow(shadow, title, body);
     """,

@@ -1,4 +1,4 @@
-"""Search over the archive: filters, the FTS5 match and ranking (``bot.store.ranking``). A
+"""Search over the archive: filters, the FTS5 match and ranking (``bot.search.ranking``). A
 mixin of ``Archive``.
 
 ``search`` runs on the archive's connection, in the caller's thread (the CLI, tests, bench).
@@ -18,8 +18,8 @@ from functools import partial
 from pathlib import Path
 
 from bot.models import Article, SearchHit
-from bot.store.fts import AliasExpander, WordCount, build_match, split_filters, written_match
-from bot.store.ranking import (
+from bot.search.query import AliasExpander, WordCount, build_match, split_filters, written_match
+from bot.search.ranking import (
     RANK_CANDIDATES,
     candidates_bounds_sql,
     older_matches_sql,
@@ -51,7 +51,7 @@ class ArchiveSearch:
         offset: int = 0,
         expand: AliasExpander | None = None,
     ) -> list[SearchHit]:
-        """Articles matching ``query``, best first (bm25 and recency, see ``bot.store.ranking``);
+        """Articles matching ``query``, best first (bm25 and recency, see ``bot.search.ranking``);
         odd input never raises.
 
         ``lang:``, ``source:`` and ``since:`` filters narrow the result (see ``split_filters``);
@@ -198,7 +198,7 @@ def _ranked_matches(
     limit: int,
     offset: int,
 ) -> list[int]:
-    """Row ids of one page of matches (see ``bot.store.ranking``)."""
+    """Row ids of one page of matches (see ``bot.search.ranking``)."""
     filters = "".join(f" AND {clause}" for clause in where)
     rows = db.execute(ranked_page_sql(filters), [match, *params, limit, offset])
     page = [row[0] for row in rows]

@@ -2,13 +2,13 @@
 WAL checkpoints and a backup before each schema migration.
 
 ``ArchiveUpkeep`` is mixed into ``Archive`` (it uses the archive's one connection); what to
-prune and when is decided by the pure functions of ``bot.housekeeping``.
+prune and when is decided by the pure functions of ``bot.ops.housekeeping``.
 
 Why pruning never makes an article go out twice: an id that leaves the archive goes to the
 ``seen`` table (a tombstone), and every full read of a feed pushes back the expiry of the
 ``seen`` ids it still lists (``refresh_seen``; by link key for an item whose guid changes).
 So an id is forgotten only once its feed has stopped listing it
-(``bot.retention.seen_prune_limits``).
+(``bot.ops.retention.seen_prune_limits``).
 """
 
 from __future__ import annotations

@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, cast
 import openai
 
 from bot.errors import ConfigError, SummarizeError
+from bot.llm.outage import Outage
 from bot.models import Story, Summary
 from bot.summarize.grounding import Sources, Ungrounded, check_grounding
-from bot.summarize.outage import Outage
 from bot.summarize.prompt import build_messages, pick_articles, retry_message
 from bot.summarize.schema import RESPONSE_FORMAT, AnswerError, LLMAnswer, parse_answer
 from bot.topic.lexicon import Lexicon, load_lexicon

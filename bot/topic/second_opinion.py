@@ -31,9 +31,9 @@ import openai
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from bot.errors import ConfigError
+from bot.llm.outage import Outage
 from bot.models import Decision
 from bot.summarize.llm import PLACEHOLDER_KEY, LLMUsage, answer_content, describe_error
-from bot.summarize.outage import Outage
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam

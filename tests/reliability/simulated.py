@@ -13,11 +13,11 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from bot.app import Services, services
-from bot.channels.telegram import TelegramChannel, build_application
+from bot.app.container import Services, services
+from bot.app.jobs import Heartbeat, Jobs
 from bot.config import Settings
-from bot.jobs import Heartbeat, Jobs
 from bot.models import Chat
+from bot.platforms.telegram.channel import TelegramChannel, build_application
 from tests.fakes.feed_server import FeedServer
 from tests.reliability.support import TOKEN, feed_xml
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Services, services
+from bot.app.container import Services, services
 from bot.config import Settings
 from bot.ingest.articles import feed_key
 from bot.models import FeedState, FetchResult
-from bot.pipeline import Fetcher
+from bot.pipeline.poller import Fetcher
 from tests.fakes.feed_server import FeedServer
 
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)

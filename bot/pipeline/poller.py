@@ -14,7 +14,7 @@
     summarize:  each story whose articles changed → LLM or offline   ── network, 4 at once
     digests:    each subscribed chat whose digest is due
                     compose → render → outbox (one transaction)
-    deliver:    outbox → channel (see bot.channels.delivery)
+    deliver:    outbox → channel (see bot.delivery.sender)
 
 A feed that fails is logged and recorded in its state; it never stops the others. That holds
 for any exception of one feed, a MemoryError or a bug included: the poll archives the other
@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.config import Settings
 from bot.digest.compose import compose
-from bot.digest.discord_render import DISCORD_PLATFORMS, render_discord
 from bot.digest.render import render_plain, render_telegram
 from bot.errors import DigestbotError
 from bot.i18n import Catalog
@@ -57,9 +56,10 @@ from bot.models import (
     Story,
     Summary,
 )
-from bot.retention import seen_refresh_before
+from bot.ops.retention import seen_refresh_before
+from bot.platforms.discord.render import DISCORD_PLATFORMS, render_discord
+from bot.search.query import IndexedText, index_text
 from bot.store.archive import Archive, fingerprint
-from bot.store.fts import IndexedText, index_text
 from bot.store.state import StateStore
 from bot.stories import Features, Reader, Report, cluster
 from bot.summarize import FallbackSummarizer

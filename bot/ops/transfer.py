@@ -35,10 +35,10 @@ from pydantic import (
     ValidationError,
 )
 
-from bot.chat_settings import MAX_TIMES, parse_times, valid_timezone
 from bot.config import ClockTime, HttpUrl
 from bot.errors import DigestbotError
 from bot.models import Chat, FeedState
+from bot.subscriptions import MAX_TIMES, parse_times, valid_timezone
 
 FORMAT = "digestbot-export"
 VERSION = 1

@@ -23,27 +23,27 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, locale_str
 
-from bot.channels.discord_channel import BOT_PLATFORM
-from bot.channels.discord_settings import (
-    SettingError,
-    parse_lang,
-    parse_times,
-    parse_timezone,
-    ui_lang_for,
-)
-from bot.digest.discord_render import (
+from bot.digest.render import HEADLINE_CAP, SOURCE_NAME_CAP
+from bot.i18n import Catalog
+from bot.models import Chat, ChatLang, Digest, SearchHit
+from bot.platforms.discord.channel import BOT_PLATFORM
+from bot.platforms.discord.render import (
     MAX_DESCRIPTION,
     MAX_TITLE,
     clip,
     escape_markdown,
     render_discord_messages,
 )
-from bot.digest.render import HEADLINE_CAP, SOURCE_NAME_CAP
-from bot.i18n import Catalog
-from bot.models import Chat, ChatLang, Digest, SearchHit
-from bot.search_help import bad_filters, bad_filters_message
+from bot.platforms.discord.settings import (
+    SettingError,
+    parse_lang,
+    parse_times,
+    parse_timezone,
+    ui_lang_for,
+)
+from bot.search.help import bad_filters, bad_filters_message
+from bot.search.query import AliasExpander
 from bot.store.archive import Archive
-from bot.store.fts import AliasExpander
 from bot.store.state import StateStore
 from bot.text.display import for_chat, link_url
 

@@ -20,26 +20,26 @@ from typing import TextIO
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot import chats_admin, feeds_admin, transfer
-from bot.app import Services, build_matcher, services, utc_now
-from bot.channels import Channel
-from bot.channels.console import ConsoleChannel
-from bot.channels.delivery import DeliveryReport, deliver
-from bot.channels.discord_runtime import start_discord
-from bot.channels.telegram import TelegramChannel, build_application
-from bot.channels.telegram_commands import TelegramCommands
+from bot.app.container import Services, build_matcher, services, utc_now
+from bot.app.jobs import Heartbeat, Jobs
+from bot.app.scheduler import build_scheduler, periodic
 from bot.config import Settings
-from bot.demo import DemoManifest, load_manifest, serve
+from bot.delivery.sender import DeliveryReport, deliver
 from bot.digest.render import render_plain
 from bot.errors import DigestbotError
-from bot.health_server import PROMETHEUS_TYPE, Handler, HealthServer, Response
-from bot.housekeeping import housekeeping_job
 from bot.ingest.policy import SUCCESS_JITTER
-from bot.jobs import Heartbeat, Jobs
 from bot.models import Chat, FeedState
-from bot.pipeline import PollReport, Progress
-from bot.scheduler import build_scheduler, periodic
-from bot.status import collect, render_text, to_json
+from bot.ops import chats_admin, feeds_admin, transfer
+from bot.ops.demo import DemoManifest, load_manifest, serve
+from bot.ops.health_server import PROMETHEUS_TYPE, Handler, HealthServer, Response
+from bot.ops.housekeeping import housekeeping_job
+from bot.ops.status import collect, render_text, to_json
+from bot.pipeline.poller import PollReport, Progress
+from bot.platforms.base import Channel
+from bot.platforms.console import ConsoleChannel
+from bot.platforms.discord.runtime import start_discord
+from bot.platforms.telegram.channel import TelegramChannel, build_application
+from bot.platforms.telegram.commands import TelegramCommands
 from bot.store import run_lock
 from bot.store.archive import Archive
 from bot.store.state import StateStore
@@ -305,7 +305,7 @@ def configured_channels(svc: Services, started: Sequence[Channel] = ()) -> list[
 
 def health_handler(svc: Services, heartbeat: Heartbeat) -> Handler:
     """Answers ``/healthz`` and ``/metrics`` from a fresh snapshot of the stores."""
-    from bot import health
+    from bot.ops import health
 
     config = svc.settings.health
 
@@ -566,7 +566,7 @@ async def stats(settings: Settings, out: TextIO) -> None:
 
 async def status(settings: Settings, out: TextIO, *, as_json: bool = False) -> bool:
     """``digestbot status``; returns whether the bot is healthy (the exit code says it)."""
-    from bot import health
+    from bot.ops import health
 
     with reading(settings) as (state, archive):
         feeds = _polled_feeds(settings, state)

@@ -4,7 +4,7 @@
 
     pending outbox rows, grouped by chat in the order they were queued
     dispatcher (event loop):
-        the chat whose turn comes first, when the pacer lets it go   ── bot.channels.pacing
+        the chat whose turn comes first, when the pacer lets it go   ── bot.delivery.pacing
         start its next part                                         ── concurrent, at most
             channel.send                                               ``concurrency`` in flight
             accepted → mark sent (one small UPDATE, at once)
@@ -33,15 +33,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.channels import (
+from bot.delivery.pacing import Pacer, RateLimits, platform_limits
+from bot.errors import DeliveryError
+from bot.platforms.base import (
     Channel,
     ChatGoneError,
     ChatMovedError,
     RetryLaterError,
     TransientDeliveryError,
 )
-from bot.channels.pacing import Pacer, RateLimits, platform_limits
-from bot.errors import DeliveryError
 from bot.store.archive import Archive
 from bot.store.outbox import OutboxItem
 from bot.store.state import StateStore

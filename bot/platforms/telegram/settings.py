@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from bot.chat_settings import BadTimes, parse_lang, parse_times, valid_timezone
 from bot.models import Chat
+from bot.subscriptions import BadTimes, parse_lang, parse_times, valid_timezone
 
 
 @dataclass(frozen=True)

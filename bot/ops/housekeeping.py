@@ -1,5 +1,5 @@
 """The housekeeping job of ``digestbot run``: retention, then SQLite upkeep. What it does on a
-run is decided by ``bot.retention.plan``; this module does it and logs what it did.
+run is decided by ``bot.ops.retention.plan``; this module does it and logs what it did.
 
 ::
 
@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.app import Services
-from bot.retention import plan, seen_prune_limits
-from bot.scheduler import Job
+from bot.app.container import Services
+from bot.app.scheduler import Job
+from bot.ops.retention import plan, seen_prune_limits
 from bot.store.upkeep import Pruned
 
 log = logging.getLogger(__name__)

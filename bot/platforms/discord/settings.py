@@ -1,5 +1,5 @@
 """A chat's settings as typed in Discord's ``/settings``: checked with the rules every platform
-shares (``bot.chat_settings``). Pure. Every problem is a ``SettingError`` carrying the catalog
+shares (``bot.subscriptions``). Pure. Every problem is a ``SettingError`` carrying the catalog
 key of the message to show and the offending value.
 """
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bot import chat_settings
+from bot import subscriptions as chat_settings
 from bot.models import ChatLang
 
 

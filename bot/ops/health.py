@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.models import FeedState
-from bot.status import Status
+from bot.ops.status import Status
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import DigestbotError, StoreError
-from bot.logs import Redactor, redact_secrets, setup_logging
+from bot.ops.logs import Redactor, redact_secrets, setup_logging
 
 if TYPE_CHECKING:
-    from bot.pipeline import PollReport
+    from bot.pipeline.poller import PollReport
 
 # name → (English help, Arabic help)
 COMMAND_HELP: dict[str, tuple[str, str]] = {
@@ -268,7 +268,7 @@ def _bot_settings(args: argparse.Namespace) -> Settings:
     """The settings of every command but the demo: for those that poll or report on the feeds,
     a config that lists none means the built-in ones (announced in the log by the commands
     that poll)."""
-    from bot.feeds_admin import with_default_feeds
+    from bot.ops.feeds_admin import with_default_feeds
 
     args.defaults = False
     settings = _settings(args)
@@ -279,7 +279,7 @@ def _bot_settings(args: argparse.Namespace) -> Settings:
 
 
 def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
-    from bot import runner  # heavy imports only once a command runs
+    from bot.app import daemon as runner  # heavy imports only once a command runs
 
     if args.command == "demo":
         # The demo runs on embedded defaults; a config given by name adds its [llm] and [topic].
@@ -299,7 +299,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    from bot import runner
+    from bot.app import daemon as runner
 
     if args.command == "check-config":
         return _check_config(args, settings, out)
@@ -346,9 +346,9 @@ def _check_config(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
     """Validate the settings, the topic file and the data folder, creating nothing: the stores
     are read as ``status`` reads them, and a folder that does not exist yet only has to be
     one that the first run can create."""
-    from bot.app import build_matcher
+    from bot.app.container import build_matcher
+    from bot.app.daemon import reading
     from bot.config import DEFAULT_CONFIG_PATH
-    from bot.runner import reading
 
     build_matcher(settings)  # the topic file loads
     _check_writable(settings.data_dir)
@@ -399,7 +399,7 @@ def _once_code(poll: PollReport) -> int:
 
 def _classify(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     """One JSON line per input line, in order; a bad line gets an error line, never a stop."""
-    from bot.app import build_matcher
+    from bot.app.container import build_matcher
     from bot.topic.classify import classify_jsonl, classify_text
 
     if (args.file is None) == (args.text is None):
@@ -428,7 +428,7 @@ def _classify(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 def _transfer(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     """``digestbot export FILE`` and ``digestbot import FILE`` (``-``: standard streams);
     what was done goes to standard error, so that ``export -`` prints the document alone."""
-    from bot import runner
+    from bot.app import daemon as runner
 
     if args.command == "export":
         done = asyncio.run(runner.export_data(settings, args.file, out))
@@ -447,7 +447,7 @@ def _bad_search_filters(query: str) -> bool:
     """Explain, in both languages like the rest of the command line, filters that cannot be
     used (``since:2024-13-45``); True when there were any."""
     from bot.i18n import LANGS, Catalog
-    from bot.search_help import bad_filters, bad_filters_message
+    from bot.search.help import bad_filters, bad_filters_message
 
     bad = bad_filters(query)
     if bad:

@@ -18,8 +18,13 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.channels import ChatGoneError, ChatMovedError, RetryLaterError, TransientDeliveryError
 from bot.errors import DeliveryError
+from bot.platforms.base import (
+    ChatGoneError,
+    ChatMovedError,
+    RetryLaterError,
+    TransientDeliveryError,
+)
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -30,7 +35,7 @@ def build_application(token: str, base_url: str) -> Application:  # type: ignore
     AIORateLimiter keeps the overall (~30/s) and per-group (20/min) limits for every call,
     command replies included. Its leaky buckets let a burst of a full second's worth through
     on top of the steady rate, it has no per-chat limit, and without retries it does not pause
-    the bot on flood control; so digests go through ``bot.channels.delivery``, whose pacer keeps
+    the bot on flood control; so digests go through ``bot.delivery.sender``, whose pacer keeps
     all three limits in every window and pauses every chat when Telegram says RetryAfter.
     """
     return (

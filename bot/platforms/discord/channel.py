@@ -1,7 +1,7 @@
 """Discord delivery through discord.py: to channels with a bot token, or through webhooks.
 
 An outbox row for Discord holds one message as JSON (``{"content": …, "embeds": […]}``, see
-``bot.digest.discord_render``). Mentions are never allowed: a feed's ``@everyone`` stays text.
+``bot.platforms.discord.render``). Mentions are never allowed: a feed's ``@everyone`` stays text.
 
 Rate limits: discord.py waits out a 429 itself (its ``Retry-After``) up to the client's
 ``max_ratelimit_timeout`` and retries; a longer wait comes back as ``RetryLaterError`` and the
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import aiohttp
 import discord
 
-from bot.channels import ChatGoneError, RetryLaterError, TransientDeliveryError
 from bot.errors import DeliveryError
+from bot.platforms.base import ChatGoneError, RetryLaterError, TransientDeliveryError
 
 BOT_PLATFORM = "discord"
 WEBHOOK_PLATFORM = "discord-webhook"

@@ -26,17 +26,17 @@ import discord
 from discord import app_commands
 from discord.app_commands import AppCommandError
 
-from bot.channels import Channel
-from bot.channels.discord_channel import WEBHOOK_PLATFORM, DiscordChannel, DiscordWebhookChannel
-from bot.channels.discord_commands import CatalogTranslator, DiscordCommands, build_commands
 from bot.config import DiscordWebhookSettings
 from bot.errors import DigestbotError
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest
+from bot.platforms.base import Channel
+from bot.platforms.discord.channel import WEBHOOK_PLATFORM, DiscordChannel, DiscordWebhookChannel
+from bot.platforms.discord.commands import CatalogTranslator, DiscordCommands, build_commands
 from bot.store.state import StateStore
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.app.container import Services
 
 log = logging.getLogger(__name__)
 

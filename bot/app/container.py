@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.errors import StoreError
 from bot.i18n import Catalog
 from bot.ingest.fetch import FeedFetcher, make_client
-from bot.pipeline import Pipeline
+from bot.pipeline.poller import Pipeline
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 from bot.summarize import FallbackSummarizer

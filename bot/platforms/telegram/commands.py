@@ -31,7 +31,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram_browse import (
+from bot.i18n import Catalog
+from bot.models import Chat, ChatLang, FeedSource
+from bot.platforms.telegram.browse import (
     LATEST_DAYS,
     format_latest,
     format_sources,
@@ -39,12 +41,10 @@ from bot.channels.telegram_browse import (
     latest_count,
     settings_keyboard,
 )
-from bot.channels.telegram_search import TelegramSearch
-from bot.channels.telegram_settings import apply_setting
-from bot.i18n import Catalog
-from bot.models import Chat, ChatLang, FeedSource
+from bot.platforms.telegram.search import TelegramSearch
+from bot.platforms.telegram.settings import apply_setting
+from bot.search.query import AliasExpander
 from bot.store.archive import Archive
-from bot.store.fts import AliasExpander
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)

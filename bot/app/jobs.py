@@ -21,12 +21,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.alerts import ALERT_WINDOW, alert_chats, alert_messages, big_stories
-from bot.app import Services
-from bot.channels import Channel
-from bot.channels.delivery import DeliveryReport, Sender
+from bot.app.container import Services
+from bot.app.scheduler import Job, due_digests
+from bot.delivery.sender import DeliveryReport, Sender
+from bot.digest.alerts import ALERT_WINDOW, alert_chats, alert_messages, big_stories
 from bot.digest.compose import compose
-from bot.scheduler import Job, due_digests
+from bot.platforms.base import Channel
 
 log = logging.getLogger(__name__)
 
