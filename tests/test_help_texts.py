@@ -8,7 +8,7 @@ import re
 import pytest
 
 from bot.cli import build_parser, main
-from bot.i18n import Catalog
+from bot.i18n import Catalog, plural_categories
 from bot.platforms.telegram.commands import COMMANDS
 
 ARABIC = re.compile(r"[\u0600-\u06ff]")
@@ -54,13 +54,32 @@ def test_every_bot_command_is_described_in_both_languages() -> None:
             assert f"/{command}" in catalog.t("en", "bot.help", times="")
 
 
+def _fields(catalog: Catalog, lang: str, key: str) -> set[str]:
+    """The placeholders of a message; for plural forms, of all its forms but ``count`` (a form
+    such as "قصة واحدة" spells its number out)."""
+    fields = re.compile(r"{(\w+)}")
+    forms = catalog.forms(lang, key)
+    if forms is None:
+        return set(fields.findall(catalog.t(lang, key)))
+    return {name for text in forms.values() for name in fields.findall(text)} - {"count"}
+
+
 def test_catalog_placeholders_agree() -> None:
     catalog = Catalog.load()
-    fields = re.compile(r"{(\w+)}")
     for key in catalog.keys("en"):
-        assert set(fields.findall(catalog.t("en", key))) == set(
-            fields.findall(catalog.t("ar", key))
-        ), key
+        assert _fields(catalog, "en", key) == _fields(catalog, "ar", key), key
+    assert catalog.keys("en") == catalog.keys("ar")
+
+
+def test_plural_messages_have_every_form_their_language_uses() -> None:
+    catalog = Catalog.load()
+    plural = [key for key in catalog.keys("en") if catalog.forms("en", key) is not None]
+    assert plural  # digest.header, alert.header, ...
+    for lang in ("ar", "en"):
+        for key in plural:
+            forms = catalog.forms(lang, key)
+            assert forms is not None, (lang, key)
+            assert set(forms) == plural_categories(lang), (lang, key)
 
 
 def test_every_feeds_action_has_bilingual_help() -> None:

@@ -95,8 +95,6 @@ def layout(digest: Digest, catalog: Catalog) -> tuple[Block, list[Block], Block]
         count = len(digest.items)
         if count == 0:
             header.append((Span(catalog.t(lang, "digest.empty"), "bold"),))
-        elif count == 1:
-            header.append((Span(catalog.t(lang, "digest.header_one", period=period), "bold"),))
         else:
             header.append(
                 (Span(catalog.t(lang, "digest.header", count=count, period=period), "bold"),)

@@ -168,8 +168,6 @@ def header_text(digest: Digest, catalog: Catalog) -> str:
         count = len(digest.items)
         if count == 0:
             line = catalog.t(lang, "digest.empty")
-        elif count == 1:
-            line = catalog.t(lang, "digest.header_one", period=period)
         else:
             line = catalog.t(lang, "digest.header", count=count, period=period)
         lines.append(f"**{escape_markdown(line)}**")

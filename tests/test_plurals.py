@@ -1,0 +1,88 @@
+"""Counted words take the CLDR plural form of their language (Arabic has six), in every digest
+header; numbers may be written in Arabic-Indic digits."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bot.digest.render import render_plain
+from bot.i18n import Catalog, localize_digits, plural_category
+from tests.test_render import sample_digest
+
+CATALOG = Catalog.load()
+
+
+@pytest.mark.parametrize(
+    ("count", "category"),
+    [
+        (0, "zero"),
+        (1, "one"),
+        (2, "two"),
+        (3, "few"),
+        (10, "few"),
+        (11, "many"),
+        (99, "many"),
+        (100, "other"),
+        (102, "other"),
+        (103, "few"),
+        (111, "many"),
+        (1000, "other"),
+    ],
+)
+def test_arabic_plural_categories_come_from_cldr(count: int, category: str) -> None:
+    assert plural_category("ar", count) == category
+
+
+@pytest.mark.parametrize(
+    ("lang", "count", "expected"),
+    [
+        ("ar", 3, "3 قصص"),
+        ("ar", 10, "10 قصص"),
+        ("ar", 11, "11 قصة"),
+        ("ar", 20, "20 قصة"),
+        ("ar", 100, "100 قصة"),
+        ("ar", 1, "قصة واحدة"),
+        ("ar", 2, "قصتان"),
+        ("en", 1, "1 story"),
+        ("en", 2, "2 stories"),
+        ("en", 21, "21 stories"),
+    ],
+)
+def test_digest_header_counts_stories_in_the_right_form(
+    lang: str, count: int, expected: str
+) -> None:
+    header = CATALOG.t(lang, "digest.header", count=count, period="p")
+    assert f" {expected} " in header
+    if lang == "ar" and count > 10:
+        assert "قصص" not in header  # "20 قصص" is what a hand-written rule used to say
+
+
+def test_a_rendered_digest_of_eleven_stories_says_11_qissa() -> None:
+    digest = sample_digest("ar")
+    story = digest.items[0]
+    items = tuple(replace(story, story_id=n) for n in range(1, 12))
+    text = render_plain(replace(digest, items=items), CATALOG)
+    assert "11 قصة" in text.splitlines()[0]
+
+
+def test_every_counted_message_picks_a_form_for_any_count() -> None:
+    for lang in ("ar", "en"):
+        for key in CATALOG.keys(lang):
+            if CATALOG.forms(lang, key) is None:
+                continue
+            for count in range(0, 230):
+                assert CATALOG.t(lang, key, count=count, period="p", hours=count)
+
+
+def test_a_counted_message_needs_a_count() -> None:
+    with pytest.raises(TypeError, match="count"):
+        CATALOG.t("ar", "digest.header", period="p")
+
+
+def test_numbers_in_arabic_indic_digits() -> None:
+    header = CATALOG.t("ar", "digest.header", count=20, period="p", digits="arab")
+    assert "٢٠ قصة" in header
+    assert localize_digits("08:30, 2024", "arab") == "٠٨:٣٠, ٢٠٢٤"
+    assert localize_digits("08:30", "latn") == "08:30"
