@@ -176,16 +176,22 @@ class DigestItem:
     sources: tuple[Source, ...]
     entities: tuple[EntityName, ...]
     updated_at: datetime
+    update: bool = False
+    """The chat was sent this story before; ``sources`` are only the ones it has not seen."""
 
 
 @dataclass(frozen=True, slots=True)
 class Digest:
-    """The stories one chat is due, for one period."""
+    """The stories one chat is due, for one period.
+
+    ``rest`` are the stories past ``[digest] max_stories``, in the digest's order: the digest
+    says how many there are and offers them, page by page; none is dropped silently."""
 
     lang: ChatLang
     period_start: datetime | None
     period_end: datetime
     items: tuple[DigestItem, ...]
+    rest: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,14 @@
-"""Which stories go into a chat's digest, and in what order. Pure."""
+"""Which stories go into a chat's digest, and in what order. Pure.
+
+The order: most sources first, then the most recently updated, then the story id (so two runs
+agree). The first ``max_stories`` are the digest; the others are its ``rest``, offered page by
+page. A story the chat was sent before comes back only when it has a source the chat has not
+seen, as an update that shows just those new sources.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from bot.models import ChatLang, Digest, DigestItem, EntityName, Source, Story, Summary
@@ -32,6 +38,33 @@ def sources_of(story: Story) -> tuple[Source, ...]:
     return tuple(result)
 
 
+def _item(
+    story: Story, summary: Summary, entity_names: EntityNamer, seen: frozenset[str] | None
+) -> DigestItem | None:
+    if not story.articles:
+        return None
+    sources = sources_of(story)
+    if seen is not None:
+        sources = tuple(source for source in sources if source.url not in seen)
+        if not sources:
+            return None  # nothing the chat has not seen
+    return DigestItem(
+        story_id=story.id,
+        summary=summary,
+        sources=sources,
+        entities=entity_names(story.entities),
+        updated_at=story.updated_at,
+        update=seen is not None,
+    )
+
+
+def order(items: Sequence[DigestItem]) -> list[DigestItem]:
+    """Most sources first, then most recently updated, then by story id."""
+    return sorted(
+        items, key=lambda item: (-len(item.sources), -item.updated_at.timestamp(), item.story_id)
+    )
+
+
 def compose(
     stories: Sequence[tuple[Story, Summary]],
     *,
@@ -40,18 +73,22 @@ def compose(
     until: datetime,
     max_stories: int,
     entity_names: EntityNamer,
+    seen: Mapping[int, frozenset[str]] | None = None,
 ) -> Digest:
-    """A digest of ``stories``: most sources first, then most recently updated."""
-    items = [
-        DigestItem(
-            story_id=story.id,
-            summary=summary,
-            sources=sources_of(story),
-            entities=entity_names(story.entities),
-            updated_at=story.updated_at,
-        )
-        for story, summary in stories
-        if story.articles
-    ]
-    items.sort(key=lambda item: (-len(item.sources), -item.updated_at.timestamp(), item.story_id))
-    return Digest(lang=lang, period_start=since, period_end=until, items=tuple(items[:max_stories]))
+    """A digest of ``stories`` (see the module's docstring for the order). ``seen`` holds, per
+    story already sent to the chat, the links of the sources it was shown."""
+    sent = seen or {}
+    items = order(
+        [
+            item
+            for story, summary in stories
+            if (item := _item(story, summary, entity_names, sent.get(story.id))) is not None
+        ]
+    )
+    return Digest(
+        lang=lang,
+        period_start=since,
+        period_end=until,
+        items=tuple(items[:max_stories]),
+        rest=tuple(item.story_id for item in items[max_stories:]),
+    )
