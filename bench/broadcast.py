@@ -37,10 +37,10 @@ if __package__ in (None, ""):
 from bench.support import STOP, child_server, fingerprint, telegram_bot
 from bot.delivery.pacing import RateLimits
 from bot.delivery.sender import DeliveryReport, Sender
-from bot.digest.render import render_telegram
 from bot.i18n import Catalog
 from bot.models import ChatLang, Digest, DigestItem, Source, Summary
 from bot.platforms.telegram.channel import TelegramChannel
+from bot.platforms.telegram.render import render_telegram
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 from tests.fakes.telegram_api import FakeTelegramAPI, FloodLimits

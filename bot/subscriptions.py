@@ -9,6 +9,7 @@ may be separated by spaces, commas (Latin or Arabic) or semicolons and holds at 
 from __future__ import annotations
 
 import re
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.models import ChatLang
@@ -67,3 +68,9 @@ def parse_lang(text: str) -> ChatLang | None:
         if choice == lang:
             return lang
     return None
+
+
+def ui_lang_for(lang: ChatLang, current: Literal["ar", "en"] = "en") -> Literal["ar", "en"]:
+    """The language of the bot's replies in a chat that reads digests in ``lang``: that language,
+    or, for digests in both, the one it used before (``current``)."""
+    return current if lang == "both" else lang

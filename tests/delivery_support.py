@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.delivery.pacing import RateLimits
 from bot.errors import DeliveryError
 from bot.platforms.base import Channel
 from bot.store.archive import Archive
@@ -64,6 +65,13 @@ class Watched:
     @property
     def platform(self) -> str:
         return self.inner.platform
+
+    @property
+    def limits(self) -> RateLimits:
+        return self.inner.limits
+
+    def is_group(self, chat_id: int) -> bool:
+        return self.inner.is_group(chat_id)
 
     async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
         started, started_seq = self.clock(), self._seq()

@@ -22,9 +22,11 @@ from bot.app.daemon import run_cycle
 from bot.config import Settings
 from bot.models import Chat
 from bot.ops.demo import load_manifest
-from bot.platforms.discord.channel import BOT_PLATFORM, DiscordChannel
-from bot.platforms.discord.commands import COMMANDS, SEARCH_PAGE, SearchView
+from bot.platforms.discord.channel import DiscordChannel
+from bot.platforms.discord.commands import COMMANDS
+from bot.platforms.discord.platform import BOT_PLATFORM
 from bot.platforms.discord.runtime import DigestbotClient, start_discord
+from bot.platforms.discord.search import SEARCH_PAGE, SearchView
 from tests.fakes.discord_api import BOT_TOKEN, FakeDiscordAPI, limit_problems
 from tests.fakes.feed_server import FeedServer
 

@@ -17,13 +17,12 @@ from bot.errors import DeliveryError
 from bot.i18n import Catalog
 from bot.models import Chat
 from bot.platforms.discord.channel import (
-    BOT_PLATFORM,
-    WEBHOOK_PLATFORM,
     DiscordChannel,
     DiscordWebhookChannel,
     parse_payload,
     redact,
 )
+from bot.platforms.discord.platform import BOT_PLATFORM, WEBHOOK_PLATFORM
 from bot.platforms.discord.render import render_discord
 from bot.store.archive import Archive
 from bot.store.state import StateStore

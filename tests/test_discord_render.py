@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.digest.render import utf16_len
 from bot.i18n import Catalog
 from bot.models import ChatLang, Digest, DigestItem, Summary
 from bot.platforms.discord.render import (
@@ -21,6 +20,7 @@ from bot.platforms.discord.render import (
     render_discord,
     render_discord_messages,
 )
+from bot.text.display import utf16_len
 from tests.fakes.discord_api import limit_problems
 from tests.test_render import NOW, check_golden, sample_digest, source
 

@@ -15,7 +15,7 @@ from bot.app.container import services
 from bot.app.daemon import once, run_forever
 from bot.config import DiscordWebhookSettings, Settings
 from bot.errors import DigestbotError
-from bot.platforms.discord.channel import WEBHOOK_PLATFORM
+from bot.platforms.discord.platform import WEBHOOK_PLATFORM
 from bot.platforms.discord.runtime import start_discord, sync_webhook_chats
 from bot.store.archive import Archive
 from bot.store.state import StateStore

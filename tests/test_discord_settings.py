@@ -9,8 +9,8 @@ from bot.platforms.discord.settings import (
     parse_lang,
     parse_times,
     parse_timezone,
-    ui_lang_for,
 )
+from bot.subscriptions import ui_lang_for
 
 
 @pytest.mark.parametrize(

@@ -15,11 +15,12 @@ import pytest
 from telegram.ext import Application
 
 from bot.app.container import Services, services
-from bot.app.daemon import run_cycle, telegram_application
+from bot.app.daemon import run_cycle
 from bot.config import Settings
 from bot.errors import StoreError
 from bot.ops.demo import load_manifest
 from bot.platforms.telegram.channel import TelegramChannel
+from bot.platforms.telegram.runtime import telegram_application
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegramAPI, parse_telegram_html
 

@@ -10,15 +10,19 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.digest.alerts import render_alert
-from bot.digest.render import TELEGRAM_MAX_CHARS, render_plain, render_telegram, utf16_len
+from bot.digest.render import render_plain
 from bot.i18n import Catalog
 from bot.models import ChatLang, Digest, DigestItem, SearchHit, Source, Story, Summary
-from bot.platforms.discord.commands import SEARCH_PAGE, search_embed
 from bot.platforms.discord.render import render_discord_messages
+from bot.platforms.discord.search import SEARCH_PAGE, search_embed
 from bot.platforms.telegram.browse import format_latest
+from bot.platforms.telegram.render import (
+    TELEGRAM_MAX_CHARS,
+    render_telegram,
+    render_telegram_alert,
+)
 from bot.summarize.offline import offline_summary
-from bot.text.display import MAX_URL, defang, for_chat, link_like, strip_hidden
+from bot.text.display import MAX_URL, defang, for_chat, link_like, strip_hidden, utf16_len
 from tests.fakes.telegram_api import parse_telegram_html
 from tests.test_summarize_llm import article, make_story
 
@@ -66,7 +70,7 @@ def test_feed_titles_and_offline_extracts_are_defanged_in_every_renderer() -> No
     assert "evil-news[.]ru/verify" in telegram_visible(telegram)  # still readable
     assert '<a href="https://feed.example/a">' in telegram[0]  # the feed's link stays a link
     assert not LIVE.search(render_plain(shown, CATALOG).replace("<https://feed.example/a>", ""))
-    alert = render_alert(shown.items[0], lang="en", sources=3, catalog=CATALOG, html_=True)
+    alert = render_telegram_alert(shown.items[0], lang="en", sources=3, catalog=CATALOG)
     assert not LIVE.search(telegram_visible([alert]))
 
     [message] = render_discord_messages(shown, CATALOG)
@@ -122,8 +126,8 @@ def test_a_9000_character_headline_still_makes_a_message_telegram_takes() -> Non
             assert len(parse_telegram_html(text)) <= TELEGRAM_MAX_CHARS
         assert "…" in messages[-1]
         assert "a" * 9000 not in "".join(messages)  # a URL too long to link is not linked
-        alert = render_alert(
-            item(summary, *sources), lang="both", sources=3, catalog=CATALOG, html_=True
+        alert = render_telegram_alert(
+            item(summary, *sources), lang="both", sources=3, catalog=CATALOG
         )
         assert utf16_len(parse_telegram_html(alert)) <= TELEGRAM_MAX_CHARS
 
@@ -165,7 +169,7 @@ def test_bidi_overrides_and_zero_width_characters_never_reach_a_chat() -> None:
     shown = digest(item(hostile, src), lang="both")
     texts = [*render_telegram(shown, CATALOG), render_plain(shown, CATALOG)]
     texts += [json.dumps(m, ensure_ascii=False) for m in render_discord_messages(shown, CATALOG)]
-    texts.append(render_alert(shown.items[0], lang="both", sources=2, catalog=CATALOG, html_=True))
+    texts.append(render_telegram_alert(shown.items[0], lang="both", sources=2, catalog=CATALOG))
     for text in texts:
         assert not set(HIDDEN) & set(text)
         assert arabic in text and "Kimnwod arrives" in text and "Outlet" in text

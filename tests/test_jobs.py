@@ -15,6 +15,7 @@ import pytest
 from bot.app.container import Services, services
 from bot.app.jobs import Heartbeat, Jobs
 from bot.config import Settings
+from bot.delivery.pacing import RateLimits, telegram_group
 from bot.models import Article, Chat, Decision, Summary
 from bot.store.archive import Archive
 from tests.clock import Clock
@@ -26,6 +27,8 @@ class RecordingChannel:
     """A channel of our own interface that records what it was asked to send."""
 
     platform = "telegram"
+    limits = RateLimits()  # Telegram's, as its channel keeps them
+    is_group = staticmethod(telegram_group)
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, str]] = []

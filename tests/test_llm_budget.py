@@ -125,7 +125,7 @@ async def test_untrusted_text_never_reaches_the_digest(
         await svc.pipeline.poll()
         await svc.pipeline.summarize()
         digest = svc.pipeline.digest(lang="both", since=None, until=NOW)
-        from bot.digest.render import render_telegram
+        from bot.platforms.telegram.render import render_telegram
 
         text = "\n".join(render_telegram(digest, svc.catalog))
     assert "evil.example" not in text

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 
-from bot.delivery.pacing import Pacer, RateLimits, platform_limits
+from bot.delivery.pacing import Pacer, RateLimits
+from bot.platforms.base import Channel
+from bot.platforms.discord.channel import DiscordChannel, DiscordWebhookChannel
+from bot.platforms.telegram.channel import TelegramChannel
+
+CHANNELS: dict[str, type[Channel]] = {
+    c.platform: c for c in (TelegramChannel, DiscordChannel, DiscordWebhookChannel)
+}
+
+
+def platform_limits(platform: str) -> tuple[RateLimits, Callable[[int], bool]]:
+    """The limits a sender keeps for the channel of ``platform``, and its groups."""
+    return CHANNELS[platform].limits, CHANNELS[platform].is_group
 
 
 def send(pacer: Pacer, chat_id: int, start: float, answer: float) -> None:

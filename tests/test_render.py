@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest.render import (
-    TELEGRAM_MAX_CHARS,
-    TELEGRAM_MAX_ENTITIES,
-    render_plain,
-    render_telegram,
-    utf16_len,
-)
+from bot.digest.render import render_plain
 from bot.i18n import Catalog
 from bot.models import ChatLang, Digest, DigestItem, EntityName, Source, Summary
+from bot.platforms.telegram.render import (
+    TELEGRAM_MAX_CHARS,
+    TELEGRAM_MAX_ENTITIES,
+    render_telegram,
+)
+from bot.text.display import utf16_len
 from tests.fakes.telegram_api import parse_telegram_html
 
 GOLDEN = Path(__file__).parent / "data" / "golden"

@@ -11,9 +11,9 @@ import pytest
 
 from bot.app.container import Services
 from bot.models import Chat
-from bot.platforms.discord.channel import BOT_PLATFORM
-from bot.platforms.discord.commands import SearchView
+from bot.platforms.discord.platform import BOT_PLATFORM
 from bot.platforms.discord.runtime import DigestbotClient
+from bot.platforms.discord.search import SearchView
 from tests.test_discord_commands import CHANNEL, FakeInteraction, client, command, svc
 from tests.test_search_telegram import record_threads
 

@@ -17,6 +17,10 @@ from bot.errors import StoreError
 from bot.i18n import Catalog
 from bot.ingest.fetch import FeedFetcher, make_client
 from bot.pipeline.poller import Pipeline
+from bot.platforms.base import Platforms
+from bot.platforms.console import ConsolePlatform
+from bot.platforms.discord.platform import DiscordPlatform
+from bot.platforms.telegram.platform import TelegramPlatform
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 from bot.summarize import FallbackSummarizer
@@ -46,6 +50,16 @@ class Services:
     pipeline: Pipeline
     llm: LLMSummarizer | None
     now: Callable[[], datetime]
+    platforms: Platforms
+
+
+def platforms() -> Platforms:
+    """Every chat platform the bot knows, one line each; the terminal when none is configured."""
+    return Platforms(
+        TelegramPlatform(),
+        DiscordPlatform(),
+        fallback=ConsolePlatform(),
+    )
 
 
 def build_matcher(settings: Settings) -> TopicMatcher:
@@ -114,6 +128,7 @@ async def services(
         allow_private_networks=settings.ingest.allow_private_networks,
         max_bytes=settings.ingest.max_bytes,
     )
+    known = platforms()
     pipeline = Pipeline(
         settings=settings,
         state=state,
@@ -122,6 +137,7 @@ async def services(
         matcher=matcher,
         summarizer=summarizer,
         catalog=catalog,
+        platforms=known,
         now=now,
         second_opinion=second,
         meters=[
@@ -139,6 +155,7 @@ async def services(
             pipeline=pipeline,
             llm=llm,
             now=now,
+            platforms=known,
         )
     finally:
         pipeline.close()

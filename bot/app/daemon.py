@@ -11,14 +11,11 @@ import shlex
 import signal
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
-
-from telegram.error import TelegramError
-from telegram.ext import Application
 
 from bot.app.container import Services, build_matcher, services, utc_now
 from bot.app.jobs import Heartbeat, Jobs
@@ -36,10 +33,7 @@ from bot.ops.housekeeping import housekeeping_job
 from bot.ops.status import collect, render_text, to_json
 from bot.pipeline.poller import PollReport, Progress
 from bot.platforms.base import Channel
-from bot.platforms.console import ConsoleChannel
-from bot.platforms.discord.runtime import start_discord
-from bot.platforms.telegram.channel import TelegramChannel, build_application
-from bot.platforms.telegram.commands import TelegramCommands
+from bot.platforms.console import CONSOLE, ConsoleChannel
 from bot.store import run_lock
 from bot.store.archive import Archive
 from bot.store.state import StateStore
@@ -59,10 +53,10 @@ class CycleReport:
 
 
 def _console_chat(svc: Services) -> Chat:
-    chat = svc.state.chat("console", CONSOLE_CHAT)
+    chat = svc.state.chat(CONSOLE, CONSOLE_CHAT)
     if chat is None:
         chat = Chat(
-            platform="console",
+            platform=CONSOLE,
             chat_id=CONSOLE_CHAT,
             lang=svc.settings.digest.default_lang,
             subscribed=True,
@@ -72,31 +66,12 @@ def _console_chat(svc: Services) -> Chat:
     return chat
 
 
-def telegram_application(svc: Services) -> Application:  # type: ignore[type-arg]
-    token = svc.settings.telegram.token
-    assert token is not None
-    application = build_application(token.get_secret_value(), svc.settings.telegram.base_url)
-    commands = TelegramCommands(
-        state=svc.state,
-        archive=svc.archive,
-        catalog=svc.catalog,
-        expand=svc.matcher.alias_expander(),
-        digest_times=", ".join(svc.settings.schedule.digest_times),
-        now=svc.now,
-        timezone=svc.settings.schedule.timezone,
-        sources=svc.settings.feed_sources(),
-    )
-    commands.install(application)
-    application.bot_data["commands"] = commands
-    return application
-
-
 def _queue_console_digest(svc: Services, until: datetime) -> int:
     """Queue the terminal's digest (``digestbot once`` with no channel configured) without
     storing a chat for it: nobody subscribed the terminal, so no ``console`` chat shows in
     ``chats list``, ``status`` or an export. Where the last one ended is in the outbox, so each
     run prints only what is new since the previous one."""
-    chat = Chat(platform="console", chat_id=CONSOLE_CHAT, lang=svc.settings.digest.default_lang)
+    chat = Chat(platform=CONSOLE, chat_id=CONSOLE_CHAT, lang=svc.settings.digest.default_lang)
     since = svc.pipeline.since_for(chat, until)
     if since >= until:
         return 0
@@ -109,7 +84,7 @@ def _queue_console_digest(svc: Services, until: datetime) -> int:
         thread_id=None,
         digest_key=f"{chat.key}:{until.isoformat()}",
         period_end=until,
-        parts=[render_plain(digest, svc.catalog)],
+        parts=svc.platforms.render_digest(chat.platform, digest, svc.catalog),
         now=svc.now(),
     )
 
@@ -117,7 +92,7 @@ def _queue_console_digest(svc: Services, until: datetime) -> int:
 async def digest_and_deliver(
     svc: Services, channel: Channel, *, until: datetime | None = None
 ) -> tuple[int, DeliveryReport]:
-    if channel.platform == "console":
+    if channel.platform == CONSOLE:
         queued = _queue_console_digest(svc, until or svc.now())
     else:
         queued = svc.pipeline.queue_digests(until=until or svc.now(), platform=channel.platform)
@@ -169,22 +144,10 @@ async def _once(
         keep_state_backup(svc)
         if not force:
             follow_cron(svc)
-        discord_runtime = await start_discord(svc, gateway=False)  # posting needs no gateway
-        try:
-            async with contextlib.AsyncExitStack() as stack:
-                channels: list[Channel] = []
-                if settings.telegram.enabled:
-                    application = telegram_application(svc)
-                    await stack.enter_async_context(application)
-                    channels.append(TelegramChannel(application.bot))
-                channels.extend(discord_runtime.channels)
-                if not channels:
-                    channels.append(ConsoleChannel(out))
-                return await run_cycle(svc, *channels, force=force, progress=bar)
-        except TelegramError as exc:
-            raise DigestbotError(f"Telegram: {exc}") from None
-        finally:
-            await discord_runtime.close()
+        # posting needs no commands (no Telegram polling, no Discord gateway)
+        async with svc.platforms.started(svc, commands=False) as started:
+            channels = list(started) or [ConsoleChannel(out)]
+            return await run_cycle(svc, *channels, force=force, progress=bar)
 
 
 CRON_SLACK = 0.1
@@ -252,55 +215,12 @@ SHUTDOWN_GRACE_S = 7.0
 within 10 s: the rest is for closing the channels and the stores)."""
 
 
-@dataclass
-class RunningChannel:
-    """A channel of ``digestbot run``: where digests go, and how it starts and stops (a chat
-    platform also takes commands while it runs)."""
-
-    channel: Channel
-    start: Callable[[], Awaitable[None]]
-    stop: Callable[[], Awaitable[None]]
-
-
-def _telegram_running(svc: Services) -> RunningChannel:
-    application = telegram_application(svc)
-
-    async def start() -> None:
-        try:
-            await application.initialize()
-        except TelegramError as exc:
-            raise DigestbotError(f"Telegram: {exc}") from None
-        await application.bot_data["commands"].register_menus(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(drop_pending_updates=False)
-
-    async def stop() -> None:
-        assert application.updater is not None
-        if application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        await application.shutdown()
-
-    return RunningChannel(TelegramChannel(application.bot), start, stop)
-
-
-async def _nothing() -> None:
-    return None
-
-
-def configured_channels(svc: Services, started: Sequence[Channel] = ()) -> list[RunningChannel]:
-    """Every channel the settings configure (``started``: ones already running, such as
-    Discord's); the terminal when none is."""
-    running = []
-    if svc.settings.telegram.enabled:
-        running.append(_telegram_running(svc))
-    running.extend(RunningChannel(channel, _nothing, _nothing) for channel in started)
-    if not running:
-        _console_chat(svc)
-        running.append(RunningChannel(ConsoleChannel(), _nothing, _nothing))
-    return running
+def configured_channels(svc: Services, started: Sequence[Channel]) -> list[Channel]:
+    """The channels of the configured platforms (``started``); the terminal when none is."""
+    if started:
+        return list(started)
+    _console_chat(svc)
+    return [ConsoleChannel()]
 
 
 def health_handler(svc: Services, heartbeat: Heartbeat) -> Handler:
@@ -357,18 +277,14 @@ async def run_forever(settings: Settings, stop: asyncio.Event | None = None) -> 
 
 
 async def _serve(svc: Services, stop: asyncio.Event) -> None:
-    discord_runtime = await start_discord(svc)  # nothing when Discord is not configured
-    try:
-        await _serve_channels(svc, stop, configured_channels(svc, discord_runtime.channels))
-    finally:
-        await discord_runtime.close()
+    # every configured platform, taking commands; stopped after the jobs, in reverse order
+    async with svc.platforms.started(svc, commands=True) as started:
+        await _serve_channels(svc, stop, configured_channels(svc, started))
 
 
-async def _serve_channels(
-    svc: Services, stop: asyncio.Event, channels: list[RunningChannel]
-) -> None:
+async def _serve_channels(svc: Services, stop: asyncio.Event, channels: list[Channel]) -> None:
     heartbeat = Heartbeat(started_at=svc.now())
-    jobs = Jobs(svc, [running.channel for running in channels], heartbeat)
+    jobs = Jobs(svc, channels, heartbeat)
     scheduler = build_scheduler(
         poll=jobs.tracked(jobs.poll),
         digest=jobs.tracked(jobs.digests),
@@ -385,11 +301,7 @@ async def _serve_channels(
         first_run_at=svc.now(),
     )
     health_server: HealthServer | None = None
-    started: list[RunningChannel] = []
     try:
-        for running in channels:
-            await running.start()
-            started.append(running)
         if svc.settings.health.enabled:
             health_server = HealthServer(
                 health_handler(svc, heartbeat),
@@ -406,7 +318,7 @@ async def _serve_channels(
         # The first poll and digest ticks run now: a digest missed while the bot was down goes
         # out at once (the stores remember each chat's last digest, so never twice).
         scheduler.start()
-        log.info("digestbot is running: %s", ", ".join(c.channel.platform for c in channels))
+        log.info("digestbot is running: %s", ", ".join(c.platform for c in channels))
         await stop.wait()
         log.info("stopping: finishing the message in flight")
     finally:
@@ -417,11 +329,6 @@ async def _serve_channels(
             scheduler.shutdown(wait=False)
         if health_server is not None:
             await health_server.close()
-        for running in reversed(started):
-            try:
-                await running.stop()
-            except Exception:
-                log.exception("stopping the %s channel failed", running.channel.platform)
 
 
 def demo_settings(
@@ -607,18 +514,13 @@ async def chats(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
         if args.command == "chats":
             chats_admin.list_chats(svc.state, out)
             return 0
-        token = settings.telegram.token
-        chat_id, title = await chats_admin.resolve(
-            args.target,
-            token.get_secret_value() if token else None,
-            settings.telegram.base_url,
-        )
+        found = await svc.platforms.find_chat(args.target, settings)
         if args.command == "subscribe":
-            chat = chats_admin.subscribe(svc.state, chat_id, title, args.lang, svc.now())
+            chat = chats_admin.subscribe(svc.state, found, args.lang, svc.now())
             out.write(f"subscribed: {chat.chat_id} {chat.title} ({chat.lang})\n")
         else:
-            chats_admin.unsubscribe(svc.state, chat_id)
-            out.write(f"unsubscribed: {chat_id}\n")
+            chats_admin.unsubscribe(svc.state, found)
+            out.write(f"unsubscribed: {found.chat_id}\n")
     return 0
 
 

@@ -47,6 +47,8 @@ class SendGate:
 
     def __init__(self, inner: Channel) -> None:
         self.platform = inner.platform
+        self.limits = inner.limits
+        self.is_group = inner.is_group
         self._inner = inner
         self._closed = False
         self._in_flight = 0
@@ -174,7 +176,9 @@ class Jobs:
                 max_stories=1,
                 entity_names=svc.matcher.entity_names,
             )
-            messages = alert_messages(digest.items[0], chats, sources=sources, catalog=svc.catalog)
+            messages = alert_messages(
+                digest.items[0], chats, sources=sources, catalog=svc.catalog, writer=svc.platforms
+            )
             svc.archive.queue_alert(story_id=story_id, sources=sources, messages=messages, now=now)
             log.info("alert: story %d, %d sources, %d chats", story_id, sources, len(messages))
             queued += len(messages)

@@ -3,7 +3,8 @@
 Telegram allows about 30 messages a second overall, 20 a minute in one group or channel and
 about one a second in one chat (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
 Discord has a bucket per channel (about 5 messages per 5 seconds) and per webhook (5 requests per
-2 seconds, about 30 messages a minute); ``platform_limits`` gives each platform its own.
+2 seconds, about 30 messages a minute). Each platform's channel carries its own limits
+(``Channel.limits`` and ``Channel.is_group``, see ``bot.platforms``).
 The ``Pacer`` holds no clock: the sender passes the time in, so the rules are tested with plain
 numbers.
 
@@ -43,28 +44,6 @@ class RateLimits:
 def telegram_group(chat_id: int) -> bool:
     """Telegram groups, supergroups and channels have negative ids; users positive ones."""
     return chat_id < 0
-
-
-def every_chat(chat_id: int) -> bool:
-    """Discord counts every channel alike: each has its own message bucket."""
-    return True
-
-
-DISCORD_LIMITS = RateLimits(overall=40, chat_interval=0.0, group=5, group_period=5.0)
-"""A Discord bot: 50 requests a second globally (40 for digests, the rest for slash commands);
-about 5 messages per 5 seconds in one channel. discord.py also waits out any 429 itself."""
-
-DISCORD_WEBHOOK_LIMITS = RateLimits(overall=40, chat_interval=0.4, group=30, group_period=60.0)
-"""A Discord webhook: 5 requests per 2 seconds and about 30 messages a minute per channel."""
-
-
-def platform_limits(platform: str) -> tuple[RateLimits, Callable[[int], bool]]:
-    """The limits a sender keeps for ``platform``, and which of its chats count as groups."""
-    if platform == "discord":
-        return DISCORD_LIMITS, every_chat
-    if platform == "discord-webhook":
-        return DISCORD_WEBHOOK_LIMITS, every_chat
-    return RateLimits(), telegram_group
 
 
 class _Window:

@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.delivery.pacing import Pacer, RateLimits, platform_limits
+from bot.delivery.pacing import Pacer, RateLimits
 from bot.errors import DeliveryError
 from bot.platforms.base import (
     Channel,
@@ -103,8 +103,7 @@ class Sender:
         self.state = state
         self.channel = channel
         self.now = now
-        platform_default, platform_groups = platform_limits(channel.platform)
-        self.pacer = Pacer(limits or platform_default, is_group=is_group or platform_groups)
+        self.pacer = Pacer(limits or channel.limits, is_group=is_group or channel.is_group)
         self.concurrency = concurrency
         self._monotonic = monotonic
         self._sleep = sleep

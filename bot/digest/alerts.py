@@ -1,5 +1,6 @@
 """Instant alerts: a story that becomes big is sent at once to the chats that asked for alerts.
-Pure: which stories are big, which chats get them, and the message text.
+Pure: which stories are big, which chats get them, and what an alert says (its layout; each
+chat's platform writes it in its own markup).
 
 A story is big when at least ``[digest] alert_min_sources`` different outlets reported it (only
 articles that may be announced count, so a new feed's backlog never triggers one). The archive
@@ -8,17 +9,25 @@ remembers every alerted story, so a story is alerted once, however much more it 
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from typing import Protocol
 
-from bot.digest.render import Block, Span, layout
+from bot.digest.render import Block, Span, langs, layout
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest, DigestItem
 
 ALERT_WINDOW = timedelta(hours=6)
 """Only stories that grew this recently are considered: an alert is news, not history (and
 turning alerts on never floods a chat with yesterday's big stories)."""
+
+
+class AlertWriter(Protocol):
+    """Writes an alert for the chats of one platform (``bot.platforms.base.Platforms``)."""
+
+    def render_alert(
+        self, platform: str, item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+    ) -> str: ...
 
 
 def big_stories(candidates: Iterable[tuple[int, int]], min_sources: int) -> list[tuple[int, int]]:
@@ -34,53 +43,36 @@ def alert_chats(chats: Iterable[Chat], platforms: Iterable[str]) -> list[Chat]:
     return [c for c in chats if c.subscribed and c.alerts and c.platform in running]
 
 
-def render_alert(
-    item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog, html_: bool
-) -> str:
-    """One short message: the alert line, the story's headline and summary, its sources."""
+def alert_layout(
+    item: DigestItem, lang: ChatLang, sources: int, catalog: Catalog
+) -> tuple[Block, Block]:
+    """The alert line in each of the chat's languages, and the story's block (headline,
+    summary, sources) as a digest lays it out."""
     digest = Digest(lang=lang, period_start=None, period_end=item.updated_at, items=(item,))
     _, blocks, _ = layout(digest, catalog)
-    langs = ("ar", "en") if lang == "both" else (lang,)
     header: Block = tuple(
-        (Span(catalog.t(code, "alert.header", count=sources), "bold"),) for code in langs
+        (Span(catalog.t(code, "alert.header", count=sources), "bold"),) for code in langs(lang)
     )
-    write = _html if html_ else _plain
-    return "\n\n".join(write(block) for block in (header, blocks[0]))
-
-
-def _html(block: Block) -> str:
-    def span(s: Span) -> str:
-        text = html.escape(s.text, quote=False)
-        if s.style == "bold":
-            return f"<b>{text}</b>"
-        if s.style == "italic":
-            return f"<i>{text}</i>"
-        if s.style == "link":
-            return f'<a href="{html.escape(s.href, quote=True)}">{text}</a>'
-        return text
-
-    return "\n".join("".join(span(s) for s in line) for line in block)
-
-
-def _plain(block: Block) -> str:
-    return "\n".join(
-        "".join(f"{s.text} <{s.href}>" if s.style == "link" else s.text for s in line)
-        for line in block
-    )
+    return header, blocks[0]
 
 
 def alert_messages(
-    item: DigestItem, chats: Sequence[Chat], *, sources: int, catalog: Catalog
+    item: DigestItem,
+    chats: Sequence[Chat],
+    *,
+    sources: int,
+    catalog: Catalog,
+    writer: AlertWriter,
 ) -> list[tuple[str, int, int | None, str]]:
-    """(platform, chat id, thread id, text) for each chat, in the chat's digest language."""
-    texts: dict[tuple[ChatLang, bool], str] = {}
+    """(platform, chat id, thread id, text) for each chat, in the chat's digest language and
+    its platform's markup."""
+    texts: dict[tuple[str, ChatLang], str] = {}
     messages = []
     for chat in chats:
-        html_ = chat.platform == "telegram"
-        key = (chat.lang, html_)
+        key = (chat.platform, chat.lang)
         if key not in texts:
-            texts[key] = render_alert(
-                item, lang=chat.lang, sources=sources, catalog=catalog, html_=html_
+            texts[key] = writer.render_alert(
+                chat.platform, item, lang=chat.lang, sources=sources, catalog=catalog
             )
         messages.append((chat.platform, chat.chat_id, chat.thread_id, texts[key]))
     return messages

@@ -1,25 +1,20 @@
-"""Turn a digest into messages: Telegram HTML or plain text. Pure.
+"""A digest laid out for any platform, and written as plain text for a terminal. Pure.
 
-A digest is first laid out as blocks of lines of spans (text, bold, italic, link), then written
-out for the target. Messages are split only between stories, so that no Telegram message passes
-4,096 characters (counted as Telegram does, in UTF-16 code units, after entity parsing) or 100
-formatting entities.
+A digest is first laid out as blocks of lines of spans (text, bold, italic, link); each platform
+writes the blocks out in its own markup and splits them into messages within its own limits
+(Telegram's HTML: ``bot.platforms.telegram.render``). Plain text is written here: the terminal's
+digests and alerts (``bot.platforms.console``).
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.i18n import Catalog
-from bot.models import Digest, DigestItem
+from bot.models import ChatLang, Digest, DigestItem
 from bot.text.display import for_chat, link_url
-from bot.text.display import utf16_len as utf16_len  # where the renderers import it from
 
-TELEGRAM_MAX_CHARS = 4096
-TELEGRAM_MAX_ENTITIES = 100
 SUMMARY_CAP = 1200
 HEADLINE_CAP = 256
 """A headline longer than this is cut (Discord's embed title limit; far below a message)."""
@@ -39,11 +34,12 @@ Line = tuple[Span, ...]
 Block = tuple[Line, ...]
 
 
-def _langs(digest: Digest) -> tuple[str, ...]:
-    return ("ar", "en") if digest.lang == "both" else (digest.lang,)
+def langs(lang: ChatLang) -> tuple[str, ...]:
+    """The languages a digest in ``lang`` is written in, in order."""
+    return ("ar", "en") if lang == "both" else (lang,)
 
 
-def _original_headline(item: DigestItem, lang: str) -> str:
+def original_headline(item: DigestItem, lang: str) -> str:
     """The headline of the story's first source in another language than ``lang``."""
     for source in item.sources:
         if source.lang != lang:
@@ -63,7 +59,7 @@ def _item_lines(item: DigestItem, lang: str, catalog: Catalog) -> list[Line]:
         return lines
     lines = [
         (Span(catalog.t(lang, "digest.no_translation"), "italic"),),
-        (Span(for_chat(_original_headline(item, lang), HEADLINE_CAP), "bold"),),
+        (Span(for_chat(original_headline(item, lang), HEADLINE_CAP), "bold"),),
     ]
     if item.entities:
         names = " · ".join(f"{e.en} / {e.ar}" for e in item.entities)
@@ -84,9 +80,9 @@ def _source_line(item: DigestItem, lang: str, catalog: Catalog) -> Line:
 
 def layout(digest: Digest, catalog: Catalog) -> tuple[Block, list[Block], Block]:
     """The header block, one block per story, and the footer block."""
-    langs = _langs(digest)
+    codes = langs(digest.lang)
     header: list[Line] = []
-    for lang in langs:
+    for lang in codes:
         if digest.period_start is None:
             period = catalog.t(lang, "digest.period_all")
         else:
@@ -102,98 +98,27 @@ def layout(digest: Digest, catalog: Catalog) -> tuple[Block, list[Block], Block]
     blocks: list[Block] = []
     for item in digest.items:
         lines: list[Line] = []
-        for lang in langs:
+        for lang in codes:
             lines.extend(_item_lines(item, lang, catalog))
-        lines.append(_source_line(item, langs[0], catalog))
+        lines.append(_source_line(item, codes[0], catalog))
         blocks.append(tuple(lines))
     footer: list[Line] = []
     if any(item.summary.method == "offline" for item in digest.items):
-        footer = [(Span(catalog.t(lang, "digest.offline_note"), "italic"),) for lang in langs]
+        footer = [(Span(catalog.t(lang, "digest.offline_note"), "italic"),) for lang in codes]
     return tuple(header), blocks, tuple(footer)
 
 
-# writers
-
-
-def _html_span(span: Span) -> str:
-    text = html.escape(span.text, quote=False)
-    if span.style == "bold":
-        return f"<b>{text}</b>"
-    if span.style == "italic":
-        return f"<i>{text}</i>"
-    if span.style == "link":
-        return f'<a href="{html.escape(span.href, quote=True)}">{text}</a>'
-    return text
-
-
-def _plain_span(span: Span) -> str:
-    return f"{span.text} <{span.href}>" if span.style == "link" else span.text
-
-
-def _write(block: Block, target: Literal["html", "plain"]) -> str:
-    write = _html_span if target == "html" else _plain_span
-    return "\n".join("".join(write(span) for span in line) for line in block)
-
-
-def _visible_len(block: Block) -> int:
-    return sum(utf16_len(span.text) for line in block for span in line) + max(0, len(block) - 1)
-
-
-def _entities(block: Block) -> int:
-    return sum(1 for line in block for span in line if span.style != "plain")
-
-
-def render_telegram(digest: Digest, catalog: Catalog) -> list[str]:
-    """Telegram HTML messages (parse_mode=HTML), split between stories."""
-    return _pack(digest, catalog, "html", TELEGRAM_MAX_CHARS, TELEGRAM_MAX_ENTITIES)
+def write_plain(block: Block) -> str:
+    """A block as plain text, each link followed by its URL."""
+    return "\n".join(
+        "".join(
+            f"{span.text} <{span.href}>" if span.style == "link" else span.text for span in line
+        )
+        for line in block
+    )
 
 
 def render_plain(digest: Digest, catalog: Catalog) -> str:
     """The whole digest as plain text with URLs, for a terminal."""
     header, blocks, footer = layout(digest, catalog)
-    parts = [_write(b, "plain") for b in (header, *blocks, footer) if b]
-    return "\n\n".join(parts)
-
-
-def _pack(
-    digest: Digest,
-    catalog: Catalog,
-    target: Literal["html", "plain"],
-    max_chars: int,
-    max_entities: int,
-) -> list[str]:
-    header, blocks, footer = layout(digest, catalog)
-    ordered: Sequence[Block] = [b for b in (header, *blocks, footer) if b]
-    messages: list[str] = []
-    current: list[Block] = []
-    chars = entities = 0
-    for block in ordered:
-        block = _fit(block, max_chars, max_entities)
-        size, count = _visible_len(block), _entities(block)
-        separator = 2 if current else 0
-        if current and (chars + separator + size > max_chars or entities + count > max_entities):
-            messages.append("\n\n".join(_write(b, target) for b in current))
-            current, chars, entities, separator = [], 0, 0, 0
-        current.append(block)
-        chars += separator + size
-        entities += count
-    if current:
-        messages.append("\n\n".join(_write(b, target) for b in current))
-    return messages
-
-
-def _fit(block: Block, max_chars: int, max_entities: int) -> Block:
-    """Shorten a single block that alone would not fit in one message (a story with very many
-    sources): drop trailing source links until it fits."""
-    if not block:
-        return block
-    chars, entities = _visible_len(block), _entities(block)
-    last = list(block[-1])
-    # The sizes are kept up to date span by span: measuring the whole block again after each
-    # dropped link made a story with hundreds of sources cost seconds to render.
-    while (chars > max_chars or entities > max_entities) and len(last) > 2:
-        for span in last[-2:]:
-            chars -= utf16_len(span.text)
-            entities -= span.style != "plain"
-        del last[-2:]
-    return (*block[:-1], tuple(last))
+    return "\n\n".join(write_plain(b) for b in (header, *blocks, footer) if b)

@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.config import Settings
 from bot.digest.compose import compose
-from bot.digest.render import render_plain, render_telegram
 from bot.errors import DigestbotError
 from bot.i18n import Catalog
 from bot.ingest.articles import link_key, to_article
@@ -57,7 +56,7 @@ from bot.models import (
     Summary,
 )
 from bot.ops.retention import seen_refresh_before
-from bot.platforms.discord.render import DISCORD_PLATFORMS, render_discord
+from bot.platforms.base import Platforms
 from bot.search.query import IndexedText, index_text
 from bot.store.archive import Archive, fingerprint
 from bot.store.state import StateStore
@@ -149,6 +148,7 @@ class Pipeline:
         matcher: TopicMatcher,
         summarizer: FallbackSummarizer,
         catalog: Catalog,
+        platforms: Platforms,
         now: Callable[[], datetime],
         second_opinion: SecondOpinion | None = None,
         meters: Sequence[tuple[str, LLMUsage]] = (),
@@ -160,6 +160,7 @@ class Pipeline:
         self.matcher = matcher
         self.summarizer = summarizer
         self.catalog = catalog
+        self.platforms = platforms  # each chat's digest is rendered by its platform
         self.now = now
         self.second_opinion = second_opinion
         self._meters = tuple(meters)
@@ -615,13 +616,7 @@ class Pipeline:
         digest = self.digest(lang=chat.lang, since=since, until=until)
         if not digest.items:
             return 0, None
-        parts = (
-            render_telegram(digest, self.catalog)
-            if chat.platform == "telegram"
-            else render_discord(digest, self.catalog)
-            if chat.platform in DISCORD_PLATFORMS
-            else [render_plain(digest, self.catalog)]
-        )
+        parts = self.platforms.render_digest(chat.platform, digest, self.catalog)
         queued = self.archive.queue_digest(
             platform=chat.platform,
             chat_id=chat.chat_id,

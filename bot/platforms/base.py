@@ -1,10 +1,30 @@
-"""Where digests go: the ``Channel`` protocol and the errors a channel raises."""
+"""Chat platforms as plug-ins: the ``Platform`` protocol, the ``Channel`` a platform sends
+through, the errors a channel raises, and ``Platforms``, the registry the rest of the bot asks.
+
+Nothing outside ``bot.platforms`` names a platform: the composition root lists them
+(``bot.app.container.platforms``), the pipeline asks the registry to render a chat's digest,
+the alert job to render its alerts, the sender asks the channel for its pacing, and
+``digestbot once``/``run`` ask it to start whatever the settings configure. Adding a platform is
+one folder here and one line in the container.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol
 
-from bot.errors import DeliveryError
+from bot.errors import DeliveryError, DigestbotError
+
+if TYPE_CHECKING:
+    from bot.app.container import Services
+    from bot.config import Settings
+    from bot.delivery.pacing import RateLimits
+    from bot.i18n import Catalog
+    from bot.models import Chat, ChatLang, Digest, DigestItem
+
+log = logging.getLogger(__name__)
 
 
 class ChatGoneError(DeliveryError):
@@ -40,7 +60,112 @@ class Channel(Protocol):
     """
 
     platform: str
+    """The ``Chat.platform`` of the chats it sends to."""
+
+    limits: RateLimits
+    """How fast the sender may send through it (the platform's flood limits)."""
+
+    def is_group(self, chat_id: int) -> bool:
+        """Whether ``chat_id`` is held to the group pace of ``limits``."""
+        ...
 
     async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
         """Send ``text``; returns the platform's message id when it has one."""
         ...
+
+
+class Runtime(Protocol):
+    """A started platform: the channels it sends through, and how it stops."""
+
+    @property
+    def channels(self) -> Sequence[Channel]: ...
+
+    async def close(self) -> None:
+        """Stop taking commands, close connections; never raises for a connection gone."""
+        ...
+
+
+class Platform(Protocol):
+    """One chat platform: its chats' names, its markup and limits, and its runtime."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The ``Chat.platform`` values of its chats (one per kind of channel it opens)."""
+        ...
+
+    def render_digest(self, digest: Digest, catalog: Catalog) -> list[str]:
+        """The digest as outbox message texts, split within the platform's limits."""
+        ...
+
+    def render_alert(
+        self, item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+    ) -> str:
+        """An instant alert for a story that became big, as one outbox message text."""
+        ...
+
+    def configured(self, settings: Settings) -> bool:
+        """Whether the settings turn the platform on."""
+        ...
+
+    async def start(self, svc: Services, *, commands: bool) -> Runtime:
+        """Connect and open the channels; with ``commands`` (``digestbot run``) also take the
+        chats' commands. Raises ``DigestbotError`` when the platform refuses (a bad token)."""
+        ...
+
+    async def find_chat(self, target: str, settings: Settings) -> Chat | None:
+        """The chat an operator names on the command line (``digestbot subscribe TARGET``);
+        None when the platform's chats are not subscribed that way. Raises ``DigestbotError``
+        for a target it cannot read or find."""
+        ...
+
+
+class Platforms:
+    """The platforms the bot knows, in the container's order; ``fallback`` (the terminal)
+    renders for chats of any other name and runs when no platform is configured."""
+
+    def __init__(self, *platforms: Platform, fallback: Platform) -> None:
+        self._platforms = platforms
+        self.fallback = fallback
+        self._by_name = {name: p for p in (*platforms, fallback) for name in p.names}
+
+    def __iter__(self) -> Iterator[Platform]:
+        return iter(self._platforms)
+
+    def of(self, name: str) -> Platform:
+        """The platform whose chats are stored under ``name``."""
+        return self._by_name.get(name, self.fallback)
+
+    def render_digest(self, name: str, digest: Digest, catalog: Catalog) -> list[str]:
+        return self.of(name).render_digest(digest, catalog)
+
+    def render_alert(
+        self, name: str, item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+    ) -> str:
+        return self.of(name).render_alert(item, lang=lang, sources=sources, catalog=catalog)
+
+    def configured(self, settings: Settings) -> list[Platform]:
+        return [platform for platform in self._platforms if platform.configured(settings)]
+
+    async def find_chat(self, target: str, settings: Settings) -> Chat:
+        """The chat ``target`` names, asked of each platform in turn."""
+        for platform in self._platforms:
+            chat = await platform.find_chat(target, settings)
+            if chat is not None:
+                return chat
+        raise DigestbotError(f"{target!r}: no chat platform subscribes chats from the command line")
+
+    @contextlib.asynccontextmanager
+    async def started(self, svc: Services, *, commands: bool) -> AsyncIterator[list[Channel]]:
+        """Start every configured platform; yield their channels (empty when none is
+        configured); stop them in reverse order, a failure to stop one logged."""
+        runtimes: list[Runtime] = []
+        try:
+            for platform in self.configured(svc.settings):
+                runtimes.append(await platform.start(svc, commands=commands))
+            yield [channel for runtime in runtimes for channel in runtime.channels]
+        finally:
+            for runtime in reversed(runtimes):
+                try:
+                    await runtime.close()
+                except Exception:
+                    log.exception("stopping %s failed", type(runtime).__name__)

@@ -1,22 +1,77 @@
-"""A channel that prints to a terminal (``digestbot once`` without Telegram, ``demo``)."""
+"""The terminal as a platform: ``digestbot once`` and ``run`` print digests when no chat
+platform is configured, and ``demo`` prints its digest. Plain text, with every URL written out.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
+
+from bot.delivery.pacing import RateLimits
+from bot.digest.alerts import alert_layout
+from bot.digest.render import render_plain, write_plain
+from bot.i18n import Catalog
+from bot.models import Chat, ChatLang, Digest, DigestItem
+
+if TYPE_CHECKING:
+    from bot.app.container import Services
+    from bot.config import Settings
+    from bot.platforms.base import Channel
+
+CONSOLE = "console"
+"""The platform name of the terminal's chat."""
 
 
 class ConsoleChannel:
     """Writes each message part to a stream; chat ids are ignored."""
 
-    platform = "console"
+    platform = CONSOLE
+    limits = RateLimits()
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream or sys.stdout
         self._count = 0
+
+    @staticmethod
+    def is_group(chat_id: int) -> bool:
+        return False
 
     async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
         self._stream.write(text.rstrip() + "\n\n")
         self._stream.flush()
         self._count += 1
         return self._count
+
+
+@dataclass
+class ConsoleRuntime:
+    channels: Sequence[Channel] = field(default_factory=lambda: [ConsoleChannel()])
+
+    async def close(self) -> None:
+        return None
+
+
+class ConsolePlatform:
+    """The fallback of the registry: never configured, renders for any unknown chat name."""
+
+    names = (CONSOLE,)
+
+    def render_digest(self, digest: Digest, catalog: Catalog) -> list[str]:
+        return [render_plain(digest, catalog)]
+
+    def render_alert(
+        self, item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+    ) -> str:
+        blocks = alert_layout(item, lang, sources, catalog)
+        return "\n\n".join(write_plain(block) for block in blocks)
+
+    def configured(self, settings: Settings) -> bool:
+        return False
+
+    async def start(self, svc: Services, *, commands: bool) -> ConsoleRuntime:
+        return ConsoleRuntime()
+
+    async def find_chat(self, target: str, settings: Settings) -> Chat | None:
+        return None

@@ -21,15 +21,27 @@ from dataclasses import dataclass
 import aiohttp
 import discord
 
+from bot.delivery.pacing import RateLimits
 from bot.errors import DeliveryError
 from bot.platforms.base import ChatGoneError, RetryLaterError, TransientDeliveryError
-
-BOT_PLATFORM = "discord"
-WEBHOOK_PLATFORM = "discord-webhook"
+from bot.platforms.discord.platform import BOT_PLATFORM, WEBHOOK_PLATFORM
 
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_WEBHOOK = 10015
 NO_MENTIONS = discord.AllowedMentions.none()
+
+DISCORD_LIMITS = RateLimits(overall=40, chat_interval=0.0, group=5, group_period=5.0)
+"""A Discord bot: 50 requests a second globally (40 for digests, the rest for slash commands);
+about 5 messages per 5 seconds in one channel. discord.py also waits out any 429 itself."""
+
+DISCORD_WEBHOOK_LIMITS = RateLimits(overall=40, chat_interval=0.4, group=30, group_period=60.0)
+"""A Discord webhook: 5 requests per 2 seconds and about 30 messages a minute per channel."""
+
+
+def every_chat(chat_id: int) -> bool:
+    """Discord counts every channel (and webhook) alike: each has its own message bucket, which
+    the group pace keeps."""
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +110,12 @@ class DiscordChannel:
     """Posts to Discord channels by id with the bot's token (REST only: no gateway needed)."""
 
     platform = BOT_PLATFORM
+    limits = DISCORD_LIMITS
 
     def __init__(self, client: discord.Client) -> None:
         self._client = client
+
+    is_group = staticmethod(every_chat)
 
     async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
         message = parse_payload(text)
@@ -119,9 +134,12 @@ class DiscordWebhookChannel:
     id. Needs neither a bot token nor the gateway."""
 
     platform = WEBHOOK_PLATFORM
+    limits = DISCORD_WEBHOOK_LIMITS
 
     def __init__(self, webhooks: Mapping[int, discord.Webhook]) -> None:
         self._webhooks = dict(webhooks)
+
+    is_group = staticmethod(every_chat)
 
     @classmethod
     def from_urls(

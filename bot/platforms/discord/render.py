@@ -15,14 +15,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.digest.render import HEADLINE_CAP, SOURCE_NAME_CAP, SUMMARY_CAP
+from bot.digest.render import HEADLINE_CAP, SOURCE_NAME_CAP, SUMMARY_CAP, langs, original_headline
 from bot.i18n import Catalog
-from bot.models import Digest, DigestItem, Source
+from bot.models import ChatLang, Digest, DigestItem, Source
 from bot.text.display import MAX_URL, for_chat, link_url, utf16_len
 from bot.text.display import clip as clip  # the search embeds clip with it too
-
-DISCORD_PLATFORMS = frozenset({"discord", "discord-webhook"})
-"""The chat platforms whose digests are rendered here: a bot's channels and webhooks."""
 
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
@@ -56,17 +53,6 @@ def _link_url(url: str) -> str:
     return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 
 
-def _langs(digest: Digest) -> tuple[str, ...]:
-    return ("ar", "en") if digest.lang == "both" else (digest.lang,)
-
-
-def _original_headline(item: DigestItem, lang: str) -> str:
-    for source in item.sources:
-        if source.lang != lang:
-            return source.title
-    return item.sources[0].title if item.sources else ""
-
-
 def _story_text(item: DigestItem, lang: str, catalog: Catalog) -> tuple[str, str, str]:
     """The headline, a note to show before it (an untranslated story) and the text after it."""
     # Feed titles, offline extracts and model text alike: no hidden characters, nothing
@@ -79,7 +65,7 @@ def _story_text(item: DigestItem, lang: str, catalog: Catalog) -> tuple[str, str
     if item.entities:
         names = " · ".join(f"{e.en} / {e.ar}" for e in item.entities)
         text = escape_markdown(f"{catalog.t(lang, 'digest.entities')}: {names}")
-    return for_chat(_original_headline(item, lang), HEADLINE_CAP), note, text
+    return for_chat(original_headline(item, lang), HEADLINE_CAP), note, text
 
 
 def _source_fields(sources: Sequence[Source], name: str) -> list[dict[str, Any]]:
@@ -159,7 +145,7 @@ def _fit(embed: Embed) -> Embed:
 def header_text(digest: Digest, catalog: Catalog) -> str:
     """The digest's header line in each of the chat's languages."""
     lines = []
-    for lang in _langs(digest):
+    for lang in langs(digest.lang):
         if digest.period_start is None:
             period = catalog.t(lang, "digest.period_all")
         else:
@@ -176,12 +162,12 @@ def header_text(digest: Digest, catalog: Catalog) -> str:
 
 def render_discord_messages(digest: Digest, catalog: Catalog) -> list[Message]:
     """The digest as Discord message payloads, split between stories."""
-    langs = _langs(digest)
+    codes = langs(digest.lang)
     messages: list[Message] = []
     current: list[Embed] = []
     size = 0
     for item in digest.items:
-        embed = story_embed(item, langs, catalog)
+        embed = story_embed(item, codes, catalog)
         grow = embed_size(embed)
         if current and (len(current) >= MAX_EMBEDS or size + grow > MAX_EMBEDS_TOTAL):
             messages.append({"embeds": current})
@@ -194,9 +180,24 @@ def render_discord_messages(digest: Digest, catalog: Catalog) -> list[Message]:
     return messages
 
 
+def _payload(message: Message) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
 def render_discord(digest: Digest, catalog: Catalog) -> list[str]:
     """The digest as JSON message payloads, ready for the outbox."""
-    return [
-        json.dumps(message, ensure_ascii=False, separators=(",", ":"))
-        for message in render_discord_messages(digest, catalog)
-    ]
+    return [_payload(message) for message in render_discord_messages(digest, catalog)]
+
+
+def render_discord_alert(
+    item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+) -> str:
+    """One alert as one JSON message payload: the alert line as its content, the story as its
+    embed (as in a digest)."""
+    codes = langs(lang)
+    header = "\n".join(
+        f"**{escape_markdown(catalog.t(code, 'alert.header', count=sources))}**" for code in codes
+    )
+    return _payload(
+        {"content": clip(header, MAX_CONTENT), "embeds": [story_embed(item, codes, catalog)]}
+    )

@@ -31,9 +31,11 @@ from bot.errors import DigestbotError
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest
 from bot.platforms.base import Channel
-from bot.platforms.discord.channel import WEBHOOK_PLATFORM, DiscordChannel, DiscordWebhookChannel
+from bot.platforms.discord.channel import DiscordChannel, DiscordWebhookChannel
 from bot.platforms.discord.commands import CatalogTranslator, DiscordCommands, build_commands
+from bot.platforms.discord.platform import WEBHOOK_PLATFORM
 from bot.store.state import StateStore
+from bot.subscriptions import ui_lang_for
 
 if TYPE_CHECKING:
     from bot.app.container import Services
@@ -104,7 +106,7 @@ def sync_webhook_chats(
             platform=WEBHOOK_PLATFORM,
             chat_id=webhook_id,
             lang=lang,
-            ui_lang="ar" if lang == "ar" else "en",
+            ui_lang=ui_lang_for(lang),
             subscribed=True,
             title=webhook.name,
             subscribed_at=now,

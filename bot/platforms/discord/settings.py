@@ -5,8 +5,6 @@ key of the message to show and the offending value.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from bot import subscriptions as chat_settings
 from bot.models import ChatLang
 
@@ -23,11 +21,6 @@ def parse_lang(value: str) -> ChatLang:
     if lang is None:
         raise SettingError("discord.bad_language", value)
     return lang
-
-
-def ui_lang_for(lang: ChatLang, current: Literal["ar", "en"]) -> Literal["ar", "en"]:
-    """The language of the bot's replies once a chat reads digests in ``lang``."""
-    return current if lang == "both" else lang
 
 
 def parse_times(text: str) -> tuple[str, ...]:

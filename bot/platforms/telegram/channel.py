@@ -18,6 +18,7 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot.delivery.pacing import RateLimits, telegram_group
 from bot.errors import DeliveryError
 from bot.platforms.base import (
     ChatGoneError,
@@ -25,6 +26,10 @@ from bot.platforms.base import (
     RetryLaterError,
     TransientDeliveryError,
 )
+from bot.platforms.telegram.platform import TELEGRAM
+
+TELEGRAM_LIMITS = RateLimits()
+"""Telegram's limits for a bot that also answers commands (``RateLimits``' defaults)."""
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -58,10 +63,13 @@ def retry_seconds(error: RetryAfter) -> float:
 class TelegramChannel:
     """Sends HTML message parts with link previews off."""
 
-    platform = "telegram"
+    platform = TELEGRAM
+    limits = TELEGRAM_LIMITS
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
+
+    is_group = staticmethod(telegram_group)
 
     async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
         try:

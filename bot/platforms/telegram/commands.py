@@ -46,6 +46,7 @@ from bot.platforms.telegram.settings import apply_setting
 from bot.search.query import AliasExpander
 from bot.store.archive import Archive
 from bot.store.state import StateStore
+from bot.subscriptions import ui_lang_for
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +248,7 @@ class TelegramCommands:
             chat,
             subscribed=True,
             lang=new_lang,
-            ui_lang=chat.ui_lang if new_lang == "both" else new_lang,
+            ui_lang=ui_lang_for(new_lang, chat.ui_lang),
             thread_id=thread_id,
             subscribed_at=chat.subscribed_at if chat.subscribed else self.now(),
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bot.models import Chat
-from bot.subscriptions import BadTimes, parse_lang, parse_times, valid_timezone
+from bot.subscriptions import BadTimes, parse_lang, parse_times, ui_lang_for, valid_timezone
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,7 @@ def apply_setting(chat: Chat, args: list[str]) -> SettingsChange:
         choice = parse_lang(value)
         if choice is None:
             return SettingsChange(None, "bot.settings_bad_lang")
-        ui = chat.ui_lang if choice == "both" else choice
-        return SettingsChange(replace(chat, lang=choice, ui_lang=ui))
+        return SettingsChange(replace(chat, lang=choice, ui_lang=ui_lang_for(choice, chat.ui_lang)))
     if key == "times":
         if value.lower() == "default":
             return SettingsChange(replace(chat, digest_times=()))

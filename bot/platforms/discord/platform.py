@@ -1,0 +1,49 @@
+"""Discord as a platform of the registry (``bot.platforms.base.Platform``): a bot posting to
+channels (and taking slash commands), and the webhooks the operator configured.
+
+Light on purpose: rendering is pure (``bot.platforms.discord.render``), and discord.py is loaded
+only when Discord starts (``bot.platforms.discord.runtime``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.i18n import Catalog
+from bot.models import Chat, ChatLang, Digest, DigestItem
+from bot.platforms.discord.render import render_discord, render_discord_alert
+
+if TYPE_CHECKING:
+    from bot.app.container import Services
+    from bot.config import Settings
+    from bot.platforms.base import Runtime
+
+BOT_PLATFORM = "discord"
+"""The platform name of the channels the bot posts to with its token."""
+WEBHOOK_PLATFORM = "discord-webhook"
+"""The platform name of the configured webhooks (one chat each)."""
+
+
+class DiscordPlatform:
+    names = (BOT_PLATFORM, WEBHOOK_PLATFORM)
+
+    def render_digest(self, digest: Digest, catalog: Catalog) -> list[str]:
+        return render_discord(digest, catalog)
+
+    def render_alert(
+        self, item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+    ) -> str:
+        return render_discord_alert(item, lang=lang, sources=sources, catalog=catalog)
+
+    def configured(self, settings: Settings) -> bool:
+        return settings.discord.enabled or bool(settings.discord.webhooks)
+
+    async def start(self, svc: Services, *, commands: bool) -> Runtime:
+        """The bot over REST, with the gateway for slash commands when ``commands``; the
+        webhooks."""
+        from bot.platforms.discord.runtime import start_discord
+
+        return await start_discord(svc, gateway=commands)
+
+    async def find_chat(self, target: str, settings: Settings) -> Chat | None:
+        return None  # channels subscribe with /subscribe, webhooks in the config

@@ -1,0 +1,94 @@
+"""A digest or an alert as Telegram HTML messages (``parse_mode=HTML``). Pure.
+
+The platform-neutral layout (``bot.digest.render.layout``) is written out span by span in the
+HTML Telegram accepts. Messages are split only between stories, so that none passes 4,096
+characters (counted as Telegram does, in UTF-16 code units, after entity parsing) or 100
+formatting entities.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from bot.digest.alerts import alert_layout
+from bot.digest.render import Block, Span, layout
+from bot.i18n import Catalog
+from bot.models import ChatLang, Digest, DigestItem
+from bot.text.display import utf16_len
+
+TELEGRAM_MAX_CHARS = 4096
+TELEGRAM_MAX_ENTITIES = 100
+
+
+def _html_span(span: Span) -> str:
+    text = html.escape(span.text, quote=False)
+    if span.style == "bold":
+        return f"<b>{text}</b>"
+    if span.style == "italic":
+        return f"<i>{text}</i>"
+    if span.style == "link":
+        return f'<a href="{html.escape(span.href, quote=True)}">{text}</a>'
+    return text
+
+
+def write_html(block: Block) -> str:
+    """A block as Telegram HTML: bold, italic and links as tags, everything else escaped."""
+    return "\n".join("".join(_html_span(span) for span in line) for line in block)
+
+
+def _visible_len(block: Block) -> int:
+    return sum(utf16_len(span.text) for line in block for span in line) + max(0, len(block) - 1)
+
+
+def _entities(block: Block) -> int:
+    return sum(1 for line in block for span in line if span.style != "plain")
+
+
+def render_telegram(digest: Digest, catalog: Catalog) -> list[str]:
+    """Telegram HTML messages (parse_mode=HTML), split between stories."""
+    header, blocks, footer = layout(digest, catalog)
+    ordered: Sequence[Block] = [b for b in (header, *blocks, footer) if b]
+    messages: list[str] = []
+    current: list[Block] = []
+    chars = entities = 0
+    for block in ordered:
+        block = _fit(block, TELEGRAM_MAX_CHARS, TELEGRAM_MAX_ENTITIES)
+        size, count = _visible_len(block), _entities(block)
+        separator = 2 if current else 0
+        if current and (
+            chars + separator + size > TELEGRAM_MAX_CHARS
+            or entities + count > TELEGRAM_MAX_ENTITIES
+        ):
+            messages.append("\n\n".join(write_html(b) for b in current))
+            current, chars, entities, separator = [], 0, 0, 0
+        current.append(block)
+        chars += separator + size
+        entities += count
+    if current:
+        messages.append("\n\n".join(write_html(b) for b in current))
+    return messages
+
+
+def render_telegram_alert(
+    item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+) -> str:
+    """One alert as one HTML message: the alert line, the story, its sources."""
+    return "\n\n".join(write_html(block) for block in alert_layout(item, lang, sources, catalog))
+
+
+def _fit(block: Block, max_chars: int, max_entities: int) -> Block:
+    """Shorten a single block that alone would not fit in one message (a story with very many
+    sources): drop trailing source links until it fits."""
+    if not block:
+        return block
+    chars, entities = _visible_len(block), _entities(block)
+    last = list(block[-1])
+    # The sizes are kept up to date span by span: measuring the whole block again after each
+    # dropped link made a story with hundreds of sources cost seconds to render.
+    while (chars > max_chars or entities > max_entities) and len(last) > 2:
+        for span in last[-2:]:
+            chars -= utf16_len(span.text)
+            entities -= span.style != "plain"
+        del last[-2:]
+    return (*block[:-1], tuple(last))
