@@ -1,5 +1,6 @@
-"""The composition root: the one place that builds the pipeline, the stores, the summarizer and
-the channels from the settings. Everything below receives its dependencies from here.
+"""The composition root: the one place that builds the pipeline (poller, summaries, digest
+queue), the stores, the LLM clients and the channels from the settings. Everything below
+receives its dependencies, and its own section of the settings, from here.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,9 +17,16 @@ from bot.config import Settings
 from bot.errors import StoreError
 from bot.i18n import Catalog
 from bot.ingest.fetch import FeedFetcher, make_client
-from bot.pipeline.poller import Pipeline
+from bot.llm.usage import LLMBudget, LLMUsage
+from bot.pipeline.digests import DigestQueue
+from bot.pipeline.feed import FeedReader, PollSettings
+from bot.pipeline.grouping import StoryGrouper
+from bot.pipeline.poller import Poller
+from bot.pipeline.summaries import Summaries
+from bot.pipeline.worker import CpuWorker
 from bot.store.archive import Archive
 from bot.store.state import StateStore
+from bot.stories import Reader
 from bot.summarize import FallbackSummarizer
 from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
@@ -43,7 +51,9 @@ class Services:
     archive: Archive
     matcher: TopicMatcher
     catalog: Catalog
-    pipeline: Pipeline
+    poller: Poller
+    summaries: Summaries
+    digests: DigestQueue
     llm: LLMSummarizer | None
     now: Callable[[], datetime]
 
@@ -51,6 +61,17 @@ class Services:
 def build_matcher(settings: Settings) -> TopicMatcher:
     path = Path(settings.topic.file) if settings.topic.file else None
     return TopicMatcher(load_lexicon(path))
+
+
+def poll_settings(settings: Settings) -> PollSettings:
+    """The settings a poll reads."""
+    return PollSettings(
+        ingest=settings.ingest,
+        feeds=tuple(settings.feed_sources()),
+        poll_interval=timedelta(minutes=settings.schedule.poll_minutes),
+        seen_days=settings.archive.seen_days,
+        max_age=timedelta(hours=settings.digest.max_age_hours),
+    )
 
 
 def open_stores(settings: Settings) -> tuple[StateStore, Archive]:
@@ -114,20 +135,52 @@ async def services(
         allow_private_networks=settings.ingest.allow_private_networks,
         max_bytes=settings.ingest.max_bytes,
     )
-    pipeline = Pipeline(
-        settings=settings,
+    meters: list[tuple[str, LLMUsage]] = []
+    if llm is not None:
+        meters.append(("summary", llm.usage))
+    if second is not None:
+        meters.append(("second_opinion", second.usage))
+    budget = LLMBudget(
+        archive, daily_tokens=settings.llm.daily_token_budget, now=now, meters=meters
+    )
+    topic_file = Path(settings.topic.file) if settings.topic.file else None
+    reader = Reader(matcher.lexicon, topic_file)
+    rules = reader.rules(
+        threshold=settings.stories.threshold, horizon_hours=settings.stories.horizon_hours
+    )
+    cpu = CpuWorker()
+    poll = poll_settings(settings)
+    poller = Poller(
+        settings=poll,
         state=state,
         archive=archive,
-        fetcher=fetcher,
-        matcher=matcher,
-        summarizer=summarizer,
-        catalog=catalog,
+        feed=FeedReader(
+            settings=poll,
+            archive=archive,
+            fetcher=fetcher,
+            matcher=matcher,
+            cpu=cpu,
+            second_opinion=second,
+            budget=budget,
+        ),
+        grouper=StoryGrouper(archive=archive, matcher=matcher, reader=reader, rules=rules, cpu=cpu),
         now=now,
-        second_opinion=second,
-        meters=[
-            *([("summary", llm.usage)] if llm is not None else []),
-            *([("second_opinion", second.usage)] if second is not None else []),
-        ],
+    )
+    summaries = Summaries(
+        settings=settings.llm,
+        archive=archive,
+        summarizer=summarizer,
+        budget=budget,
+        horizon=rules.horizon,
+        now=now,
+    )
+    digests = DigestQueue(
+        settings=settings.digest,
+        state=state,
+        archive=archive,
+        catalog=catalog,
+        entity_names=matcher.entity_names,
+        now=now,
     )
     try:
         yield Services(
@@ -136,12 +189,14 @@ async def services(
             archive=archive,
             matcher=matcher,
             catalog=catalog,
-            pipeline=pipeline,
+            poller=poller,
+            summaries=summaries,
+            digests=digests,
             llm=llm,
             now=now,
         )
     finally:
-        pipeline.close()
+        cpu.close()
         await client.aclose()
         if llm is not None:
             await llm.aclose()
