@@ -54,8 +54,8 @@ if __package__ in (None, ""):
 from bench import stories_before as before
 from bot.config import Settings, StoriesSettings
 from bot.stories import Reader, Report, cluster
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT.parent / "shared" / "corpora" / "stories-dev.jsonl"

@@ -28,8 +28,8 @@ from bot.store.archive import Archive
 from bot.store.state import StateStore
 from bot.stories import Reader
 from bot.summarize import FallbackSummarizer
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 
 if TYPE_CHECKING:
     from bot.summarize.llm import LLMSummarizer
@@ -127,6 +127,7 @@ async def services(
             low=settings.topic.borderline_low,
             high=settings.topic.borderline_high,
             timeout_s=settings.llm.timeout_s,
+            topic=matcher.lexicon.topic.about(),
             outage=llm.outage if llm is not None else None,  # one endpoint, one outage
             now=now,
         )

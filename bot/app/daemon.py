@@ -465,7 +465,7 @@ async def demo(
             )
             out.write(
                 f"\n— demo: {len(manifest.feeds)} feeds, {poll.new_items} new items read, "
-                f"{poll.relevant} about Russia–North Korea, {summarized} stories "
+                f"{poll.relevant} about {svc.matcher.lexicon.topic.label()}, {summarized} stories "
                 f"summarized ({how})\n"
             )
             out.write(demo_search_hint(data_dir))

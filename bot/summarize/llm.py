@@ -31,7 +31,8 @@ from bot.models import Story, Summary
 from bot.summarize.grounding import Sources, Ungrounded, check_grounding
 from bot.summarize.prompt import build_messages, pick_articles, retry_message
 from bot.summarize.schema import RESPONSE_FORMAT, AnswerError, LLMAnswer, parse_answer
-from bot.topic.lexicon import Lexicon, load_lexicon
+from bot.topic.lexicon import Lexicon
+from bot.topic.topic_file import load_lexicon
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
@@ -62,8 +63,8 @@ class LLMSummarizer:
         """``base_url``, ``api_key``, ``timeout_s`` and ``max_retries`` set up the client as
         ``bot.llm.client.LLMClient`` says; while the endpoint is down, its tries go without the
         SDK's retries. ``now`` is the clock of the outage's waits.
-        ``lexicon`` gives the grounding check the topic's names in both languages (the packaged
-        topic when None)."""
+        ``lexicon`` gives the instructions their topic and the grounding check the topic's names
+        in both languages (the packaged topic when None)."""
         self._llm = LLMClient(
             base_url=base_url,
             api_key=api_key,
@@ -90,7 +91,7 @@ class LLMSummarizer:
             )
         probe = self.outage.probing  # this call is the one try while the endpoint is down
         try:
-            messages = build_messages(story)
+            messages = build_messages(story, self._lexicon.topic.about())
             sources = Sources.of(pick_articles(story.articles), self._lexicon)
             problem = ""
             for attempt in range(_ATTEMPTS):

@@ -34,6 +34,7 @@ from bot.errors import ConfigError
 from bot.llm.client import LLMClient, answer_content, describe_error
 from bot.llm.outage import Outage
 from bot.models import Decision
+from bot.topic.topic_file import load_topic
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TOPIC = "relations between Russia and North Korea"
 RELEVANT_SCORE = 0.75
 IRRELEVANT_SCORE = 0.25
 MAX_TITLE_CHARS = 300
@@ -123,14 +123,15 @@ class SecondOpinion:
         high: float,
         timeout_s: float = 30.0,
         max_retries: int = 1,
-        topic: str = DEFAULT_TOPIC,
+        topic: str | None = None,
         outage: Outage | None = None,
         now: Callable[[], datetime] | None = None,
     ) -> None:
         """``base_url``/``api_key`` as for the summarizer (``None`` key with a custom endpoint
         sends a placeholder); ``outage`` is the summarizer's, for the same endpoint, so that
         while it is down neither asks it (``now`` is that outage's clock). Raises ConfigError
-        for a band outside [0, 1] or with low > high."""
+        for a band outside [0, 1] or with low > high. ``topic`` is what the model is told the
+        topic is (a topic file's ``Topic.about()``; the packaged topic's when None)."""
         if not 0.0 <= low <= high <= 1.0:
             raise ConfigError(
                 f"second opinion: band must satisfy 0 <= low <= high <= 1, got [{low}, {high}]"
@@ -147,7 +148,7 @@ class SecondOpinion:
         self.model = model
         self.low = low
         self.high = high
-        self._system = _SYSTEM.format(topic=topic)
+        self._system = _SYSTEM.format(topic=topic if topic is not None else load_topic().about())
         self.usage = self._llm.usage
 
     def in_band(self, decision: Decision) -> bool:
