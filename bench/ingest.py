@@ -212,7 +212,7 @@ async def measure(
                 if profiler is not None:
                     profiler.enable()
                 # force: right after the cold poll no feed is due yet.
-                report = await svc.pipeline.poll(force=True)
+                report = await svc.poller.poll(force=True)
                 if profiler is not None:
                     profiler.disable()
                 runs.append((time.perf_counter() - wall, time.process_time() - cpu, report))

@@ -50,8 +50,8 @@ from bench.search_figures import figure_check, migration_time
 from bot.models import Article, Decision
 from bot.search.query import AliasExpander
 from bot.store.archive import Archive
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 
 TARGET_P99_MS = 20.0
 MAX_QUERY = 200  # what Telegram and Discord let a query be

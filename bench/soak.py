@@ -83,8 +83,8 @@ from bot.delivery.pacing import RateLimits
 from bot.models import Chat, ChatLang
 from bot.ops.logs import quiet_handled_flood_control
 from bot.platforms.telegram.channel import TelegramChannel
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 
 TOKEN = "123456:soak-bench"
 START = datetime(2024, 10, 26, 12, 0, tzinfo=UTC)

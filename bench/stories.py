@@ -18,7 +18,7 @@ Part 1, the engine (pure functions, every article of a corpus):
 assigned in the order it was read); ``now`` is ``bot.stories`` as the pipeline calls it.
 
 Part 2, the bot (real corpus only): the corpus served as RSS over loopback (its outlets spread
-over ``FEEDS`` feeds) to the real ``Pipeline`` - fetch, parse, topic filter, archive, stories,
+over ``FEEDS`` feeds) to the real ``bot.pipeline`` - fetch, parse, topic filter, archive, stories,
 summaries - polled each hour that has news with a simulated clock; once with the LLM off, once
 with the fake OpenAI server of ``tests/fakes`` answering from the articles (extractive, both
 languages). Figures over the articles the topic filter kept, and LLM calls per new story.
@@ -54,8 +54,8 @@ if __package__ in (None, ""):
 from bench import stories_before as before
 from bot.config import Settings, StoriesSettings
 from bot.stories import Reader, Report, cluster
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT.parent / "shared" / "corpora" / "stories-dev.jsonl"
@@ -479,8 +479,8 @@ async def bot_run(items: Sequence[Item], *, llm: bool, once: bool = False) -> Bo
                             mine = [i for i in seen if feed_of[i.source] == n]
                             server.add(f"/f{n}.xml", rss(mine))
                         clock.now = max(i.published for i in poll) + timedelta(minutes=1)
-                        await svc.pipeline.poll(force=True)
-                        await svc.pipeline.summarize()
+                        await svc.poller.poll(force=True)
+                        await svc.summaries.summarize()
                         for row in svc.archive.recent_articles(clock.now - 2 * HOUR):
                             if row.story_id is not None:
                                 created.add(row.story_id)

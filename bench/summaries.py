@@ -45,7 +45,8 @@ from bot.summarize.grounding import Sources, Ungrounded, check_grounding
 from bot.summarize.llm import LLMSummarizer
 from bot.summarize.prompt import pick_articles
 from bot.summarize.schema import AnswerError, parse_answer, script_share
-from bot.topic.lexicon import Lexicon, load_lexicon
+from bot.topic.lexicon import Lexicon
+from bot.topic.topic_file import load_lexicon
 
 LANGS = ("ar", "en")
 FLAWS = {"number": "number", "name": "name", "injection": "instruction"}  # flaw: reason

@@ -38,8 +38,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.text.normalize import normalize, tokenize
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 
 TARGET_PER_S = 5_000
 ROOT = Path(__file__).resolve().parent.parent

@@ -73,8 +73,9 @@ def _scratch_cwd(
 
 
 # The loopback fakes' fixtures, available to every test.
-from bot.topic.lexicon import Lexicon, load_lexicon  # noqa: E402
+from bot.topic.lexicon import Lexicon  # noqa: E402
 from bot.topic.matcher import TopicMatcher  # noqa: E402
+from bot.topic.topic_file import load_lexicon  # noqa: E402
 from tests.fakes.discord_api import discord_api  # noqa: E402, F401
 from tests.fakes.feed_server import FeedServer, feed_server  # noqa: E402, F401
 from tests.fakes.openai_api import openai_api  # noqa: E402, F401

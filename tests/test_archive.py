@@ -12,8 +12,8 @@ from bot.errors import StoreError
 from bot.models import Article, Decision, Summary
 from bot.search.query import build_match
 from bot.store.archive import MIGRATIONS, Archive
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
 YES = Decision(relevant=True, score=1.0, matched=("ru:kursk",), reason="test")

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from bot.topic.classify import classify_jsonl, classify_text
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ async def test_demo_feeds_are_filtered_and_clustered_as_labelled(tmp_path: Path)
     with serve(manifest) as base_url:
         settings = demo_settings(manifest, base_url, str(tmp_path))
         async with services(settings, now=lambda: manifest.now) as svc:
-            report = await svc.pipeline.poll()
+            report = await svc.poller.poll()
             assert report.feeds_ok == 4 and report.new_items == 40
             rows = svc.archive.recent_articles(manifest.now.replace(year=2000))
     # ids are "g:<feed key>:<guid>"

@@ -212,7 +212,7 @@ async def test_settings_are_validated_and_saved_together(
 async def test_search_is_ephemeral_and_pages_with_buttons(
     client: DigestbotClient, svc: Services
 ) -> None:
-    await svc.pipeline.poll()
+    await svc.poller.poll()
     everything = svc.archive.search("روسيا", limit=100, expand=svc.matcher.alias_expander())
     assert len(everything) > SEARCH_PAGE  # enough for two pages
     svc.state.save_chat(Chat(BOT_PLATFORM, CHANNEL, lang="ar", ui_lang="ar"))

@@ -186,7 +186,7 @@ def test_the_fakes_answers_are_grounded_and_each_flaw_is_caught(lexicon: Lexicon
             article("ar", "بوتين في بيونغ يانغ", AR_LEAD),
         ),
     )
-    payload = {"messages": build_messages(story)}
+    payload = {"messages": build_messages(story, lexicon.topic.about())}
     found = Sources.of(pick_articles(story.articles), lexicon)
     assert reason(grounded_answer(payload), lexicon, found) is None
     expected = {"number": "number", "name": "name", "injection": "instruction"}
@@ -207,7 +207,7 @@ def test_no_grounded_answer_on_real_stories_is_rejected(lexicon: Lexicon) -> Non
     for event, articles in by_event.items():
         story = Story(id=1, created_at=T0, updated_at=T0, articles=tuple(articles))
         found = Sources.of(pick_articles(story.articles), lexicon)
-        answer = grounded_answer({"messages": build_messages(story)})
+        answer = grounded_answer({"messages": build_messages(story, lexicon.topic.about())})
         if reason(answer, lexicon, found) is not None:
             rejected.append(event)
         everything = Sources.of(articles, lexicon)

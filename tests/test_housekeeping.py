@@ -281,7 +281,7 @@ async def test_a_pruned_article_still_in_its_feed_is_never_announced_again(
     feed_changes: bool,
 ) -> None:
     svc, clock = live
-    report = await svc.pipeline.poll(force=True)
+    report = await svc.poller.poll(force=True)
     assert (report.new_items, report.relevant) == (2, 1)
     assert len(svc.archive.announced_stories(None, clock.now)) == 1
 
@@ -299,7 +299,7 @@ async def test_a_pruned_article_still_in_its_feed_is_never_announced_again(
         clock.now = NOW + timedelta(days=day)
         if feed_changes:
             feed_server.add("/wire.xml", undated_rss(*ITEMS, (f"weather{day}", "Rain in Oslo")))
-        again = await svc.pipeline.poll(force=True)
+        again = await svc.poller.poll(force=True)
         assert again.new_items == (1 if feed_changes else 0), day
         assert again.relevant == 0, day  # the summit is not taken for a new article
         housekeep(svc)
@@ -312,12 +312,12 @@ async def test_ids_gone_from_every_feed_are_forgotten(
     live: tuple[Services, Clock], feed_server: FeedServer
 ) -> None:
     svc, clock = live
-    await svc.pipeline.poll(force=True)
+    await svc.poller.poll(force=True)
     clock.now = NOW + timedelta(days=8)
     housekeep(svc)  # the article leaves; its id becomes a seen id dated now
     feed_server.add("/wire.xml", undated_rss(("other", "Rain in Oslo")))  # both items dropped
     clock.now = NOW + timedelta(days=30)
-    await svc.pipeline.poll(force=True)
+    await svc.poller.poll(force=True)
     assert housekeep(svc).pruned.seen == 0  # not yet 30 days
     clock.now = NOW + timedelta(days=39)  # the last full read (day 30) did not list them
     done = housekeep(svc)

@@ -72,11 +72,11 @@ async def test_two_feeds_with_the_same_numeric_guid_both_keep_their_item(
     two_feeds: tuple[Services, Clock], feed_server: FeedServer
 ) -> None:
     svc, clock = two_feeds
-    assert (await svc.pipeline.poll()).relevant == 1
+    assert (await svc.poller.poll()).relevant == 1
     # Outlet B numbers its items too, and its item 12345 is another article.
     feed_server.add("/b.xml", rss(("12345", "https://b.example/treaty", TREATY)))
     clock.now += timedelta(minutes=40)
-    report = await svc.pipeline.poll(force=True)
+    report = await svc.poller.poll(force=True)
     assert (report.new_items, report.relevant, report.edited) == (1, 1, 0)
     found = {hit.article.source: hit.article for hit in svc.archive.search("source:outlet")}
     assert found["Outlet A"].title == SUMMIT  # not replaced by B's item
@@ -90,7 +90,7 @@ async def test_two_feeds_polled_together_keep_items_with_the_same_guid(
 ) -> None:
     svc, _ = two_feeds
     feed_server.add("/b.xml", rss(("12345", "https://b.example/treaty", TREATY)))
-    report = await svc.pipeline.poll()
+    report = await svc.poller.poll()
     assert (report.new_items, report.relevant) == (2, 2)
     assert svc.archive.counts()["articles"] == 2
 
@@ -99,13 +99,13 @@ async def test_an_edit_is_taken_from_the_items_own_feed_only(
     two_feeds: tuple[Services, Clock], feed_server: FeedServer
 ) -> None:
     svc, clock = two_feeds
-    await svc.pipeline.poll()
+    await svc.poller.poll()
     # Feed A edits its item; feed B lists an item under the same guid: only A's edit counts.
     edited = f"{SUMMIT}, agrees rail deal"
     feed_server.add("/a.xml", rss(("12345", "https://a.example/summit", edited)))
     feed_server.add("/b.xml", rss(("12345", "https://b.example/treaty", TREATY)))
     clock.now += timedelta(minutes=40)
-    report = await svc.pipeline.poll(force=True)
+    report = await svc.poller.poll(force=True)
     assert report.edited == 1
     [hit] = svc.archive.search("rail deal")
     assert hit.article.source == "Outlet A" and hit.article.url == "https://a.example/summit"
@@ -116,10 +116,10 @@ async def test_the_same_article_in_two_feeds_is_archived_once(
 ) -> None:
     """Two feeds of one outlet list the same article (same link and title, own guids)."""
     svc, clock = two_feeds
-    await svc.pipeline.poll()
+    await svc.poller.poll()
     feed_server.add("/b.xml", rss(("b-77", "https://a.example/summit?utm_source=b", SUMMIT)))
     clock.now += timedelta(minutes=40)
-    report = await svc.pipeline.poll(force=True)
+    report = await svc.poller.poll(force=True)
     assert report.new_items == 0
     assert svc.archive.counts()["articles"] == 1
 
@@ -151,9 +151,9 @@ async def test_a_guid_that_changes_on_every_poll_is_announced_once(
             "/restless.xml",
             rss((f"poll-{poll}", "https://r.example/summit#top", SUMMIT), when=NOW),
         )
-        await svc.pipeline.poll(force=True)
-        await svc.pipeline.summarize()
-        queued.append(svc.pipeline.queue_digests(until=clock.now))
+        await svc.poller.poll(force=True)
+        await svc.summaries.summarize()
+        queued.append(svc.digests.queue_digests(until=clock.now))
         clock.now += timedelta(hours=1)
     assert queued == [1, 0, 0, 0]
     assert openai_api.calls == 1
@@ -165,12 +165,12 @@ async def test_a_pruned_article_under_a_changing_guid_stays_known(
 ) -> None:
     """The article leaves the archive; its tombstone keeps its link key."""
     svc, clock = restless
-    assert (await svc.pipeline.poll(force=True)).relevant == 1
+    assert (await svc.poller.poll(force=True)).relevant == 1
     clock.now += timedelta(days=8)
     pruned = svc.archive.prune_articles(clock.now, now=clock.now)
     assert pruned.articles == 1
     feed_server.add("/restless.xml", rss(("poll-9", "https://r.example/summit", SUMMIT)))
-    assert (await svc.pipeline.poll(force=True)).new_items == 0
+    assert (await svc.poller.poll(force=True)).new_items == 0
 
 
 async def test_a_feed_that_gives_every_item_one_link_keeps_them_apart(
@@ -182,7 +182,7 @@ async def test_a_feed_that_gives_every_item_one_link_keeps_them_apart(
         "/restless.xml",
         rss(("1", "https://r.example/", SUMMIT), ("2", "https://r.example/", TREATY)),
     )
-    report = await svc.pipeline.poll(force=True)
+    report = await svc.poller.poll(force=True)
     assert (report.new_items, report.relevant) == (2, 2)
 
 
@@ -194,11 +194,11 @@ async def test_a_changing_guid_keeps_an_irrelevant_item_remembered(
     svc, clock = restless
     football = "Brighton beat Liverpool"
     feed_server.add("/restless.xml", rss(("s-0", "https://r.example/football", football)))
-    await svc.pipeline.poll(force=True)
+    await svc.poller.poll(force=True)
     for day in (10, 20, 40):
         clock.now = NOW + timedelta(days=day)
         feed_server.add("/restless.xml", rss((f"s-{day}", "https://r.example/football", football)))
-        assert (await svc.pipeline.poll(force=True)).new_items == 0, day
+        assert (await svc.poller.poll(force=True)).new_items == 0, day
         svc.archive.prune_seen(clock.now - timedelta(days=svc.settings.archive.seen_days))
         assert svc.archive.counts()["seen"] == 1, day
 
@@ -229,19 +229,19 @@ async def test_an_item_without_a_link_never_shows_the_feed_url(
     private: Services, feed_server: FeedServer
 ) -> None:
     svc = private
-    report = await svc.pipeline.poll()
+    report = await svc.poller.poll()
     assert report.relevant == 3
-    await svc.pipeline.summarize()
+    await svc.summaries.summarize()
     for platform in ("telegram", "discord"):
         svc.state.save_chat(Chat(platform, 5, lang="both", subscribed=True, subscribed_at=NOW))
-    assert svc.pipeline.queue_digests(until=NOW) >= 2
+    assert svc.digests.queue_digests(until=NOW) >= 2
     texts = [part.text for p in ("telegram", "discord") for part in svc.archive.pending(p)]
     assert texts and all("s3cret" not in text for text in texts)
     assert any("p.example/treaty" in text for text in texts)
     # Kept for search, without a link; never announced.
     hits = svc.archive.search("Vladivostok") + svc.archive.search("Lavrov")
     assert [hit.article.url for hit in hits] == ["", ""]
-    digest = svc.pipeline.digest(lang="en", since=None, until=NOW)
+    digest = svc.digests.digest(lang="en", since=None, until=NOW)
     assert [[s.url for s in item.sources] for item in digest.items] == [
         ["https://p.example/treaty"]
     ]
@@ -291,10 +291,10 @@ async def test_an_archive_from_before_feed_scoped_ids_announces_nothing_twice(
     chat = Chat("telegram", 3, lang="en", subscribed=True, subscribed_at=NOW - timedelta(days=1))
     clock = Clock(NOW)
     async with services(settings, now=clock) as svc:
-        await svc.pipeline.poll()
-        assert await svc.pipeline.summarize() == 1
+        await svc.poller.poll()
+        assert await svc.summaries.summarize() == 1
         svc.state.save_chat(chat)
-        assert svc.pipeline.queue_digests(until=NOW) == 1
+        assert svc.digests.queue_digests(until=NOW) == 1
     path = tmp_path / ARCHIVE_FILE
     to_old_scheme(path)
     old = sqlite3.connect(path)
@@ -311,10 +311,10 @@ async def test_an_archive_from_before_feed_scoped_ids_announces_nothing_twice(
     feed_server.add("/wire.xml", rss(*items, ("tag:w,2024:k4", "https://w.example/rain", "Rain")))
     async with services(settings, now=clock) as svc:
         assert (tmp_path / f"{ARCHIVE_FILE}.bak-v2").exists()
-        report = await svc.pipeline.poll(force=True)
+        report = await svc.poller.poll(force=True)
         assert (report.new_items, report.relevant, report.edited) == (1, 0, 0)
-        assert await svc.pipeline.summarize() == 0  # no summary is redone for the upgrade
-        assert svc.pipeline.queue_digests(until=clock.now) == 0
+        assert await svc.summaries.summarize() == 0  # no summary is redone for the upgrade
+        assert svc.digests.queue_digests(until=clock.now) == 0
         [hit] = svc.archive.search("ratify")
         assert hit.article.url == ""  # the feed's URL is no longer shown for it
         assert svc.archive.counts()["articles"] == 2
@@ -324,10 +324,10 @@ async def test_an_edit_that_drops_the_link_keeps_the_one_shown(
     two_feeds: tuple[Services, Clock], feed_server: FeedServer
 ) -> None:
     svc, clock = two_feeds
-    await svc.pipeline.poll()
+    await svc.poller.poll()
     feed_server.add("/a.xml", rss(("12345", None, f"{SUMMIT}, agrees rail deal")))
     clock.now += timedelta(minutes=40)
-    assert (await svc.pipeline.poll(force=True)).edited == 1
+    assert (await svc.poller.poll(force=True)).edited == 1
     [hit] = svc.archive.search("rail deal")
     assert hit.article.url == "https://a.example/summit"
 

@@ -85,8 +85,8 @@ async def test_past_the_budget_summaries_are_offline(
     feed_server.add("/n.xml", rss(EVENTS))
     settings = settings_for(tmp_path, feed_server, openai_api, daily_token_budget=1)
     async with services(settings, now=lambda: NOW) as svc:
-        await svc.pipeline.poll()
-        assert await svc.pipeline.summarize() == len(EVENTS)
+        await svc.poller.poll()
+        assert await svc.summaries.summarize() == len(EVENTS)
         methods = [
             svc.archive.summary(s.id).method for s in svc.archive.announced_stories(None, NOW)
         ]  # type: ignore[union-attr]
@@ -122,9 +122,9 @@ async def test_untrusted_text_never_reaches_the_digest(
         openai_api.queue_answer(obeying)
     settings = settings_for(tmp_path, feed_server, openai_api)
     async with services(settings, now=lambda: NOW) as svc:
-        await svc.pipeline.poll()
-        await svc.pipeline.summarize()
-        digest = svc.pipeline.digest(lang="both", since=None, until=NOW)
+        await svc.poller.poll()
+        await svc.summaries.summarize()
+        digest = svc.digests.digest(lang="both", since=None, until=NOW)
         from bot.platforms.telegram.render import render_telegram
 
         text = "\n".join(render_telegram(digest, svc.catalog))
@@ -180,13 +180,13 @@ async def test_a_first_report_in_the_other_language_costs_no_call_nor_does_a_res
     feed_server.add("/n.xml", rss([KURSK_EN]))
     settings = settings_for(tmp_path, feed_server, openai_api)
     async with services(settings, now=lambda: NOW) as svc:
-        await svc.pipeline.poll(force=True)
-        assert await svc.pipeline.summarize() == 1
+        await svc.poller.poll(force=True)
+        assert await svc.summaries.summarize() == 1
         feed_server.add("/n.xml", rss([KURSK_EN, KURSK_AR]))
-        await svc.pipeline.poll(force=True)
+        await svc.poller.poll(force=True)
         [story] = svc.archive.announced_stories(None, NOW)
         assert {a.lang for a in story.articles} == {"ar", "en"}  # one story, two languages
-        assert await svc.pipeline.summarize() == 0
+        assert await svc.summaries.summarize() == 0
     async with services(settings, now=lambda: NOW) as svc:  # a restart
-        assert await svc.pipeline.summarize() == 0
+        assert await svc.summaries.summarize() == 0
     assert openai_api.calls == 1

@@ -32,13 +32,13 @@ async def test_one_call_per_story_and_both_languages(
     with serve(manifest) as base_url:
         settings = llm_settings(tmp_path, base_url, openai_api.base_url)
         async with services(settings, now=lambda: manifest.now) as svc:
-            await svc.pipeline.poll()
-            stories = await svc.pipeline.summarize()
+            await svc.poller.poll()
+            stories = await svc.summaries.summarize()
             assert stories == 10
             assert openai_api.calls == stories  # one call per story, both languages at once
-            assert await svc.pipeline.summarize() == 0  # cached by content: no new calls
+            assert await svc.summaries.summarize() == 0  # cached by content: no new calls
             assert openai_api.calls == stories
-            digest = svc.pipeline.digest(lang="both", since=None, until=manifest.now)
+            digest = svc.digests.digest(lang="both", since=None, until=manifest.now)
     assert all(item.summary.method == "llm" for item in digest.items)
     assert all(item.summary.headline_ar == DEFAULT_ANSWER["headline_ar"] for item in digest.items)
     assert all(item.summary.headline_en == DEFAULT_ANSWER["headline_en"] for item in digest.items)
@@ -55,9 +55,9 @@ async def test_a_failing_endpoint_falls_back_to_offline(
     with serve(manifest) as base_url:
         settings = llm_settings(tmp_path, base_url, openai_api.base_url)
         async with services(settings, now=lambda: manifest.now) as svc:
-            await svc.pipeline.poll()
-            assert await svc.pipeline.summarize() == 10
-            digest = svc.pipeline.digest(lang="en", since=None, until=manifest.now)
+            await svc.poller.poll()
+            assert await svc.summaries.summarize() == 10
+            digest = svc.digests.digest(lang="en", since=None, until=manifest.now)
     assert {item.summary.method for item in digest.items} == {"offline"}
 
 
@@ -69,7 +69,7 @@ def test_search_command(tmp_path: Path) -> None:
         with serve(manifest) as base_url:
             settings = demo_settings(manifest, base_url, str(tmp_path))
             async with services(settings, now=lambda: manifest.now) as svc:
-                await svc.pipeline.poll()
+                await svc.poller.poll()
 
     asyncio.run(fill())
     out = io.StringIO()
@@ -116,7 +116,7 @@ async def test_borderline_items_get_a_second_opinion(
     )
     openai_api.queue_answer({"relevant": True, "reason": "the launch was coordinated with Moscow"})
     async with services(settings, now=lambda: now) as svc:
-        report = await svc.pipeline.poll()
+        report = await svc.poller.poll()
         [hit] = svc.archive.search("missile")
         assert hit.article.title.startswith("North Korea fires")
     assert openai_api.calls == 1  # only the borderline item was asked about
@@ -128,4 +128,4 @@ async def test_second_opinion_is_off_by_default(tmp_path: Path) -> None:
     settings = Settings.model_validate({"storage": {"data_dir": str(tmp_path)}})
     assert settings.topic.second_opinion is False
     async with services(settings) as svc:
-        assert svc.pipeline.second_opinion is None
+        assert svc.poller.feed.second_opinion is None

@@ -288,7 +288,7 @@ async def test_once_follows_the_cadence_of_cron(tmp_path: Path) -> None:
     now = datetime(2024, 11, 5, 9, 0, 5, tzinfo=UTC)
     last = now - timedelta(minutes=30)  # cron ran 30 minutes ago and polled every feed
     async with services(settings, now=lambda: now) as svc:
-        stored = {f.url: f for f in svc.pipeline.feeds()}
+        stored = {f.url: f for f in svc.poller.feeds()}
 
         def fetched(
             url: str, *, after: timedelta, at: datetime = last, failures: int = 0
@@ -314,7 +314,7 @@ async def test_once_follows_the_cadence_of_cron(tmp_path: Path) -> None:
             ]
         )
         assert follow_cron(svc) == 1
-        due = {f.url for f in svc.pipeline.feeds() if f.next_poll_at and f.next_poll_at <= now}
+        due = {f.url for f in svc.poller.feeds() if f.next_poll_at and f.next_poll_at <= now}
     assert due == {"https://own.example/rss"}
 
 

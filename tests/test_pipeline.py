@@ -60,7 +60,7 @@ async def svc(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Services
 
 
 async def test_one_broken_feed_never_stops_the_others(svc: Services) -> None:
-    report = await svc.pipeline.poll()
+    report = await svc.poller.poll()
     assert report.feeds_ok == 1 and report.feeds_failed == 2
     assert report.new_items == 3 and report.relevant == 2
     down = svc.state.feed(svc.settings.feeds[0].url)
@@ -72,32 +72,32 @@ async def test_one_broken_feed_never_stops_the_others(svc: Services) -> None:
 
 
 async def test_unchanged_feeds_cost_no_parsing(svc: Services, feed_server: FeedServer) -> None:
-    await svc.pipeline.poll()
-    again = await svc.pipeline.poll(force=True)
+    await svc.poller.poll()
+    again = await svc.poller.poll(force=True)
     assert again.feeds_not_modified == 1 and again.new_items == 0
     assert feed_server.headers_of("/good.xml")[-1]["If-None-Match"]
 
 
 async def test_old_items_are_archived_for_search_but_not_announced(svc: Services) -> None:
-    await svc.pipeline.poll()
-    assert await svc.pipeline.summarize() == 2
+    await svc.poller.poll()
+    assert await svc.summaries.summarize() == 2
     hits = svc.archive.search("treaty")
     old_id = f"g:{feed_key(svc.settings.feeds[2].url)}:tag:news.example,2024:old"
     assert [h.article.id for h in hits] == [old_id]
-    digest = svc.pipeline.digest(lang="en", since=NOW - timedelta(days=60), until=NOW)
+    digest = svc.digests.digest(lang="en", since=NOW - timedelta(days=60), until=NOW)
     headlines = [item.summary.headline_en for item in digest.items]
     assert headlines == ["Kim Jong Un meets Putin in Vladivostok"]
 
 
 async def test_a_digest_is_queued_once_per_period(svc: Services) -> None:
-    await svc.pipeline.poll()
-    await svc.pipeline.summarize()
+    await svc.poller.poll()
+    await svc.summaries.summarize()
     chat = Chat("telegram", 99, lang="en", subscribed=True, subscribed_at=NOW)
     svc.state.save_chat(chat)
-    assert svc.pipeline.queue_digests(until=NOW) == 1
-    assert svc.pipeline.queue_digests(until=NOW) == 0  # same period: nothing new
+    assert svc.digests.queue_digests(until=NOW) == 1
+    assert svc.digests.queue_digests(until=NOW) == 0  # same period: nothing new
     later = NOW + timedelta(hours=12)
-    assert svc.pipeline.queue_digests(until=later) == 0  # nothing announced since
+    assert svc.digests.queue_digests(until=later) == 0  # nothing announced since
     [part] = svc.archive.pending("telegram")
     assert "Vladivostok" in part.text and "Brighton" not in part.text
 
@@ -137,10 +137,10 @@ async def test_a_new_feeds_backlog_is_archived_not_announced(
     timed: tuple[Services, Clock],
 ) -> None:
     svc, _ = timed
-    await svc.pipeline.poll()
-    await svc.pipeline.summarize()
+    await svc.poller.poll()
+    await svc.summaries.summarize()
     assert {h.article.id.rsplit(":", 1)[-1] for h in svc.archive.search("pyongyang")} == {"backlog"}
-    digest = svc.pipeline.digest(lang="en", since=None, until=NOW)
+    digest = svc.digests.digest(lang="en", since=None, until=NOW)
     assert [i.summary.headline_en for i in digest.items] == [
         "Kim Jong Un meets Putin in Vladivostok"
     ]
@@ -150,9 +150,9 @@ async def test_feeds_are_polled_when_due_and_failing_ones_back_off_then_stop(
     timed: tuple[Services, Clock], feed_server: FeedServer
 ) -> None:
     svc, clock = timed
-    first = await svc.pipeline.poll()
+    first = await svc.poller.poll()
     assert first.feeds_ok == 1 and first.feeds_failed == 1
-    assert (await svc.pipeline.poll()).feeds_not_due == 2  # nothing is due a moment later
+    assert (await svc.poller.poll()).feeds_not_due == 2  # nothing is due a moment later
     dead_url = svc.settings.feeds[1].url
     waits = []
     for _ in range(5):
@@ -163,13 +163,13 @@ async def test_feeds_are_polled_when_due_and_failing_ones_back_off_then_stop(
         assert dead.next_poll_at is not None
         waits.append(dead.next_poll_at - clock.now)
         clock.now = dead.next_poll_at
-        await svc.pipeline.poll()
+        await svc.poller.poll()
     dead = svc.state.feed(dead_url)
     assert dead is not None and dead.disabled and dead.failures == 3
     assert waits[1] > waits[0]  # exponential backoff
     requests = feed_server.count("/dead.xml")
     clock.now += timedelta(days=3)
-    report = await svc.pipeline.poll(force=True)
+    report = await svc.poller.poll(force=True)
     assert feed_server.count("/dead.xml") == requests  # a disabled feed is never polled
     assert report.feeds_failed == 0
 
@@ -178,8 +178,8 @@ async def test_an_edit_updates_the_archive_without_a_new_announcement(
     timed: tuple[Services, Clock], feed_server: FeedServer
 ) -> None:
     svc, clock = timed
-    await svc.pipeline.poll()
-    await svc.pipeline.summarize()
+    await svc.poller.poll()
+    await svc.summaries.summarize()
     feed_server.add(
         "/live.xml",
         rss(
@@ -191,7 +191,7 @@ async def test_an_edit_updates_the_archive_without_a_new_announcement(
         ),
     )
     clock.now += timedelta(hours=2)
-    report = await svc.pipeline.poll(force=True)
+    report = await svc.poller.poll(force=True)
     assert report.edited == 1 and report.new_items == 0
     assert svc.archive.search("rail deal")
     assert svc.archive.announced_stories(NOW, clock.now) == []
@@ -203,10 +203,10 @@ async def test_a_permanent_redirect_moves_the_feed(
     svc, clock = timed
     feed_server.add("/new-home.xml", rss(("x", "Weather", NOW)))
     feed_server.redirect("/live.xml", "/new-home.xml", status=301)
-    await svc.pipeline.poll()
+    await svc.poller.poll()
     live = svc.state.feed(svc.settings.feeds[0].url)
     assert live is not None and live.fetch_url == feed_server.url("/new-home.xml")
     clock.now += timedelta(hours=1)
     before = feed_server.count("/live.xml")
-    await svc.pipeline.poll(force=True)
+    await svc.poller.poll(force=True)
     assert feed_server.count("/live.xml") == before  # fetched from the new address directly

@@ -16,8 +16,8 @@ from bot.models import SearchHit
 from bot.search.query import MAX_ALIAS_WORDS, MAX_UNITS, build_match, match_units
 from bot.store import search as search_module
 from bot.store.archive import Archive
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 from tests.test_archive import YES, article
 
 EXPAND = TopicMatcher(load_lexicon()).alias_expander()

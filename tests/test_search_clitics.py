@@ -15,8 +15,8 @@ from bot.cli import main
 from bot.search.query import build_match
 from bot.store.archive import Archive
 from bot.text.normalize import PROCLITICS
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 from tests.test_archive import YES, article
 
 EXPAND = TopicMatcher(load_lexicon()).alias_expander()

@@ -25,7 +25,7 @@ LINK = re.compile(r"\]\((https://[^)]+)\)")
 async def test_search_runs_off_the_loop_and_strips_a_proclitic(
     client: DigestbotClient, svc: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await svc.pipeline.poll()
+    await svc.poller.poll()
     svc.state.save_chat(Chat(BOT_PLATFORM, CHANNEL, lang="ar", ui_lang="ar"))
     threads = record_threads(monkeypatch)
     links = {}

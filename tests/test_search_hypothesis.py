@@ -14,8 +14,8 @@ from bot.i18n import Catalog
 from bot.search.help import bad_filters_message
 from bot.search.query import MAX_UNITS, build_match, match_units, split_filters
 from bot.store.archive import Archive
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 from tests.test_archive import YES, article
 
 EXPAND = TopicMatcher(load_lexicon()).alias_expander()

@@ -12,8 +12,8 @@ import pytest
 from bot.search.query import MAX_UNITS, index_text, match_units
 from bot.store.archive import ARCHIVE_FILE, MIGRATIONS, Archive
 from bot.text.normalize import normalize, tokenize
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 from tests.test_archive import YES, article
 
 EXPAND = TopicMatcher(load_lexicon()).alias_expander()

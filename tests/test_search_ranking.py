@@ -10,8 +10,8 @@ import pytest
 import bot.store.search as search_module
 from bot.search.query import build_match
 from bot.store.archive import Archive
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 from tests.test_archive import YES, article
 
 FILLER = "officials met in the capital to discuss trade and the weather on monday"

@@ -15,8 +15,8 @@ from bot.errors import ConfigError
 from bot.stories import Features, Reader, Report, Rules, cluster, rarity, similarity
 from bot.stories.similarity import Weigher
 from bot.stories.vocabulary import parse_vocabulary
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 
 T0 = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
 LEXICON = load_lexicon()

@@ -144,7 +144,7 @@ async def grouping(
     tmp_path: Path, feed_server: FeedServer, paths: list[str]
 ) -> set[frozenset[str]]:
     async with services(settings_for(tmp_path, feed_server, paths), now=lambda: NOW) as svc:
-        await svc.pipeline.poll()
+        await svc.poller.poll()
         stories: dict[int, set[str]] = {}
         for row in svc.archive.recent_articles(NOW - timedelta(days=1)):
             assert row.story_id is not None
@@ -179,8 +179,8 @@ async def test_items_left_without_a_story_are_grouped_by_the_next_poll(
         def broken(*args: object) -> None:
             raise RuntimeError("grouping failed")
 
-        monkeypatch.setattr("bot.pipeline.poller.cluster", broken)
-        report = await svc.pipeline.poll()
+        monkeypatch.setattr("bot.pipeline.grouping.cluster", broken)
+        report = await svc.poller.poll()
         assert report.relevant == 2 and report.feeds_ok == 1
         assert len(svc.archive.unclustered()) == 2
         assert svc.state.feeds()[0].etag  # the feed's state was saved all the same
@@ -188,7 +188,7 @@ async def test_items_left_without_a_story_are_grouped_by_the_next_poll(
         feed_server.add("/ar.xml", rss(["kursk-ar"]))
         settings2 = settings_for(tmp_path, feed_server, ["/en.xml", "/ar.xml"])
     async with services(settings2, now=lambda: NOW + timedelta(minutes=30)) as svc:
-        await svc.pipeline.poll()
+        await svc.poller.poll()
         assert svc.archive.unclustered() == []
         stories: dict[int, set[str]] = {}
         for row in svc.archive.recent_articles(NOW - timedelta(days=1)):

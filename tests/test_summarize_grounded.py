@@ -150,8 +150,8 @@ async def test_rejections_are_counted_by_reason_in_stats(
             }
         )
         async with services(settings, now=lambda: T0 + timedelta(hours=1)) as svc:
-            await svc.pipeline.poll()
-            assert await svc.pipeline.summarize() == 1
+            await svc.poller.poll()
+            assert await svc.summaries.summarize() == 1
             [story] = svc.archive.announced_stories(None, T0 + timedelta(hours=1))
             summary = svc.archive.summary(story.id)
             # the rejections are no calls of their own, and spend no budget

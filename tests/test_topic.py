@@ -10,8 +10,9 @@ import pytest
 from bot.errors import ConfigError
 from bot.models import EntityName
 from bot.text.normalize import normalize
-from bot.topic.lexicon import Lexicon, load_lexicon, parse_lexicon
+from bot.topic.lexicon import Lexicon
 from bot.topic.matcher import TopicMatcher, strip_dateline
+from bot.topic.topic_file import load_lexicon, parse_lexicon
 
 # Research C.2 and B.3: headline-only items, Arabic spelling variants, clitics, bridges, and the
 # position rules (title + first sentence; two body sentences).

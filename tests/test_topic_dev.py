@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from bench.topic import read_dev_set, score_dev
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "topic-dev.jsonl"
 TARGETS = {"ar": 0.98, "en": 0.98, "ar hard": 0.95, "en hard": 0.95}

@@ -11,8 +11,9 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.text.normalize import normalize
-from bot.topic.lexicon import Lexicon, parse_lexicon
+from bot.topic.lexicon import Lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import parse_lexicon
 
 # ── lists of countries ──
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 
 DATA = Path(__file__).parent / "data" / "topic_labelled.jsonl"
 THRESHOLD = 0.95

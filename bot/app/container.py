@@ -1,5 +1,6 @@
-"""The composition root: the one place that builds the pipeline, the stores, the summarizer and
-the channels from the settings. Everything below receives its dependencies from here.
+"""The composition root: the one place that builds the pipeline (poller, summaries, digest
+queue), the stores, the LLM clients and the channels from the settings. Everything below
+receives its dependencies, and its own section of the settings, from here.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,16 +17,23 @@ from bot.config import Settings
 from bot.errors import StoreError
 from bot.i18n import Catalog
 from bot.ingest.fetch import FeedFetcher, make_client
-from bot.pipeline.poller import Pipeline
+from bot.llm.usage import LLMBudget, LLMUsage
+from bot.pipeline.digests import DigestQueue
+from bot.pipeline.feed import FeedReader, PollSettings
+from bot.pipeline.grouping import StoryGrouper
+from bot.pipeline.poller import Poller
+from bot.pipeline.summaries import Summaries
+from bot.pipeline.worker import CpuWorker
 from bot.platforms.base import Platforms
 from bot.platforms.console import ConsolePlatform
 from bot.platforms.discord.platform import DiscordPlatform
 from bot.platforms.telegram.platform import TelegramPlatform
 from bot.store.archive import Archive
 from bot.store.state import StateStore
+from bot.stories import Reader
 from bot.summarize import FallbackSummarizer
-from bot.topic.lexicon import load_lexicon
 from bot.topic.matcher import TopicMatcher
+from bot.topic.topic_file import load_lexicon
 
 if TYPE_CHECKING:
     from bot.summarize.llm import LLMSummarizer
@@ -47,7 +55,9 @@ class Services:
     archive: Archive
     matcher: TopicMatcher
     catalog: Catalog
-    pipeline: Pipeline
+    poller: Poller
+    summaries: Summaries
+    digests: DigestQueue
     llm: LLMSummarizer | None
     now: Callable[[], datetime]
     platforms: Platforms
@@ -65,6 +75,17 @@ def platforms() -> Platforms:
 def build_matcher(settings: Settings) -> TopicMatcher:
     path = Path(settings.topic.file) if settings.topic.file else None
     return TopicMatcher(load_lexicon(path))
+
+
+def poll_settings(settings: Settings) -> PollSettings:
+    """The settings a poll reads."""
+    return PollSettings(
+        ingest=settings.ingest,
+        feeds=tuple(settings.feed_sources()),
+        poll_interval=timedelta(minutes=settings.schedule.poll_minutes),
+        seen_days=settings.archive.seen_days,
+        max_age=timedelta(hours=settings.digest.max_age_hours),
+    )
 
 
 def open_stores(settings: Settings) -> tuple[StateStore, Archive]:
@@ -120,6 +141,7 @@ async def services(
             low=settings.topic.borderline_low,
             high=settings.topic.borderline_high,
             timeout_s=settings.llm.timeout_s,
+            topic=matcher.lexicon.topic.about(),
             outage=llm.outage if llm is not None else None,  # one endpoint, one outage
             now=now,
         )
@@ -128,22 +150,54 @@ async def services(
         allow_private_networks=settings.ingest.allow_private_networks,
         max_bytes=settings.ingest.max_bytes,
     )
-    known = platforms()
-    pipeline = Pipeline(
-        settings=settings,
+    meters: list[tuple[str, LLMUsage]] = []
+    if llm is not None:
+        meters.append(("summary", llm.usage))
+    if second is not None:
+        meters.append(("second_opinion", second.usage))
+    budget = LLMBudget(
+        archive, daily_tokens=settings.llm.daily_token_budget, now=now, meters=meters
+    )
+    topic_file = Path(settings.topic.file) if settings.topic.file else None
+    reader = Reader(matcher.lexicon, topic_file)
+    rules = reader.rules(
+        threshold=settings.stories.threshold, horizon_hours=settings.stories.horizon_hours
+    )
+    cpu = CpuWorker()
+    poll = poll_settings(settings)
+    poller = Poller(
+        settings=poll,
         state=state,
         archive=archive,
-        fetcher=fetcher,
-        matcher=matcher,
+        feed=FeedReader(
+            settings=poll,
+            archive=archive,
+            fetcher=fetcher,
+            matcher=matcher,
+            cpu=cpu,
+            second_opinion=second,
+            budget=budget,
+        ),
+        grouper=StoryGrouper(archive=archive, matcher=matcher, reader=reader, rules=rules, cpu=cpu),
+        now=now,
+    )
+    summaries = Summaries(
+        settings=settings.llm,
+        archive=archive,
         summarizer=summarizer,
+        budget=budget,
+        horizon=rules.horizon,
+        now=now,
+    )
+    known = platforms()
+    digests = DigestQueue(
+        settings=settings.digest,
+        state=state,
+        archive=archive,
         catalog=catalog,
+        entity_names=matcher.entity_names,
         platforms=known,
         now=now,
-        second_opinion=second,
-        meters=[
-            *([("summary", llm.usage)] if llm is not None else []),
-            *([("second_opinion", second.usage)] if second is not None else []),
-        ],
     )
     try:
         yield Services(
@@ -152,13 +206,15 @@ async def services(
             archive=archive,
             matcher=matcher,
             catalog=catalog,
-            pipeline=pipeline,
+            poller=poller,
+            summaries=summaries,
+            digests=digests,
             llm=llm,
             now=now,
             platforms=known,
         )
     finally:
-        pipeline.close()
+        cpu.close()
         await client.aclose()
         if llm is not None:
             await llm.aclose()

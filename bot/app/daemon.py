@@ -72,10 +72,10 @@ def _queue_console_digest(svc: Services, until: datetime) -> int:
     ``chats list``, ``status`` or an export. Where the last one ended is in the outbox, so each
     run prints only what is new since the previous one."""
     chat = Chat(platform=CONSOLE, chat_id=CONSOLE_CHAT, lang=svc.settings.digest.default_lang)
-    since = svc.pipeline.since_for(chat, until)
+    since = svc.digests.since_for(chat, until)
     if since >= until:
         return 0
-    digest = svc.pipeline.digest(lang=chat.lang, since=since, until=until)
+    digest = svc.digests.digest(lang=chat.lang, since=since, until=until)
     if not digest.items:
         return 0
     return svc.archive.queue_digest(
@@ -95,13 +95,13 @@ async def digest_and_deliver(
     if channel.platform == CONSOLE:
         queued = _queue_console_digest(svc, until or svc.now())
     else:
-        queued = svc.pipeline.queue_digests(until=until or svc.now(), platform=channel.platform)
+        queued = svc.digests.queue_digests(until=until or svc.now(), platform=channel.platform)
     report = await deliver(archive=svc.archive, state=svc.state, channel=channel, now=svc.now)
     return queued, report
 
 
 def _require_feeds(svc: Services) -> None:
-    if not svc.pipeline.feeds():
+    if not svc.poller.feeds():
         raise DigestbotError(
             "no feeds configured: copy config.example.toml to config.toml and edit it,"
             " or add one with 'digestbot feeds add URL'"
@@ -112,8 +112,8 @@ async def run_cycle(
     svc: Services, *channels: Channel, force: bool = False, progress: Progress | None = None
 ) -> CycleReport:
     """One poll, summarize, digest and delivery cycle, delivering to each channel in turn."""
-    poll = await svc.pipeline.poll(force=force, progress=progress)
-    summarized = await svc.pipeline.summarize()
+    poll = await svc.poller.poll(force=force, progress=progress)
+    summarized = await svc.summaries.summarize()
     queued, delivery = 0, DeliveryReport()
     for channel in channels:
         more, report = await digest_and_deliver(svc, channel)
@@ -167,7 +167,7 @@ def follow_cron(svc: Services) -> int:
     own = interval * (1 + SUCCESS_JITTER) + timedelta(seconds=1)
     moved = [
         replace(feed, next_poll_at=now)
-        for feed in svc.pipeline.feeds()
+        for feed in svc.poller.feeds()
         if not feed.disabled
         and not feed.failures
         and feed.last_fetch_at is not None
@@ -361,9 +361,9 @@ async def demo(
     with serve(manifest) as base_url, tempfile.TemporaryDirectory() as scratch:
         settings = demo_settings(manifest, base_url, data_dir or scratch, base)
         async with services(settings, now=lambda: manifest.now) as svc:
-            poll = await svc.pipeline.poll(force=True)
-            summarized = await svc.pipeline.summarize()
-            digest = svc.pipeline.digest(lang="both", since=None, until=manifest.now)
+            poll = await svc.poller.poll(force=True)
+            summarized = await svc.summaries.summarize()
+            digest = svc.digests.digest(lang="both", since=None, until=manifest.now)
             out.write(render_plain(digest, svc.catalog) + "\n")
             how = (
                 "LLM summaries"
@@ -372,7 +372,7 @@ async def demo(
             )
             out.write(
                 f"\n— demo: {len(manifest.feeds)} feeds, {poll.new_items} new items read, "
-                f"{poll.relevant} about Russia–North Korea, {summarized} stories "
+                f"{poll.relevant} about {svc.matcher.lexicon.topic.label()}, {summarized} stories "
                 f"summarized ({how})\n"
             )
             out.write(demo_search_hint(data_dir))
@@ -527,7 +527,7 @@ async def chats(settings: Settings, args: argparse.Namespace, out: TextIO) -> in
 async def export_data(settings: Settings, target: str, out: TextIO) -> str:
     """``digestbot export FILE|-``: returns a line saying what was exported."""
     async with services(settings) as svc:
-        svc.pipeline.feeds()  # stores the configured feeds, so that the export lists them
+        svc.poller.feeds()  # stores the configured feeds, so that the export lists them
         document = transfer.export_document(
             svc.state.chats(), svc.state.feeds(), svc.archive.last_digest_ends(), svc.now()
         )

@@ -2,7 +2,7 @@
 
 ::
 
-    poll tick     pipeline.poll (feeds that are due) → summarize → queue alerts → deliver
+    poll tick     poller.poll (feeds that are due) → summaries → queue alerts → deliver
     digest tick   due_digests(chats, handled, now) → queue each due digest → deliver
     deliver       outbox → every running channel; one delivery at a time per channel
     stop          no new sends; the message in flight finishes; running jobs are cancelled
@@ -133,10 +133,9 @@ class Jobs:
         return run
 
     async def poll(self) -> None:
-        pipeline = self.svc.pipeline
         async with self._pipeline:
-            report = await pipeline.poll()
-            await pipeline.summarize()
+            report = await self.svc.poller.poll()
+            await self.svc.summaries.summarize()
             alerts = self.queue_alerts()
         if report.polled:
             log.info(
@@ -213,7 +212,7 @@ class Jobs:
             default_zone=schedule.zone,
             now=now,
         )
-        queued = svc.pipeline.queue_due([(item.chat, item.slot) for item in due])
+        queued = svc.digests.queue_due([(item.chat, item.slot) for item in due])
         for item in due:
             # An empty period is remembered here only: it is looked at again after a restart,
             # which costs one query and sends nothing.

@@ -30,7 +30,7 @@ from typing import Any
 from bot.errors import ConfigError
 from bot.text.normalize import normalize, tokenize
 from bot.text.stem import stem
-from bot.topic.lexicon import read_topic_file
+from bot.topic.topic_file import read_topic_file
 
 _TERM_KEYS = frozenset({"id", "en", "ar", "aliases", "contrast"})
 MAX_ALIAS_WORDS = 6

@@ -14,11 +14,11 @@ Three kinds of problem, each a reason the answer is rejected (``Ungrounded.kind`
   ``quantities``), which only widens what is accepted;
 - ``name``: an entity of the topic lexicon the articles do not name, in either language (the
   lexicon's aliases join "Lavrov" and "لافروف"; a country, its adjective and its capital stand for
-  one another), or, in the English fields, a word capitalized inside a sentence that no article
-  spells: case-insensitively, as a prefix (Ukrainian / Ukraine), through the aliases of the
-  entities the articles name, or in Arabic letters with the same consonants (Shoigu / شويغو);
-  sentence-initial words, common capitalized words (months, days, titles) and Title Case
-  headlines are not read as names;
+  one another where the topic file's ``[topic.stands_for]`` says so), or, in the English
+  fields, a word capitalized inside a sentence that no article spells: case-insensitively, as a
+  prefix (Ukrainian / Ukraine), through the aliases of the entities the articles name, or in
+  Arabic letters with the same consonants (Shoigu / شويغو); sentence-initial words, common
+  capitalized words (months, days, titles) and Title Case headlines are not read as names;
 - ``instruction``: a sentence that addresses the reader or gives an order (a sentence opening
   with "Visit", "Click", "Subscribe", "Ignore"…, "please", "اضغط", "اشتركوا", "تابعونا"…), or that
   speaks of the prompt, the model or its instructions. Text inside quotation marks that an article
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.models import Article
 from bot.text.normalize import is_arabic, normalize, tokenize
@@ -38,18 +38,6 @@ from bot.text.sentences import split_sentences
 from bot.topic.lexicon import CUE, TRAP, Lexicon
 
 KINDS = ("number", "name", "instruction")
-
-# A country, its adjective and its capital name one side: "Moscow said" for "Russia said"; and
-# any name of a side (Lavrov, Kim Yo Jong) grounds its country ("Russia's foreign minister").
-# Ids of the packaged topic file; another topic file simply gets no such equivalence.
-_STANDS_FOR = {
-    "ru:russian": "ru:russia",
-    "ru:moscow": "ru:russia",
-    "ru:kremlin": "ru:russia",
-    "nk:north-korean": "nk:north-korea",
-    "nk:pyongyang": "nk:north-korea",
-}
-_COUNTRIES = frozenset(_STANDS_FOR.values())
 
 # Capitalized in English without being a name of the story: function words that open a clause
 # after a colon or a quote, months, days, titles and offices.
@@ -130,13 +118,17 @@ class Sources:
     """What the articles of one story say, prepared for the checks."""
 
     numbers: frozenset[int]
-    entities: frozenset[str]  # canonical ids (see ``_STANDS_FOR``)
+    entities: frozenset[str]  # canonical ids (see ``stands_for``)
     groups: frozenset[str]  # the lexicon groups of those entities (the sides, "bridge"...)
     words: frozenset[str]  # normalized tokens, both languages
     skeletons: frozenset[str]  # consonant classes of the Arabic tokens
     alias_words: frozenset[str]  # tokens of every alias of the entities named
     text: str  # the normalized texts, for quotes
     initials: frozenset[str]  # initials of runs of 2-4 Latin words (United Nations: "un")
+    stands_for: Mapping[str, str] = field(default_factory=dict)
+    """The topic file's ``[topic.stands_for]``: a country, its adjective and its capital name one
+    side ("Moscow said" for "Russia said"), and any name of a side (a minister) grounds the
+    country it stands for ("Russia's foreign minister")."""
 
     @classmethod
     def of(cls, articles: Iterable[Article], lexicon: Lexicon | None = None) -> Sources:
@@ -145,18 +137,19 @@ class Sources:
         words: set[str] = set()
         entities: set[str] = set()
         groups: set[str] = set()
+        stands_for = lexicon.topic.stands_for if lexicon is not None else {}
         for text in texts:
             numbers |= quantities(text)
             numbers.update(_plain_figures(text))
             words.update(_split_apostrophes(tokenize(text)))
             if lexicon is not None:
                 for hit in lexicon.find(text):
-                    entities.add(_canonical(hit.entity))
+                    entities.add(_canonical(hit.entity, stands_for))
                     groups.add(hit.group)
         alias_words: set[str] = set()
         if lexicon is not None:
             for entity in lexicon.entities:
-                if _canonical(entity.id) in entities:
+                if _canonical(entity.id, stands_for) in entities:
                     for alias in entity.aliases:
                         alias_words.update(tokenize(alias))
         skeletons = {_arabic_skeleton(w) for w in words if is_arabic(w[0])}
@@ -175,6 +168,7 @@ class Sources:
             alias_words=frozenset(alias_words),
             initials=frozenset(initials),
             text="\n".join(texts),
+            stands_for=stands_for,
         )
 
 
@@ -211,14 +205,16 @@ def check_grounding(
                     raise Ungrounded("name", f"{name}: the name {word} is in no article")
 
 
-def _canonical(entity_id: str) -> str:
-    return _STANDS_FOR.get(entity_id, entity_id)
+def _canonical(entity_id: str, stands_for: Mapping[str, str]) -> str:
+    return stands_for.get(entity_id, entity_id)
 
 
 def _entity_grounded(entity_id: str, group: str, sources: Sources) -> bool:
-    if _canonical(entity_id) in sources.entities:
+    canonical = _canonical(entity_id, sources.stands_for)
+    if canonical in sources.entities:
         return True
-    return _canonical(entity_id) in _COUNTRIES and group in sources.groups
+    # a country that something stands for is grounded by any name of its side
+    return canonical in sources.stands_for.values() and group in sources.groups
 
 
 def _plain_figures(normalized: str) -> set[int]:

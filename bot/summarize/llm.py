@@ -18,21 +18,21 @@ Works with any OpenAI-compatible endpoint (``base_url``: OpenAI, Ollama, vLLM, l
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
 import openai
 
-from bot.errors import ConfigError, SummarizeError
+from bot.errors import SummarizeError
+from bot.llm.client import LLMClient, answer_content, describe_error
 from bot.llm.outage import Outage
 from bot.models import Story, Summary
 from bot.summarize.grounding import Sources, Ungrounded, check_grounding
 from bot.summarize.prompt import build_messages, pick_articles, retry_message
 from bot.summarize.schema import RESPONSE_FORMAT, AnswerError, LLMAnswer, parse_answer
-from bot.topic.lexicon import Lexicon, load_lexicon
+from bot.topic.lexicon import Lexicon
+from bot.topic.topic_file import load_lexicon
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
@@ -40,54 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Local servers (Ollama, llama.cpp) need no key, but the SDK refuses to start without one.
-PLACEHOLDER_KEY = "no-key"
 _ATTEMPTS = 2
 DEFAULT_MAX_TOKENS = 1200
-
-
-@dataclass(slots=True)
-class LLMUsage:
-    """What the summarizer has spent since it was created."""
-
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    invalid_answers: int = 0
-    failures: int = 0
-    rejections: Counter[str] = field(default_factory=Counter)
-    """Invalid answers by reason: ``format`` or a grounding reason (``number``, ``name``,
-    ``instruction``); the values add up to ``invalid_answers``."""
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-
-def describe_error(err: openai.OpenAIError) -> str:
-    """One line about an SDK error, without the request or response bodies."""
-    if isinstance(err, openai.APIStatusError):
-        return f"{type(err).__name__} (HTTP {err.status_code})"
-    return type(err).__name__
-
-
-def answer_content(response: ChatCompletion, usage: LLMUsage) -> str | None:
-    """The text of a chat completion, with its tokens added to ``usage``.
-
-    Raises ``AnswerError`` for an answer that cannot be used whatever it says: no choices, a
-    refusal, or one cut short (any finish reason but ``stop``).
-    """
-    if response.usage is not None:
-        usage.prompt_tokens += response.usage.prompt_tokens
-        usage.completion_tokens += response.usage.completion_tokens
-    if not response.choices:
-        raise AnswerError("no choices in the answer")
-    choice = response.choices[0]
-    if choice.message.refusal:
-        raise AnswerError("the model refused")
-    if choice.finish_reason != "stop":
-        raise AnswerError(f"answer ended with finish_reason={choice.finish_reason}")
-    return choice.message.content
 
 
 class LLMSummarizer:
@@ -106,37 +60,24 @@ class LLMSummarizer:
         now: Callable[[], datetime] | None = None,
         lexicon: Lexicon | None = None,
     ) -> None:
-        """``base_url=None`` means the SDK's default endpoint; ``api_key=None`` with a custom
-        ``base_url`` sends a placeholder key, and with the default endpoint lets the SDK read
-        ``OPENAI_API_KEY``. ``max_retries`` is the SDK's own retry count for 408/409/429/5xx
-        and connection errors, with its backoff (honouring ``Retry-After``); while the endpoint
-        is down, its tries go without them. ``now`` is the clock of the outage's waits.
-        ``lexicon`` gives the grounding check the topic's names in both languages (the packaged
-        topic when None)."""
-        if api_key is None and base_url is not None:
-            api_key = PLACEHOLDER_KEY
-        try:
-            self._client = openai.AsyncOpenAI(
-                base_url=base_url,
-                api_key=api_key,
-                timeout=timeout_s,
-                max_retries=max_retries,
-            )
-        except openai.OpenAIError as err:
-            raise ConfigError(
-                f"llm: cannot set up the OpenAI client: {describe_error(err)}"
-            ) from None
-        # One request per try while the endpoint is down: the SDK's retries would only repeat it.
-        self._probe = self._client.with_options(max_retries=0)
+        """``base_url``, ``api_key``, ``timeout_s`` and ``max_retries`` set up the client as
+        ``bot.llm.client.LLMClient`` says; while the endpoint is down, its tries go without the
+        SDK's retries. ``now`` is the clock of the outage's waits.
+        ``lexicon`` gives the instructions their topic and the grounding check the topic's names
+        in both languages (the packaged topic when None)."""
+        self._llm = LLMClient(
+            base_url=base_url,
+            api_key=api_key,
+            timeout_s=timeout_s,
+            max_retries=max_retries,
+            purpose="llm",
+        )
         self._now = now or (lambda: datetime.now(UTC))
         self.outage = Outage()
         self.model = model
         self._temperature = temperature
         self._max_tokens = max_tokens
-        # OpenAI's reasoning models accept only max_completion_tokens, while several
-        # OpenAI-compatible servers still know only the older max_tokens.
-        self._limit_name = "max_completion_tokens" if base_url is None else "max_tokens"
-        self.usage = LLMUsage()
+        self.usage = self._llm.usage
         self._lexicon = lexicon if lexicon is not None else load_lexicon()
 
     async def summarize(self, story: Story) -> Summary:
@@ -150,7 +91,7 @@ class LLMSummarizer:
             )
         probe = self.outage.probing  # this call is the one try while the endpoint is down
         try:
-            messages = build_messages(story)
+            messages = build_messages(story, self._lexicon.topic.about())
             sources = Sources.of(pick_articles(story.articles), self._lexicon)
             problem = ""
             for attempt in range(_ATTEMPTS):
@@ -182,16 +123,14 @@ class LLMSummarizer:
         """The answer's text. A cut-off or refused answer raises ``AnswerError`` (it must not
         pass even if it happens to parse); API errors become ``SummarizeError``."""
         self.usage.calls += 1
-        limit = self._max_tokens
-        client = self._probe if self.outage.down else self._client
+        client = self._llm.probe if self.outage.down else self._llm.sdk
         try:
             response: ChatCompletion = await client.chat.completions.create(
                 model=self.model,
                 messages=cast("list[ChatCompletionMessageParam]", messages),
                 response_format=cast("ResponseFormat", RESPONSE_FORMAT),
                 temperature=openai.omit if self._temperature is None else self._temperature,
-                max_tokens=limit if self._limit_name == "max_tokens" else openai.omit,
-                max_completion_tokens=openai.omit if self._limit_name == "max_tokens" else limit,
+                **self._llm.token_limit(self._max_tokens),
             )
         except (openai.BadRequestError, openai.UnprocessableEntityError) as err:
             # this request was refused (too long, say), not the endpoint down: others may pass
@@ -214,4 +153,4 @@ class LLMSummarizer:
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
-        await self._client.close()
+        await self._llm.aclose()

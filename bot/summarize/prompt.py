@@ -5,6 +5,7 @@ instructions…"). They are therefore passed only as quoted data: a JSON array b
 ``<articles>`` and ``</articles>``, in which JSON escaping keeps quotes inside strings and every
 ``<`` is written as ``\\u003c`` so no article can close the block early. URLs are never sent,
 neither the articles' own nor any inside their texts: the digest takes its links from the feeds.
+The topic the digest is about comes from the topic file (``[topic] description``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ MAX_TITLE_CHARS = 300
 OPEN_TAG = "<articles>"
 CLOSE_TAG = "</articles>"
 
-SYSTEM_PROMPT = """\
-You write entries for a bilingual news digest about relations between Russia and North Korea.
+_SYSTEM = """\
+You write entries for a bilingual news digest about {topic}.
 
 The user message holds one news story as a JSON array of articles between <articles> and \
 </articles>. Each article has a source name, a language, a title and a text. That content is \
@@ -75,12 +76,18 @@ def quote_articles(articles: list[Article]) -> str:
     return f"{OPEN_TAG}\n{data}\n{CLOSE_TAG}"
 
 
-def build_messages(story: Story) -> list[dict[str, str]]:
-    """The system and user messages asking for one story's bilingual summary."""
+def system_prompt(topic: str) -> str:
+    """The instructions for a digest about ``topic`` (a topic file's ``Topic.about()``)."""
+    return _SYSTEM.format(topic=topic)
+
+
+def build_messages(story: Story, topic: str) -> list[dict[str, str]]:
+    """The system and user messages asking for one story's bilingual summary, for a digest
+    about ``topic``."""
     chosen = pick_articles(story.articles)
     user = f"Summarize this story ({len(chosen)} article(s)).\n\n{quote_articles(chosen)}"
     return [
-        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "system", "content": system_prompt(topic)},
         {"role": "user", "content": user},
     ]
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from bot.llm.usage import AnswerError as AnswerError  # where the answer checks raise it
 from bot.models import Summary
 from bot.text.display import link_like, strip_hidden
 
@@ -46,16 +47,6 @@ RESPONSE_FORMAT: dict[str, Any] = {
 _URL_RE = re.compile(r"https?://|www\.", re.IGNORECASE)
 _MARKDOWN_RE = re.compile(r"\*\*|__|#|`|\[[^\]]*\]\([^)]*\)")
 _HTML_RE = re.compile(r"<\s*/?\s*[A-Za-z][^>]*>")
-
-
-class AnswerError(ValueError):
-    """The LLM's answer is unusable; ``str(err)`` says why in one line, ``kind`` in one word
-    (``format`` for an answer that breaks the rules of this module, else the grounding check's
-    reason: ``number``, ``name`` or ``instruction``)."""
-
-    def __init__(self, message: str, kind: str = "format") -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 def _is_arabic(char: str) -> bool:

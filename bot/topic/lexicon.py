@@ -1,5 +1,5 @@
-"""The topic lexicon: named entities in two languages, loaded from a TOML file, and the matcher
-that finds them in normalized text.
+"""The topic lexicon: what a topic file says (``bot.topic.topic_file`` reads it), and the matcher
+that finds its named entities in normalized text.
 
 The file's schema is described at the top of the packaged ``bot/data/topic/default.toml``. Every
 alias is normalized with the same ``normalize`` as article text and split into tokens; a match is
@@ -27,15 +27,11 @@ beats the trap "جمهورية كوريا".
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from importlib import resources
-from pathlib import Path
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from bot.errors import ConfigError
-from bot.text.normalize import MIN_STEM, PROCLITICS, normalize, tokenize
+from bot.text.normalize import MIN_STEM, PROCLITICS, tokenize
 
 BRIDGE = "bridge"
 ATTRIBUTION = "attribution"
@@ -43,29 +39,32 @@ TRAP = "trap"
 CUE = "cue"
 OTHER = "other"
 RESERVED_GROUPS = (BRIDGE, ATTRIBUTION, TRAP, CUE, OTHER)
-
-_ENTITY_KEYS = frozenset(
-    {
-        "id", "group", "ar", "en", "aliases", "weak_aliases", "exact_aliases", "set_off_aliases",
-        "weak", "generic", "requires_any", "nisba",
-    }
-)  # fmt: skip
-_TOPIC_KEYS = frozenset({"name", "sides"})
-# [[story_term]] tables are the story vocabulary (bot.stories.vocabulary), not entities.
-_TOP_KEYS = frozenset({"topic", "entity", "story_term"})
 # لل is ل + ال with the alef dropped (للكرملين = ل + الكرملين).
 _LAM_LAM = ("لل", "ولل", "فلل")
-_DEFAULT_RESOURCE = ("data", "topic", "default.toml")
-# The endings of an Arabic nisba adjective after normalization (ة is ه): masculine, feminine,
-# masculine plural (nominative, then oblique) and feminine plural. The dual is left out on
-# purpose: الكوريتين is "the two Koreas", not one of them. Longest first, so that الروسيين loses
-# يين rather than ن.
-_NISBA_ENDINGS = ("يون", "يين", "يات", "يه", "ي")
-# Generated too: the indefinite accusative, whose alef stays once the tanween is gone (صاروخاً
-# كورياً شمالياً). Not read as an ending of a written alias, where يا ends names (روسيا).
-_NISBA_FORMS = (*_NISBA_ENDINGS, "يا")
 
-_Fail = Callable[[str], ConfigError]
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """What a topic file says of its topic as a whole: the names the engine's texts use for it
+    (the LLM's instructions, the demo) and which entities stand for which."""
+
+    name: str
+    sides: tuple[str, str]
+    name_ar: str = ""
+    description: str = ""
+    """What the topic is, in English, as the LLM is told it."""
+    description_ar: str = ""
+    stands_for: Mapping[str, str] = field(default_factory=dict)
+    """Entity id → the id of the entity it names too (the capital → the country)."""
+
+    def label(self, lang: str = "en") -> str:
+        """The topic's name in ``lang`` (``ar`` or ``en``), or its sides when it has none."""
+        english = self.name or f"{self.sides[0]}–{self.sides[1]}"
+        return (self.name_ar or english) if lang == "ar" else english
+
+    def about(self, lang: str = "en") -> str:
+        """What the topic is, in ``lang``: its description, else its name."""
+        return (self.description_ar if lang == "ar" else self.description) or self.label(lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,18 +105,21 @@ class _Candidate(NamedTuple):
     weak: bool
 
 
-def _is_arabic(token: str) -> bool:
+def is_arabic_token(token: str) -> bool:
     return "\u0600" <= token[0] <= "\u08ff" or "\ufb50" <= token[0] <= "\ufeff"
 
 
 class Lexicon:
     """The entities of one topic and a fast matcher over normalized text. Immutable."""
 
-    __slots__ = ("_by_alias", "_entities", "_index", "_keys", "name", "set_off_names", "sides")
+    __slots__ = (
+        "_by_alias", "_entities", "_index", "_keys", "name", "set_off_names", "sides", "topic",
+    )  # fmt: skip
 
-    def __init__(self, name: str, sides: tuple[str, str], entities: Sequence[Entity]) -> None:
-        self.name = name
-        self.sides = sides
+    def __init__(self, topic: Topic, entities: Sequence[Entity]) -> None:
+        self.topic = topic
+        self.name = topic.name
+        self.sides = topic.sides
         self._entities: dict[str, Entity] = {e.id: e for e in entities}
         self._by_alias: dict[tuple[str, ...], tuple[str, bool]] = {}
         index: dict[str, list[_Candidate]] = {}
@@ -231,7 +233,7 @@ def _index_entries(
     yield first, make(0)
     if exact:
         return
-    if _is_arabic(first):
+    if is_arabic_token(first):
         if len(first) < MIN_STEM:
             return
         has_article = first.startswith("ال")
@@ -244,252 +246,3 @@ def _index_entries(
                 yield prefix + first[2:], make(len(prefix))
     elif not tail:
         yield first + "'s", make(0)
-
-
-# ─────────────────────────────── loading ───────────────────────────────
-
-
-def load_lexicon(path: Path | None = None) -> Lexicon:
-    """Load a topic file; ``None`` loads the packaged default topic.
-
-    Raises ConfigError, naming the file and the entity or key at fault, when the file cannot be
-    read or does not follow the schema.
-    """
-    data, source = read_topic_file(path)
-    return _build(data, source)
-
-
-def read_topic_file(path: Path | None = None) -> tuple[dict[str, Any], str]:
-    """The parsed TOML of a topic file (``None``: the packaged default) and its name for error
-    messages. Raises ConfigError when it cannot be read or is not TOML."""
-    if path is None:
-        resource = resources.files("bot").joinpath(*_DEFAULT_RESOURCE)
-        source = "/".join(("bot", *_DEFAULT_RESOURCE))
-        try:
-            text = resource.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{source}: cannot read the packaged topic file: {exc}") from exc
-    else:
-        source = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{source}: cannot read topic file: {exc}") from exc
-    return _parse_toml(text, source), source
-
-
-def parse_lexicon(text: str, source: str = "<topic>") -> Lexicon:
-    """Build a Lexicon from the text of a topic file; ``source`` names it in errors."""
-    return _build(_parse_toml(text, source), source)
-
-
-def _parse_toml(text: str, source: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: invalid TOML: {exc}") from exc
-
-
-def _build(data: Mapping[str, Any], source: str) -> Lexicon:
-    def fail(message: str) -> ConfigError:
-        return ConfigError(f"{source}: {message}")
-
-    unknown = sorted(set(data) - _TOP_KEYS)
-    if unknown:
-        raise fail(f"unknown top-level key {unknown[0]!r} (expected [topic] and [[entity]])")
-    topic = data.get("topic")
-    if not isinstance(topic, dict):
-        raise fail("missing [topic] table with 'sides'")
-    unknown = sorted(set(topic) - _TOPIC_KEYS)
-    if unknown:
-        raise fail(f"[topic]: unknown key {unknown[0]!r}")
-    name = topic.get("name", "")
-    if not isinstance(name, str):
-        raise fail("[topic].name must be a string")
-    sides = topic.get("sides")
-    if (
-        not isinstance(sides, list)
-        or len(sides) != 2
-        or not all(isinstance(s, str) and s.strip() for s in sides)
-        or sides[0] == sides[1]
-    ):
-        raise fail("[topic].sides must list two different group names")
-    clash = [s for s in sides if s in RESERVED_GROUPS]
-    if clash:
-        raise fail(f"[topic].sides: {clash[0]!r} is a reserved group name")
-    side_pair = (sides[0], sides[1])
-
-    raw_entities = data.get("entity", [])
-    if not isinstance(raw_entities, list):
-        raise fail("'entity' must be an array of tables ([[entity]])")
-    entities: list[Entity] = []
-    seen_ids: set[str] = set()
-    alias_owner: dict[tuple[str, ...], str] = {}
-    groups = (*side_pair, *RESERVED_GROUPS)
-    for number, raw in enumerate(raw_entities, start=1):
-        entity = _parse_entity(raw, number, side_pair, groups, fail)
-        if entity.id in seen_ids:
-            raise fail(f"entity {entity.id!r}: duplicate id")
-        seen_ids.add(entity.id)
-        for alias in entity.aliases:
-            key = tuple(tokenize(alias))
-            owner = alias_owner.setdefault(key, entity.id)
-            if owner != entity.id:
-                raise fail(
-                    f"entity {entity.id!r}: alias {alias!r} is also an alias of entity {owner!r}"
-                )
-        entities.append(entity)
-    for number, (raw, entity) in enumerate(zip(raw_entities, entities, strict=True)):
-        if raw.get("nisba", False):
-            entities[number] = _with_nisba_forms(entity, alias_owner)
-    for side in side_pair:
-        if not any(e.group == side for e in entities):
-            raise fail(f"side {side!r} has no entity")
-    return Lexicon(name, side_pair, entities)
-
-
-def _parse_entity(
-    raw: object,
-    number: int,
-    sides: tuple[str, str],
-    groups: tuple[str, ...],
-    fail: _Fail,
-) -> Entity:
-    if not isinstance(raw, dict):
-        raise fail(f"entity #{number}: must be a table")
-    entity_id = raw.get("id")
-    if not isinstance(entity_id, str) or not entity_id.strip():
-        raise fail(f"entity #{number}: missing or empty 'id'")
-    where = f"entity {entity_id!r}"
-    if entity_id != entity_id.strip() or any(c.isspace() for c in entity_id):
-        raise fail(f"{where}: 'id' must not contain whitespace")
-    unknown = sorted(set(raw) - _ENTITY_KEYS)
-    if unknown:
-        raise fail(f"{where}: unknown key {unknown[0]!r}")
-    group = raw.get("group")
-    if group not in groups:
-        raise fail(f"{where}: unknown group {group!r} (expected one of {', '.join(groups)})")
-    names: dict[str, str] = {}
-    for key in ("ar", "en"):
-        value = raw.get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise fail(f"{where}: missing or empty {key!r}")
-        names[key] = value.strip()
-    aliases = _string_list(raw, "aliases", where, fail)
-    weak_listed = _string_list(raw, "weak_aliases", where, fail)
-    requires = _string_list(raw, "requires_any", where, fail)
-    exact_listed = _string_list(raw, "exact_aliases", where, fail)
-    set_off_listed = _string_list(raw, "set_off_aliases", where, fail)
-    if set_off_listed and group != ATTRIBUTION:
-        raise fail(f"{where}: 'set_off_aliases' is only for group {ATTRIBUTION!r}")
-    for flag in ("weak", "generic", "nisba"):
-        if not isinstance(raw.get(flag, False), bool):
-            raise fail(f"{where}: {flag!r} must be true or false")
-    if requires and group != BRIDGE:
-        raise fail(f"{where}: 'requires_any' is only for group {BRIDGE!r}")
-    for side in requires:
-        if side not in sides:
-            raise fail(f"{where}: 'requires_any' names {side!r}, which is not a side")
-
-    strong: list[str] = []
-    weak: list[str] = []
-    all_weak = bool(raw.get("weak", False))
-    for written in (names["ar"], names["en"], *aliases):
-        _add_alias(strong if not all_weak else weak, written, where, fail)
-    for written in weak_listed:
-        _add_alias(weak, written, where, fail)
-    exact: list[str] = []
-    for written in exact_listed:
-        _add_alias(exact, written, where, fail)
-    strong_set = set(strong)
-    weak = [a for a in weak if a not in strong_set]
-    exact = [a for a in exact if a not in strong_set and a not in weak]
-    set_off: list[str] = []
-    for written in set_off_listed:
-        _add_alias(set_off, written, where, fail)
-    return Entity(
-        id=entity_id,
-        group=group,
-        ar=names["ar"],
-        en=names["en"],
-        aliases=(*strong, *weak, *exact),
-        weak_aliases=tuple(weak + exact if all_weak else weak),
-        requires_any=tuple(requires),
-        generic=bool(raw.get("generic", False)),
-        exact_aliases=tuple(exact),
-        set_off_aliases=tuple(set_off),
-    )
-
-
-def _string_list(raw: Mapping[str, Any], key: str, where: str, fail: _Fail) -> list[str]:
-    value = raw.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise fail(f"{where}: {key!r} must be a list of strings")
-    return value
-
-
-def _nisba_stem(token: str) -> str | None:
-    """The stem of an Arabic nisba form (الكوريات → الكور), or None for any other word."""
-    if not _is_arabic(token):
-        return None
-    for ending in _NISBA_ENDINGS:
-        if token.endswith(ending) and len(token) - len(ending) >= MIN_STEM:
-            return token[: -len(ending)]
-    return None
-
-
-def _nisba_forms(alias: str) -> list[str]:
-    """Every gender, number and case form of ``alias`` when all its words are nisba adjectives,
-    all taking the same ending as Arabic agreement does: الكوري الشمالي → الكوريون الشماليون,
-    الكوريات الشماليات (never الكوريات الشمالي). Empty for any other alias: "كوريا الجنوبية" and
-    "جمهورية الصين الشعبية" are names, not adjectives."""
-    stems = [_nisba_stem(token) for token in alias.split()]
-    if not all(stems):
-        return []
-    definite = any(stem.startswith("ال") for stem in stems if stem)
-    return [
-        " ".join(stem + ending for stem in stems if stem)
-        for ending in _NISBA_FORMS
-        if not (definite and ending == "يا")  # the accusative alef is indefinite only
-    ]
-
-
-def _with_nisba_forms(entity: Entity, owners: dict[tuple[str, ...], str]) -> Entity:
-    """``entity`` with the nisba forms of its aliases added, each as strong, weak or exact as
-    the alias it comes from. A form that another entity lists is left to it (the accusative of
-    روسي is روسيا, the country); ``owners`` maps alias tokens to entity ids and is updated."""
-    weak, exact = set(entity.weak_aliases), set(entity.exact_aliases)
-    added: dict[str, str] = {}
-    for alias in entity.aliases:
-        for form in _nisba_forms(alias):
-            key = tuple(tokenize(form))
-            if owners.setdefault(key, entity.id) == entity.id and form not in entity.aliases:
-                added.setdefault(form, alias)
-    if not added:
-        return entity
-    strong_added = [f for f, a in added.items() if a not in weak and a not in exact]
-    weak_added = [f for f, a in added.items() if a in weak and a not in exact]
-    exact_added = [f for f, a in added.items() if a in exact]
-    # An exact alias of an all-weak entity is weak too; its forms follow it.
-    exact_weak = [f for f in exact_added if added[f] in weak]
-    n_strong = len(entity.aliases) - len(weak | exact)
-    return replace(
-        entity,
-        aliases=(
-            *entity.aliases[:n_strong],
-            *strong_added,
-            *entity.aliases[n_strong:],
-            *weak_added,
-            *exact_added,
-        ),
-        weak_aliases=(*entity.weak_aliases, *weak_added, *exact_weak),
-        exact_aliases=(*entity.exact_aliases, *exact_added),
-    )
-
-
-def _add_alias(into: list[str], written: str, where: str, fail: _Fail) -> None:
-    alias = " ".join(tokenize(normalize(written)))
-    if not alias:
-        raise fail(f"{where}: alias {written!r} has no letters or digits")
-    if alias not in into:
-        into.append(alias)

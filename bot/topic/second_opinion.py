@@ -31,9 +31,10 @@ import openai
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from bot.errors import ConfigError
+from bot.llm.client import LLMClient, answer_content, describe_error
 from bot.llm.outage import Outage
 from bot.models import Decision
-from bot.summarize.llm import PLACEHOLDER_KEY, LLMUsage, answer_content, describe_error
+from bot.topic.topic_file import load_topic
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TOPIC = "relations between Russia and North Korea"
 RELEVANT_SCORE = 0.75
 IRRELEVANT_SCORE = 0.25
 MAX_TITLE_CHARS = 300
@@ -123,38 +123,33 @@ class SecondOpinion:
         high: float,
         timeout_s: float = 30.0,
         max_retries: int = 1,
-        topic: str = DEFAULT_TOPIC,
+        topic: str | None = None,
         outage: Outage | None = None,
         now: Callable[[], datetime] | None = None,
     ) -> None:
         """``base_url``/``api_key`` as for the summarizer (``None`` key with a custom endpoint
         sends a placeholder); ``outage`` is the summarizer's, for the same endpoint, so that
         while it is down neither asks it (``now`` is that outage's clock). Raises ConfigError
-        for a band outside [0, 1] or with low > high."""
+        for a band outside [0, 1] or with low > high. ``topic`` is what the model is told the
+        topic is (a topic file's ``Topic.about()``; the packaged topic's when None)."""
         if not 0.0 <= low <= high <= 1.0:
             raise ConfigError(
                 f"second opinion: band must satisfy 0 <= low <= high <= 1, got [{low}, {high}]"
             )
-        if api_key is None and base_url is not None:
-            api_key = PLACEHOLDER_KEY
-        try:
-            self._client = openai.AsyncOpenAI(
-                base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries
-            )
-        except openai.OpenAIError as err:
-            raise ConfigError(
-                f"second opinion: cannot set up the OpenAI client: {describe_error(err)}"
-            ) from None
+        self._llm = LLMClient(
+            base_url=base_url,
+            api_key=api_key,
+            timeout_s=timeout_s,
+            max_retries=max_retries,
+            purpose="second opinion",
+        )
         self._outage = outage
         self._now = now or (lambda: datetime.now(UTC))
         self.model = model
         self.low = low
         self.high = high
-        self._system = _SYSTEM.format(topic=topic)
-        # As in the summarizer: OpenAI's own endpoint wants max_completion_tokens, many
-        # compatible servers know only max_tokens.
-        self._limit_name = "max_completion_tokens" if base_url is None else "max_tokens"
-        self.usage = LLMUsage()
+        self._system = _SYSTEM.format(topic=topic if topic is not None else load_topic().about())
+        self.usage = self._llm.usage
 
     def in_band(self, decision: Decision) -> bool:
         """Whether the decision is borderline enough to ask about."""
@@ -207,17 +202,15 @@ class SecondOpinion:
             {"role": "system", "content": self._system},
             {"role": "user", "content": item_message(title, summary)},
         ]
-        use_max_tokens = self._limit_name == "max_tokens"
-        response = await self._client.chat.completions.create(
+        response = await self._llm.sdk.chat.completions.create(
             model=self.model,
             messages=cast("list[ChatCompletionMessageParam]", messages),
             response_format=cast("ResponseFormat", RESPONSE_FORMAT),
             temperature=0,
-            max_tokens=_MAX_TOKENS if use_max_tokens else openai.omit,
-            max_completion_tokens=openai.omit if use_max_tokens else _MAX_TOKENS,
+            **self._llm.token_limit(_MAX_TOKENS),
         )
         return answer_content(response, self.usage)
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
-        await self._client.close()
+        await self._llm.aclose()

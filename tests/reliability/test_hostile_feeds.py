@@ -15,7 +15,7 @@ from bot.app.container import Services, services
 from bot.config import Settings
 from bot.ingest.articles import feed_key
 from bot.models import FeedState, FetchResult
-from bot.pipeline.poller import Fetcher
+from bot.pipeline.feed import Fetcher
 from tests.fakes.feed_server import FeedServer
 
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
@@ -85,8 +85,8 @@ async def test_an_unexpected_exception_of_one_feed_is_that_feeds_failure(
     feed_server.add("/good.xml", GOOD)
     feed_server.add("/bomb.xml", GOOD.replace(b"good", b"bomb"))
     async with open_services(tmp_path, feed_server, ["/bomb.xml", "/good.xml"]) as svc:
-        svc.pipeline.fetcher = Raising(svc.pipeline.fetcher, "/bomb", exc)
-        report = await svc.pipeline.poll()
+        svc.poller.feed.fetcher = Raising(svc.poller.feed.fetcher, "/bomb", exc)
+        report = await svc.poller.poll()
         assert report.feeds_ok == 1 and report.feeds_failed == 1
         assert report.new_items == 2
         assert svc.archive.known([good_id(feed_server)])
@@ -104,7 +104,7 @@ async def test_a_stacked_gzip_bomb_fails_alone(tmp_path: Path, feed_server: Feed
     feed_server.add("/bomb.xml", bomb, etag=False, last_modified=None)
     feed_server.set_headers("/bomb.xml", {"Content-Encoding": "gzip, gzip"})
     async with open_services(tmp_path, feed_server, ["/bomb.xml", "/good.xml"]) as svc:
-        report = await svc.pipeline.poll()
+        report = await svc.poller.poll()
         assert report.feeds_ok == 1 and report.feeds_failed == 1
         bomb_state = feed_state(svc, "/bomb")
         assert "more than one content-coding (gzip, gzip)" in (bomb_state.last_error or "")
@@ -117,7 +117,7 @@ async def test_a_bad_byte_in_an_arabic_feed_loses_no_item(
     body = rss("ar", [AR_TITLE, AR_TITLE.replace("موسكو", "بيونغ يانغ")])
     feed_server.add("/ar.xml", body.replace("موسكو".encode(), "موسكو".encode() + b"\xff", 1))
     async with open_services(tmp_path, feed_server, ["/ar.xml"]) as svc:
-        report = await svc.pipeline.poll()
+        report = await svc.poller.poll()
         assert report.feeds_ok == 1 and report.new_items == 2 and report.relevant == 2
         hits = svc.archive.search("بيونغ يانغ")
         assert [h.article.title for h in hits] == [AR_TITLE.replace("موسكو", "بيونغ يانغ")]
@@ -134,7 +134,7 @@ async def test_nested_tags_fail_alone_and_a_flood_of_items_is_cut(
     async with open_services(
         tmp_path, feed_server, ["/deep.xml", "/flood.xml", "/good.xml"]
     ) as svc:
-        report = await svc.pipeline.poll()
+        report = await svc.poller.poll()
         assert report.feeds_ok == 2 and report.feeds_failed == 1
         assert "deeper than 100" in (feed_state(svc, "/deep").last_error or "")
         assert feed_state(svc, "/flood").items == svc.settings.ingest.max_items

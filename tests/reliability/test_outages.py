@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.delivery.sender import NETWORK_FAILURES_TO_STOP
-from bot.pipeline.poller import SUMMARY_CONCURRENCY
+from bot.pipeline.summaries import SUMMARY_CONCURRENCY
 from bot.store.archive import ARCHIVE_FILE
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.openai_api import DEFAULT_ANSWER, FakeOpenAI

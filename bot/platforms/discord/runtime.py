@@ -132,7 +132,7 @@ def discord_commands(svc: Services) -> DiscordCommands:
 
     def latest(lang: ChatLang) -> Digest:
         now = svc.now()
-        return svc.pipeline.digest(lang=lang, since=now - timedelta(hours=hours), until=now)
+        return svc.digests.digest(lang=lang, since=now - timedelta(hours=hours), until=now)
 
     return DiscordCommands(
         state=svc.state,
