@@ -44,3 +44,10 @@ def test_one_is_a_figure_only_in_a_teen() -> None:
     # احدى الملايين is "one of the millions", not a million.
     assert quantities(normalize("إحدى الملايين من الدولارات")) == set()
     assert quantities(normalize("أحد عشر ألف")) == {11_000}
+
+
+@pytest.mark.parametrize(
+    "text", ["2024" * 78, "9" * 400, "1" * 40 + " الف", "12" * 200 + " million"]
+)
+def test_runs_of_digits_too_long_for_a_quantity_are_none(text: str) -> None:
+    assert quantities(text) == set()  # and never an overflow of float's range

@@ -21,6 +21,9 @@ import re
 from dataclasses import dataclass
 
 MIN_QUANTITY = 10
+MAX_QUANTITY = 10**15
+"""Longer runs of digits are no quantity anyone reports (a glued string of years, an ID), and
+past float's range they are infinite."""
 
 _MONTHS_EN = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -133,7 +136,7 @@ def figures(normalized: str) -> list[Figure]:
                 value *= times
                 end = after.end(1)
                 used.add(after.start(1))  # a word of ``_WORD`` too: a space precedes it
-        if value >= MIN_QUANTITY:
+        if MIN_QUANTITY <= value <= MAX_QUANTITY:
             result.append(found(value, match.start(1), end))
     # Numbers in words: "سبعة آلاف", "seven thousand", and Arabic "ألف"/"ألفي" alone.
     words = list(_WORD.finditer(text))
