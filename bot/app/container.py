@@ -9,7 +9,6 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
@@ -20,7 +19,7 @@ from bot.pipeline.poller import Pipeline
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 from bot.summarize import FallbackSummarizer
-from bot.topic.lexicon import load_lexicon
+from bot.topic.configured import build_matcher
 from bot.topic.matcher import TopicMatcher
 
 if TYPE_CHECKING:
@@ -46,11 +45,6 @@ class Services:
     pipeline: Pipeline
     llm: LLMSummarizer | None
     now: Callable[[], datetime]
-
-
-def build_matcher(settings: Settings) -> TopicMatcher:
-    path = Path(settings.topic.file) if settings.topic.file else None
-    return TopicMatcher(load_lexicon(path))
 
 
 def open_stores(settings: Settings) -> tuple[StateStore, Archive]:
