@@ -3,9 +3,7 @@ operator subscribes from the terminal."""
 
 from __future__ import annotations
 
-import asyncio
-
-from bot.cli.command import Call, arg, command
+from bot.cli.command import Call, arg, command, run_async
 
 TARGET = arg(
     "target",
@@ -29,7 +27,7 @@ TARGET = arg(
     ),
 )
 def subscribe(call: Call) -> int:
-    return asyncio.run(_subscription(call, subscribe=True))
+    return run_async(_subscription(call, subscribe=True))
 
 
 @command(
@@ -39,7 +37,7 @@ def subscribe(call: Call) -> int:
     args=(TARGET,),
 )
 def unsubscribe(call: Call) -> int:
-    return asyncio.run(_subscription(call, subscribe=False))
+    return run_async(_subscription(call, subscribe=False))
 
 
 @command(
@@ -56,7 +54,7 @@ def chats(call: Call) -> int:
         async with services(call.settings) as svc:
             chats_admin.list_chats(svc.state, call.out)
 
-    asyncio.run(run())
+    run_async(run())
     return 0
 
 

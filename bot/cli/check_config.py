@@ -20,9 +20,9 @@ def check_config(call: Call) -> int:
     """Validate the settings, the topic file and the data folder, creating nothing: the stores
     are read as ``status`` reads them, and a folder that does not exist yet only has to be
     one that the first run can create."""
-    from bot.app.container import build_matcher
     from bot.cli.stores import reading
     from bot.config import DEFAULT_CONFIG_PATH
+    from bot.topic.configured import build_matcher
 
     settings = call.settings
     build_matcher(settings)  # the topic file loads

@@ -30,8 +30,8 @@ from bot.errors import DigestbotError
 )
 def classify(call: Call) -> int:
     """One JSON line per input line, in order; a bad line gets an error line, never a stop."""
-    from bot.app.container import build_matcher
     from bot.topic.classify import classify_jsonl, classify_text
+    from bot.topic.configured import build_matcher
 
     args, out = call.args, call.out
     if (args.file is None) == (args.text is None):

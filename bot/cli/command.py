@@ -9,9 +9,9 @@ runs (``digestbot --help`` and ``check-config`` load no chat platform).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO, TypeVar
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -19,6 +19,16 @@ if TYPE_CHECKING:
 DefaultFeeds = Literal["no", "yes", "announce"]
 """Whether a config that lists no feeds means the built-in ones for this command (those that
 poll or report on the feeds), and whether the log says so (those that poll)."""
+
+
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run``, with asyncio loaded only by the commands that run a loop."""
+    import asyncio
+
+    return asyncio.run(coroutine)
 
 
 def bilingual(english: str, arabic: str) -> str:

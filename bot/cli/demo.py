@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import shlex
 from typing import TYPE_CHECKING, TextIO
 
-from bot.cli.command import Call, arg, bilingual, command
+from bot.cli.command import Call, arg, bilingual, command, run_async
 
 if TYPE_CHECKING:
     from bot.cli.once import CycleReport
@@ -48,7 +47,7 @@ def demo_command(call: Call) -> int:
     # The demo runs on embedded defaults; a config given by name adds its [llm] and [topic].
     base = call.settings if call.args.config else None
     keep = call.args.keep or call.args.data_dir
-    asyncio.run(demo(call.out, base=base, data_dir=keep))
+    run_async(demo(call.out, base=base, data_dir=keep))
     return 0
 
 

@@ -3,13 +3,12 @@ from OPML and exported to it."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.cli.command import Call, arg, group
+from bot.cli.command import Call, arg, group, run_async
 from bot.errors import DigestbotError
 
 if TYPE_CHECKING:
@@ -36,7 +35,7 @@ def _on_state(call: Call, action: Action) -> int:
         async with services(call.settings) as svc:
             action(call.settings, svc.state, svc.now(), call.out)
 
-    asyncio.run(run())
+    run_async(run())
     return 0
 
 

@@ -3,14 +3,13 @@ ticks live in ``bot.app.daemon``)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
-from bot.cli.command import Call, arg, command
+from bot.cli.command import Call, arg, command, run_async
 
 if TYPE_CHECKING:
     from bot.app.container import Services
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
 )
 def once_command(call: Call) -> int:
     progress = sys.stderr.isatty() and not call.args.verbose
-    report = asyncio.run(once(call.settings, call.out, force=call.args.force, progress=progress))
+    report = run_async(once(call.settings, call.out, force=call.args.force, progress=progress))
     logging.getLogger("digestbot").info(
         "once: %d new items, %d relevant, %d parts queued, %d sent, %d feeds failed",
         report.poll.new_items,
@@ -60,7 +59,7 @@ def once_command(call: Call) -> int:
 def run_command(call: Call) -> int:
     from bot.app import daemon
 
-    asyncio.run(daemon.run_forever(call.settings))
+    run_async(daemon.run_forever(call.settings))
     return 0
 
 

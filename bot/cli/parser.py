@@ -105,9 +105,9 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    from bot.ops.logs import Redactor, setup_logging
-
     args = build_parser().parse_args(argv)
+    from bot.ops.logs import Redactor, setup_logging  # once the arguments are good
+
     setup_logging(args.verbose)
     args.redact = Redactor([])
     out = out or sys.stdout

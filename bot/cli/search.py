@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from bot.cli.command import Call, arg, command
+from bot.cli.command import Call, arg, command, run_async
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -42,15 +41,15 @@ def search_command(call: Call) -> int:
     query = " ".join(call.args.query)
     if _bad_search_filters(query):
         return 2
-    found = asyncio.run(search(call.settings, query, call.args.limit, call.out))
+    found = run_async(search(call.settings, query, call.args.limit, call.out))
     if not found:
         call.out.write("no results / لا نتائج\n")
     return 0
 
 
 async def search(settings: Settings, query: str, limit: int, out: TextIO) -> int:
-    from bot.app.container import build_matcher
     from bot.cli.stores import reading
+    from bot.topic.configured import build_matcher
 
     expand = build_matcher(settings).alias_expander()
     with reading(settings) as (_, archive):

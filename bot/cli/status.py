@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, TextIO
 
-from bot.cli.command import Call, arg, command
+from bot.cli.command import Call, arg, command, run_async
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
     default_feeds="yes",
 )
 def stats_command(call: Call) -> int:
-    asyncio.run(stats(call.settings, call.out))
+    run_async(stats(call.settings, call.out))
     return 0
 
 
@@ -41,7 +40,7 @@ def stats_command(call: Call) -> int:
     default_feeds="yes",
 )
 def status_command(call: Call) -> int:
-    healthy = asyncio.run(status(call.settings, call.out, as_json=call.args.json))
+    healthy = run_async(status(call.settings, call.out, as_json=call.args.json))
     return 0 if healthy else 1  # the Docker HEALTHCHECK runs this
 
 
@@ -83,8 +82,7 @@ async def stats(settings: Settings, out: TextIO) -> None:
 
 async def status(settings: Settings, out: TextIO, *, as_json: bool = False) -> bool:
     """``digestbot status``; returns whether the bot is healthy (the exit code says it)."""
-    from bot.app.container import utc_now
-    from bot.cli.stores import polled_feeds, reading
+    from bot.cli.stores import polled_feeds, reading, utc_now
     from bot.ops import health
     from bot.ops.status import collect, render_text, to_json
 

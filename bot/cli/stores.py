@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from bot.config import Settings
 from bot.models import FeedState
@@ -32,6 +33,10 @@ def reading(settings: Settings) -> Iterator[tuple[StateStore, Archive]]:
 
 def polled_feeds(settings: Settings, state: StateStore) -> list[FeedState]:
     """The feeds a poll would see (the configured ones and the operator's), stored or not."""
-    from bot.app.container import utc_now
-
     return state.sync_feeds(settings.feed_sources(), now=utc_now())
+
+
+def utc_now() -> datetime:
+    """The time now, for a command that reads the stores without the composition root (which
+    would load the pipeline)."""
+    return datetime.now(UTC)

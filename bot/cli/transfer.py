@@ -4,12 +4,11 @@ chats and feeds, carried to another install. What was done goes to standard erro
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.cli.command import Call, arg, command
+from bot.cli.command import Call, arg, command, run_async
 from bot.errors import DigestbotError
 
 if TYPE_CHECKING:
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     ),
 )
 def export_command(call: Call) -> int:
-    print(asyncio.run(export_data(call.settings, call.args.file, call.out)), file=sys.stderr)
+    print(run_async(export_data(call.settings, call.args.file, call.out)), file=sys.stderr)
     return 0
 
 
@@ -55,7 +54,7 @@ def import_command(call: Call) -> int:
     except OSError as exc:
         raise DigestbotError(f"{file}: cannot be read: {exc.strerror or exc}") from None
     source = "standard input" if file == "-" else file
-    print(asyncio.run(import_data(call.settings, source, raw)), file=sys.stderr)
+    print(run_async(import_data(call.settings, source, raw)), file=sys.stderr)
     return 0
 
 
