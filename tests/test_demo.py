@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.app.container import services
-from bot.app.daemon import demo_settings
 from bot.cli import main
+from bot.cli.demo import demo_settings
 from bot.ops.demo import load_manifest, serve
 
 

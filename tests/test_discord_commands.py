@@ -18,7 +18,7 @@ import pytest
 from discord import app_commands
 
 from bot.app.container import Services, services
-from bot.app.daemon import run_cycle
+from bot.cli.once import run_cycle
 from bot.config import Settings
 from bot.models import Chat
 from bot.ops.demo import load_manifest

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.app.container import services
-from bot.app.daemon import once, run_forever
+from bot.app.daemon import run_forever
+from bot.cli.once import once
 from bot.config import DiscordWebhookSettings, Settings
 from bot.errors import DigestbotError
 from bot.platforms.discord.platform import WEBHOOK_PLATFORM

@@ -15,7 +15,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.app.container import Services, services
-from bot.app.daemon import run_cycle
+from bot.cli.once import run_cycle
 from bot.config import Settings
 from bot.errors import StoreError
 from bot.ops.demo import load_manifest

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app.container import services
-from bot.app.daemon import stats
+from bot.cli.status import stats
 from bot.config import Settings
 from bot.models import Article, Decision, Summary
 from bot.store.archive import Archive

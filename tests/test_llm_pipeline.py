@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app.container import services
-from bot.app.daemon import demo_settings
 from bot.cli import main
+from bot.cli.demo import demo_settings
 from bot.config import Settings
 from bot.ops.demo import load_manifest, serve
 from tests.fakes.feed_server import FeedServer

@@ -271,7 +271,7 @@ def test_status_is_unhealthy_when_the_last_delivery_failed_for_good(tmp_path: Pa
 
 
 async def test_once_follows_the_cadence_of_cron(tmp_path: Path) -> None:
-    from bot.app.daemon import follow_cron
+    from bot.cli.once import follow_cron
 
     settings = Settings.model_validate(
         {

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.daemon import import_data, once, run_forever
+from bot.app.daemon import run_forever
+from bot.cli.once import once
+from bot.cli.transfer import import_data
 from bot.config import Settings
 from bot.errors import DigestbotError
 from bot.store import run_lock

@@ -11,7 +11,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.app.container import Services
-from bot.app.daemon import run_cycle
+from bot.cli.once import run_cycle
 from bot.models import SearchHit
 from bot.platforms.telegram.channel import TelegramChannel
 from bot.store import search as search_module

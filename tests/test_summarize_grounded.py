@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app.container import services
-from bot.app.daemon import stats
+from bot.cli.status import stats
 from bot.config import Settings
 from bot.models import Article, Story
 from bot.summarize import FallbackSummarizer

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from telegram.ext import Application
 
 from bot.app.container import Services
-from bot.app.daemon import run_cycle
+from bot.cli.once import run_cycle
 from bot.models import Article, Decision
 from bot.platforms.telegram.channel import TelegramChannel
 from bot.platforms.telegram.search import PAGE_SIZE, QueryStore, RateLimiter, page_buttons

@@ -32,8 +32,8 @@ from bot.store.archive import Archive
 from bot.store.state import StateStore
 from bot.stories import Reader
 from bot.summarize import FallbackSummarizer
+from bot.topic.configured import build_matcher
 from bot.topic.matcher import TopicMatcher
-from bot.topic.topic_file import load_lexicon
 
 if TYPE_CHECKING:
     from bot.summarize.llm import LLMSummarizer
@@ -70,11 +70,6 @@ def platforms() -> Platforms:
         DiscordPlatform(),
         fallback=ConsolePlatform(),
     )
-
-
-def build_matcher(settings: Settings) -> TopicMatcher:
-    path = Path(settings.topic.file) if settings.topic.file else None
-    return TopicMatcher(load_lexicon(path))
 
 
 def poll_settings(settings: Settings) -> PollSettings:

@@ -18,8 +18,6 @@ from typing import TextIO
 from bot.config import FeedSettings, Settings
 from bot.errors import BlockedURLError, DigestbotError
 from bot.ingest.articles import canonical_url
-from bot.ingest.guard import check_url
-from bot.ingest.opml import export_opml, parse_opml
 from bot.models import FeedSource, FeedState
 from bot.store.state import StateStore
 
@@ -99,6 +97,8 @@ def status(settings: Settings, state: StateStore, now: datetime, out: TextIO) ->
 
 def _checked(url: str) -> None:
     """Raise ``DigestbotError`` for a URL the fetcher would refuse."""
+    from bot.ingest.guard import check_url  # loads the HTTP client: only when a feed is added
+
     try:
         if url != url.strip() or any(c.isspace() for c in url):
             raise BlockedURLError("a URL has no spaces")
@@ -174,6 +174,8 @@ def import_opml(
     The feeds known are read once and the new ones saved in one write: one ``add`` per feed
     would read and rewrite the whole state file per feed, quadratic in the size of the file.
     """
+    from bot.ingest.opml import parse_opml
+
     sources, skipped = parse_opml(data)
     known = _known(settings, state)
     added: list[FeedState] = []
@@ -196,6 +198,8 @@ def import_opml(
 
 
 def export(settings: Settings, state: StateStore, now: datetime) -> bytes:
+    from bot.ingest.opml import export_opml
+
     feeds = [FeedSource(f.url, f.name, f.lang) for f in _all_feeds(settings, state, now)]
     return export_opml(feeds, title="digestbot feeds")
 
