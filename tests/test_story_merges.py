@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.errors import StoreError
 from bot.models import Article, Decision, Summary
 from bot.store.archive import Archive
+from bot.summarize.refresh import stale_stories
 from tests.fakes.feed_server import FeedServer
 
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
@@ -68,7 +69,7 @@ def test_a_merge_moves_everything_of_the_younger_story_into_the_older(tmp_path: 
         archive.story(younger)
     assert archive.summary(younger) is None
     # the survivor's content changed, so its summary is made again at once (default rule)
-    stale = archive.stories_without_current_summary(min_new_articles=3, since=NOW - timedelta(1))
+    stale = stale_stories(archive.summaries_to_check(since=NOW - timedelta(1)), resummarize_after=3)
     assert {s.id for s in stale} == {older}
     # an alert already sent for the absorbed story counts for the survivor: no second alert
     assert older not in {story for story, _ in archive.alert_candidates(since=NOW - timedelta(1))}

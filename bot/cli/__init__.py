@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -288,14 +287,9 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         asyncio.run(runner.demo(out, base=base, data_dir=keep))
         return 0
     settings = _bot_settings(args)
-    try:
-        return _command(args, settings, out)
-    except sqlite3.Error as exc:
-        # a damaged page or a file turned read-only shows up at the first query touching it
-        from bot.store.archive import ARCHIVE_FILE
-        from bot.store.archive_file import error_message
-
-        raise StoreError(error_message(settings.data_dir / ARCHIVE_FILE, exc)) from None
+    # a damaged page or a file turned read-only shows up at the first query touching it: the
+    # archive raises StoreError for it (bot.store.boundary), reported as any DigestbotError
+    return _command(args, settings, out)
 
 
 def _command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:

@@ -63,6 +63,7 @@ from bot.store.archive import Archive, fingerprint
 from bot.store.state import StateStore
 from bot.stories import Features, Reader, Report, cluster
 from bot.summarize import FallbackSummarizer
+from bot.summarize.refresh import stale_stories
 from bot.topic.matcher import TopicMatcher
 
 if TYPE_CHECKING:  # both load the openai SDK, which a bot without an LLM never needs
@@ -507,9 +508,9 @@ class Pipeline:
     async def summarize(self) -> int:
         """Summarize every story whose articles changed; returns how many were summarized."""
         now = self.now()
-        stories = self.archive.stories_without_current_summary(
-            min_new_articles=self.settings.llm.resummarize_new_articles,
-            since=now - 2 * self._rules.horizon,
+        stories = stale_stories(
+            self.archive.summaries_to_check(since=now - 2 * self._rules.horizon),
+            resummarize_after=self.settings.llm.resummarize_new_articles,
         )
         limit = asyncio.Semaphore(SUMMARY_CONCURRENCY)
 
