@@ -134,3 +134,25 @@ def test_writing_a_read_only_archive_raises_store_error(tmp_path: Path) -> None:
         assert archive.counts()["articles"] == 3  # reading still works
     finally:
         archive.close()
+
+
+def test_the_store_imports_no_layer_above_it() -> None:
+    """The store keeps and reports; deciding (when a summary is stale, what a digest holds) is
+    done above it, so it never imports the code that decides."""
+    import ast
+
+    import bot.store
+
+    above = ("bot.summarize", "bot.pipeline", "bot.app", "bot.cli", "bot.digest", "bot.platforms")
+    found = []
+    for path in sorted(Path(bot.store.__path__[0]).glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            found += [f"{path.name}: {n}" for n in names if n.startswith(above)]
+    assert found == []
