@@ -1,15 +1,25 @@
-"""The one error hierarchy of digestbot.
+"""The one error hierarchy of digestbot: every error it raises on purpose, wherever defined.
 
 ::
 
-    DigestbotError
-    ├── ConfigError        the config file or environment is invalid
-    ├── FetchError         a feed could not be fetched (network, HTTP status, size, policy)
-    │   └── BlockedURLError  the URL is not allowed (scheme, private address)
-    ├── ParseError         a feed body could not be read at all
-    ├── StoreError         a store could not be opened, read or written
-    ├── SummarizeError     the LLM answered badly or not at all
-    └── DeliveryError      a message could not be delivered to a chat
+    DigestbotError              base of all; also raised as is (the data folder's lock is held)
+    ├── ConfigError             the config file or environment is invalid
+    ├── FetchError              a feed could not be fetched (network, HTTP status, size, policy)
+    │   ├── BlockedURLError     the URL is not allowed (scheme, private address)
+    │   ├── FetchStatusError    an HTTP error status                    (bot.ingest.fetch)
+    │   └── BodyTooLarge        the body went past the byte limit       (bot.ingest.decode)
+    ├── ParseError              a feed body could not be read at all
+    ├── StoreError              a store could not be opened, read or written (the archive's
+    │                           SQLite errors come out as this, the SQLite error as its cause)
+    ├── SummarizeError          the LLM answered badly or not at all
+    └── DeliveryError           a message could not be delivered to a chat
+        ├── ChatGoneError       the chat removed the bot: unsubscribed  (bot.platforms.base)
+        ├── ChatMovedError      the chat has a new id                   (bot.platforms.base)
+        ├── RetryLaterError     the platform asks to wait               (bot.platforms.base)
+        └── TransientDeliveryError  a network problem: sent again later (bot.platforms.base)
+
+A class defined outside this module names its module; every ``DigestbotError`` subclass in
+``bot/`` is in the tree (tests/test_errors.py checks it, parents and modules included).
 
 Callers catch ``DigestbotError`` at the edges (CLI, scheduler jobs, chat handlers) and turn it
 into one log line or one user message; nothing below those edges swallows errors silently.

@@ -159,6 +159,16 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class SummaryState:
+    """What a stored summary was made from (whether it is stale: ``bot.summarize.refresh``)."""
+
+    articles: int
+    langs: frozenset[str]
+    method: str
+    """``"llm"`` or ``"offline"``, as in ``Summary.method``."""
+
+
+@dataclass(frozen=True, slots=True)
 class EntityName:
     """An entity's canonical names, for the bilingual entity line of an untranslated item."""
 

@@ -12,6 +12,7 @@ from bot.errors import StoreError
 from bot.models import Article, Decision, Summary
 from bot.search.query import build_match
 from bot.store.archive import MIGRATIONS, Archive
+from bot.summarize.refresh import stale_stories
 from bot.topic.matcher import TopicMatcher
 from bot.topic.topic_file import load_lexicon
 
@@ -56,7 +57,7 @@ def test_schema_version_and_reopen(tmp_path: Path) -> None:
     first.close()
     again = Archive.in_dir(tmp_path)
     assert again.schema_version == len(MIGRATIONS)
-    assert again.article_count() == 1
+    assert again.counts()["articles"] == 1
     mode = again._db.execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 
@@ -122,7 +123,7 @@ def test_search_is_cross_lingual_through_the_lexicon(archive: Archive) -> None:
 )
 def test_any_input_is_safe(archive: Archive, query: str) -> None:
     archive.search(query)  # never raises
-    assert archive.article_count() == 5
+    assert archive.counts()["articles"] == 5
 
 
 def test_fts_terms_are_always_quoted() -> None:
@@ -137,15 +138,15 @@ def test_stories_summaries_and_announcement(archive: Archive) -> None:
     story = archive.story(sid)
     assert {a.id for a in story.articles} == {"a1", "a3"}
     assert set(story.entities) == {"ru:kursk", "nk:troops"}
-    assert [s.id for s in archive.stories_without_current_summary()] == [sid]
+    assert [s.id for s in stale_stories(archive.summaries_to_check(), resummarize_after=1)] == [sid]
 
     summary = Summary("ع", "ملخص", "E", "summary", "offline")
     archive.save_summary(story, summary, NOW)
     assert archive.summary(sid) == summary
-    assert archive.stories_without_current_summary() == []
+    assert stale_stories(archive.summaries_to_check(), resummarize_after=1) == []
     # the story grows: it needs a new summary
     archive.attach("a2", sid, entities=[], announce=False, now=NOW)
-    assert [s.id for s in archive.stories_without_current_summary()] == [sid]
+    assert [s.id for s in stale_stories(archive.summaries_to_check(), resummarize_after=1)] == [sid]
 
     quiet = archive.attach("a4", None, entities=[], announce=False, now=NOW)
     announced = {s.id for s in archive.announced_stories(None, NOW)}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import StoreError
 from bot.models import Article
 from bot.store.archive import ARCHIVE_FILE, Archive
 
@@ -43,13 +44,14 @@ def test_a_refused_commit_is_rolled_back_and_later_writes_are_committed(tmp_path
     archive = Archive.in_dir(tmp_path)
     try:
         # A deferred constraint makes the commit itself fail, as a full disk can.
-        with pytest.raises(sqlite3.IntegrityError), archive.transaction():
+        with pytest.raises(StoreError) as refused, archive.transaction():
             archive._db.execute("PRAGMA defer_foreign_keys = ON")
             archive.add_seen(seen(1))
             archive._db.execute(  # a summary of a story that does not exist
                 "INSERT INTO summaries (story_id, content_key, method, created_at)"
                 " VALUES (999, 'k', 'offline', '2024-11-05')"
             )
+        assert isinstance(refused.value.__cause__, sqlite3.IntegrityError)
         assert not archive._db.in_transaction
         archive.add_seen(seen(2))
         with archive.transaction():
@@ -75,8 +77,6 @@ def test_an_error_inside_a_nested_transaction_undoes_only_its_part(tmp_path: Pat
 
 def test_a_prune_whose_commit_is_refused_leaves_no_transaction_open(tmp_path: Path) -> None:
     from datetime import timedelta
-
-    from bot.errors import StoreError
 
     archive = Archive.in_dir(tmp_path)
     refused = []

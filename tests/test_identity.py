@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from bot.app.container import Services, services
-from bot.config import Settings
 from bot.i18n import Catalog
 from bot.models import Article, Chat, SearchHit, Story
 from bot.platforms.discord.commands import search_embed
@@ -23,6 +22,7 @@ from bot.store.archive import ARCHIVE_FILE, content_key
 from tests.clock import Clock
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.openai_api import FakeOpenAI
+from tests.settings_support import settings_for
 
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
 SUMMIT = "Kim Jong Un meets Putin in Vladivostok"
@@ -40,17 +40,6 @@ def rss(*items: tuple[str | None, str | None, str], when: datetime = NOW) -> byt
     )
     head = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
     return f"{head}{body}</channel></rss>".encode()
-
-
-def settings_for(tmp_path: Path, feeds: list[dict[str, str]], **llm: object) -> Settings:
-    return Settings.model_validate(
-        {
-            "storage": {"data_dir": str(tmp_path)},
-            "ingest": {"allow_private_networks": True},
-            "llm": llm,
-            "feeds": feeds,
-        }
-    )
 
 
 @pytest.fixture
@@ -135,7 +124,7 @@ async def restless(
     feed_server.add("/restless.xml", rss(("poll-0", "https://r.example/summit", SUMMIT)))
     feeds = [{"url": feed_server.url("/restless.xml"), "name": "Restless"}]
     llm = {"base_url": openai_api.base_url, "model": "test-model", "resummarize_new_articles": 1}
-    async with services(settings_for(tmp_path, feeds, **llm), now=clock) as built:
+    async with services(settings_for(tmp_path, feeds, llm=llm), now=clock) as built:
         yield built, clock
 
 

@@ -19,6 +19,7 @@ from bot.delivery.pacing import RateLimits, telegram_group
 from bot.models import Article, Chat, Decision, Summary
 from bot.store.archive import Archive
 from tests.clock import Clock
+from tests.settings_support import settings_for
 
 START = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)  # 12:00 in Riyadh
 
@@ -46,13 +47,12 @@ class RecordingChannel:
         return [text for to, text in self.sent if to == chat_id]
 
 
-def settings_for(data_dir: Path, **digest: object) -> Settings:
-    return Settings.model_validate(
-        {
-            "storage": {"data_dir": str(data_dir)},
-            "schedule": {"digest_times": ["08:00", "20:00"], "timezone": "Asia/Riyadh"},
-            "digest": {"max_age_hours": 24 * 30, **digest},
-        }
+def jobs_settings(data_dir: Path, **digest: object) -> Settings:
+    """Digests at 08:00 and 20:00 in Riyadh, ``digest`` for the rest of ``[digest]``."""
+    return settings_for(
+        data_dir,
+        schedule={"digest_times": ["08:00", "20:00"], "timezone": "Asia/Riyadh"},
+        digest={"max_age_hours": 24 * 30, **digest},
     )
 
 
@@ -63,7 +63,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def svc(tmp_path: Path, clock: Clock) -> AsyncIterator[Services]:
-    async with services(settings_for(tmp_path), now=clock) as built:
+    async with services(jobs_settings(tmp_path), now=clock) as built:
         yield built
 
 
@@ -135,7 +135,7 @@ async def test_a_digest_missed_while_down_is_sent_once_at_start(
     await Jobs(svc, [again], Heartbeat(started_at=clock.now)).digests()
     assert again.sent == []
     # and a restart of the whole process, stores reopened from disk
-    async with services(settings_for(tmp_path), now=clock) as reopened:
+    async with services(jobs_settings(tmp_path), now=clock) as reopened:
         third = RecordingChannel()
         await Jobs(reopened, [third], Heartbeat(started_at=clock.now)).digests()
         assert third.sent == []
@@ -242,7 +242,7 @@ async def test_a_story_that_becomes_big_is_alerted_once(svc: Services, clock: Cl
 
 
 async def test_alerts_can_be_turned_off(tmp_path: Path, clock: Clock) -> None:
-    async with services(settings_for(tmp_path, alert_min_sources=0), now=clock) as svc:
+    async with services(jobs_settings(tmp_path, alert_min_sources=0), now=clock) as svc:
         subscribe(svc, 1, alerts=True)
         add_story(svc.archive, "big", range(10), START - timedelta(minutes=5))
         channel = RecordingChannel()

@@ -12,8 +12,10 @@ from bot.cli.status import stats
 from bot.config import Settings
 from bot.models import Article, Decision, Summary
 from bot.store.archive import Archive
+from bot.summarize.refresh import stale_stories
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.openai_api import FakeOpenAI
+from tests.settings_support import settings_for
 
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
 
@@ -28,14 +30,14 @@ def rss(items: list[tuple[str, str, str]]) -> bytes:
     return f'<rss version="2.0"><channel><title>N</title>{body}</channel></rss>'.encode()
 
 
-def settings_for(tmp_path: Path, feeds: FeedServer, openai: FakeOpenAI, **llm: object) -> Settings:
-    return Settings.model_validate(
-        {
-            "storage": {"data_dir": str(tmp_path)},
-            "ingest": {"allow_private_networks": True},
-            "llm": {"base_url": openai.base_url, "model": "m", "timeout_s": 5.0, **llm},
-            "feeds": [{"url": feeds.url("/n.xml"), "name": "N"}],
-        }
+def budget_settings(
+    tmp_path: Path, feeds: FeedServer, openai: FakeOpenAI, **llm: object
+) -> Settings:
+    """One feed, and the LLM on the fake server with ``llm`` for the rest of ``[llm]``."""
+    return settings_for(
+        tmp_path,
+        [{"url": feeds.url("/n.xml"), "name": "N"}],
+        llm={"base_url": openai.base_url, "model": "m", "timeout_s": 5.0, **llm},
     )
 
 
@@ -83,7 +85,7 @@ async def test_past_the_budget_summaries_are_offline(
     tmp_path: Path, feed_server: FeedServer, openai_api: FakeOpenAI
 ) -> None:
     feed_server.add("/n.xml", rss(EVENTS))
-    settings = settings_for(tmp_path, feed_server, openai_api, daily_token_budget=1)
+    settings = budget_settings(tmp_path, feed_server, openai_api, daily_token_budget=1)
     async with services(settings, now=lambda: NOW) as svc:
         await svc.poller.poll()
         assert await svc.summaries.summarize() == len(EVENTS)
@@ -120,7 +122,7 @@ async def test_untrusted_text_never_reaches_the_digest(
     }
     for _ in range(2):  # the first answer and the one retry both obey the injection
         openai_api.queue_answer(obeying)
-    settings = settings_for(tmp_path, feed_server, openai_api)
+    settings = budget_settings(tmp_path, feed_server, openai_api)
     async with services(settings, now=lambda: NOW) as svc:
         await svc.poller.poll()
         await svc.summaries.summarize()
@@ -146,7 +148,7 @@ def test_a_story_is_summarized_again_only_when_it_grows_materially(tmp_path: Pat
         return archive.attach(id_, story, entities=[], announce=True, now=NOW)
 
     def stale() -> list[int]:
-        found = archive.stories_without_current_summary(min_new_articles=2, since=since)
+        found = stale_stories(archive.summaries_to_check(since=since), resummarize_after=2)
         return [s.id for s in found]
 
     sid = add("1", "en", None)
@@ -167,7 +169,7 @@ def test_a_story_is_summarized_again_only_when_it_grows_materially(tmp_path: Pat
     assert stale() == []  # nothing changed since
     add("6", "ar", sid)
     assert stale() == [sid]
-    assert archive.article_count() == 6
+    assert archive.counts()["articles"] == 6
 
 
 KURSK_EN = ("k1", "Seoul: 10,900 North Korean troops in Kursk", "Intelligence says 10,900.")
@@ -178,7 +180,7 @@ async def test_a_first_report_in_the_other_language_costs_no_call_nor_does_a_res
     tmp_path: Path, feed_server: FeedServer, openai_api: FakeOpenAI
 ) -> None:
     feed_server.add("/n.xml", rss([KURSK_EN]))
-    settings = settings_for(tmp_path, feed_server, openai_api)
+    settings = budget_settings(tmp_path, feed_server, openai_api)
     async with services(settings, now=lambda: NOW) as svc:
         await svc.poller.poll(force=True)
         assert await svc.summaries.summarize() == 1

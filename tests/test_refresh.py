@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.summarize.refresh import SummaryState, summary_is_stale
+from bot.models import SummaryState
+from bot.summarize.refresh import summary_is_stale
 
 EN = frozenset({"en"})
 BOTH = frozenset({"ar", "en"})

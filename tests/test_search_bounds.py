@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import StoreError
 from bot.models import SearchHit
 from bot.search.query import MAX_ALIAS_WORDS, MAX_UNITS, build_match, match_units
 from bot.store import search as search_module
@@ -104,8 +105,9 @@ async def test_close_stops_the_search_thread(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         reader._pool.submit(print)
     # a search still on its way after the close opens no new thread or connection
-    with pytest.raises(sqlite3.ProgrammingError):
+    with pytest.raises(StoreError) as closed:
         await archive.search_off_loop("kursk")
+    assert isinstance(closed.value.__cause__, sqlite3.ProgrammingError)
     assert archive._search_reader is None
 
 

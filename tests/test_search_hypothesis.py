@@ -71,4 +71,4 @@ def test_no_search_input_crashes(archive: Archive, query: str, page: int) -> Non
             assert bad_filters_message(CATALOG, lang, filters.bad)
     hits = archive.search(query, limit=5, offset=page * 5, expand=EXPAND)
     assert len(hits) <= 5
-    assert archive.article_count() == 3
+    assert archive.counts()["articles"] == 3

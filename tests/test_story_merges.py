@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from bot.app.container import services
-from bot.config import Settings
 from bot.errors import StoreError
 from bot.models import Article, Decision, Summary
 from bot.store.archive import Archive
+from bot.summarize.refresh import stale_stories
 from tests.fakes.feed_server import FeedServer
+from tests.settings_support import settings_for
 
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
 
@@ -68,7 +69,7 @@ def test_a_merge_moves_everything_of_the_younger_story_into_the_older(tmp_path: 
         archive.story(younger)
     assert archive.summary(younger) is None
     # the survivor's content changed, so its summary is made again at once (default rule)
-    stale = archive.stories_without_current_summary(min_new_articles=3, since=NOW - timedelta(1))
+    stale = stale_stories(archive.summaries_to_check(since=NOW - timedelta(1)), resummarize_after=3)
     assert {s.id for s in stale} == {older}
     # an alert already sent for the absorbed story counts for the survivor: no second alert
     assert older not in {story for story, _ in archive.alert_candidates(since=NOW - timedelta(1))}
@@ -130,20 +131,16 @@ def rss(keys: list[str]) -> bytes:
     return f'<rss version="2.0"><channel><title>T</title>{body}</channel></rss>'.encode()
 
 
-def settings_for(tmp_path: Path, feed_server: FeedServer, paths: list[str]) -> Settings:
-    return Settings.model_validate(
-        {
-            "storage": {"data_dir": str(tmp_path)},
-            "ingest": {"allow_private_networks": True},
-            "feeds": [{"url": feed_server.url(p), "name": p} for p in paths],
-        }
-    )
+def feeds_at(feed_server: FeedServer, paths: list[str]) -> list[dict[str, str]]:
+    return [{"url": feed_server.url(p), "name": p} for p in paths]
 
 
 async def grouping(
     tmp_path: Path, feed_server: FeedServer, paths: list[str]
 ) -> set[frozenset[str]]:
-    async with services(settings_for(tmp_path, feed_server, paths), now=lambda: NOW) as svc:
+    async with services(
+        settings_for(tmp_path, feeds_at(feed_server, paths)), now=lambda: NOW
+    ) as svc:
         await svc.poller.poll()
         stories: dict[int, set[str]] = {}
         for row in svc.archive.recent_articles(NOW - timedelta(days=1)):
@@ -173,7 +170,7 @@ async def test_items_left_without_a_story_are_grouped_by_the_next_poll(
     tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     feed_server.add("/en.xml", rss(["kursk-en", "treaty-en"]))
-    settings = settings_for(tmp_path, feed_server, ["/en.xml"])
+    settings = settings_for(tmp_path, feeds_at(feed_server, ["/en.xml"]))
     async with services(settings, now=lambda: NOW) as svc:
 
         def broken(*args: object) -> None:
@@ -186,7 +183,7 @@ async def test_items_left_without_a_story_are_grouped_by_the_next_poll(
         assert svc.state.feeds()[0].etag  # the feed's state was saved all the same
         monkeypatch.undo()
         feed_server.add("/ar.xml", rss(["kursk-ar"]))
-        settings2 = settings_for(tmp_path, feed_server, ["/en.xml", "/ar.xml"])
+        settings2 = settings_for(tmp_path, feeds_at(feed_server, ["/en.xml", "/ar.xml"]))
     async with services(settings2, now=lambda: NOW + timedelta(minutes=30)) as svc:
         await svc.poller.poll()
         assert svc.archive.unclustered() == []

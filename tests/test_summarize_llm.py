@@ -16,8 +16,9 @@ import pytest_asyncio
 
 from bot.errors import ConfigError, SummarizeError
 from bot.models import Article, Story
-from bot.summarize import FallbackSummarizer, offline_summary
+from bot.summarize import FallbackSummarizer
 from bot.summarize.llm import LLMSummarizer
+from bot.summarize.offline import offline_summary
 from bot.summarize.prompt import CLOSE_TAG, OPEN_TAG
 from bot.summarize.schema import AnswerError, parse_answer
 from tests.fakes.openai_api import DEFAULT_ANSWER, FakeOpenAI, run_in_thread

@@ -92,9 +92,6 @@ class Command:
     args: tuple[Arg, ...] = ()
     body: Body | None = None
     default_feeds: DefaultFeeds = "no"
-    stores: bool = True
-    """Whether the command works on the bot's data folder (every one but the demo): a damaged
-    store then gets a clear error instead of a traceback."""
     options_help: dict[str, str] = field(default_factory=dict)
     """The command's own help for the common options (``--config``, ``--data-dir``)."""
     actions: dict[str, Command] = field(default_factory=dict)
@@ -108,9 +105,7 @@ class Command:
         def declare(body: Body) -> Body:
             if name in self.actions:
                 raise ValueError(f"{self.name} {name} is declared twice")
-            self.actions[name] = Command(
-                name, bilingual(en, ar), args, body, self.default_feeds, self.stores
-            )
+            self.actions[name] = Command(name, bilingual(en, ar), args, body, self.default_feeds)
             return body
 
         return declare
@@ -127,15 +122,12 @@ def command(
     ar: str,
     args: tuple[Arg, ...] = (),
     default_feeds: DefaultFeeds = "no",
-    stores: bool = True,
     options_help: dict[str, str] | None = None,
 ) -> Callable[[Body], Body]:
     """Declare a command with the function below it as its body."""
 
     def declare(body: Body) -> Body:
-        _add(
-            Command(name, bilingual(en, ar), args, body, default_feeds, stores, options_help or {})
-        )
+        _add(Command(name, bilingual(en, ar), args, body, default_feeds, options_help or {}))
         return body
 
     return declare

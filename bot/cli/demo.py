@@ -28,7 +28,6 @@ if TYPE_CHECKING:
             " مقالاته",
         ),
     ),
-    stores=False,
     options_help={
         "config": bilingual(
             "a config whose [llm] and [topic] the demo uses (not its feeds, channels or data"

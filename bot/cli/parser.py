@@ -7,7 +7,6 @@ import argparse
 import importlib
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any, TextIO
 
 from bot import __version__
 from bot.cli.command import COMMANDS, Call, Command, bilingual
-from bot.errors import DigestbotError, StoreError
+from bot.errors import DigestbotError
 
 GROUPS = (
     "demo",
@@ -90,18 +89,8 @@ def _add_commands(
 def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     spec: Command = args.declared
     assert spec.body is not None
-    call = Call(args, out, spec.default_feeds)
-    if not spec.stores:
-        return spec.body(call)
-    settings = call.settings
-    try:
-        return spec.body(call)
-    except sqlite3.Error as exc:
-        # a damaged page or a file turned read-only shows up at the first query touching it
-        from bot.store.archive import ARCHIVE_FILE
-        from bot.store.archive_file import error_message
-
-        raise StoreError(error_message(settings.data_dir / ARCHIVE_FILE, exc)) from None
+    # a damaged store is a StoreError from the store's boundary, never a raw sqlite3.Error
+    return spec.body(Call(args, out, spec.default_feeds))
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

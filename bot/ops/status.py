@@ -75,17 +75,6 @@ def chat_statuses(chats: Sequence[Chat], last_ends: Mapping[str, datetime]) -> l
     return result
 
 
-def last_delivery(archive: Archive) -> tuple[str | None, str | None]:
-    """The status and error of the newest outbox message that was sent or given up on (a
-    message dropped because its chat left is neither). The store has no query for it, so this
-    one reads the outbox table directly, read-only."""
-    row = archive._db.execute(
-        "SELECT status, error FROM outbox WHERE status IN ('sent', 'failed')"
-        " ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    return (str(row[0]), row[1]) if row is not None else (None, None)
-
-
 def collect(
     *, state: StateStore, archive: Archive, feeds: Sequence[FeedState], now: datetime
 ) -> Status:
@@ -94,7 +83,7 @@ def collect(
     usage = [row for row in archive.llm_usage(days=1) if row[0] == today]
     counts = archive.counts()
     fetched = [f.last_fetch_at for f in feeds if f.last_fetch_at is not None]
-    delivery, delivery_error = last_delivery(archive)
+    delivery, delivery_error = archive.last_delivery()
     return Status(
         now=now,
         feeds=tuple(feed_status(f) for f in feeds),

@@ -12,6 +12,7 @@ from bot.llm.usage import LLMBudget
 from bot.models import Story, Summary
 from bot.store.archive import Archive
 from bot.summarize import FallbackSummarizer
+from bot.summarize.refresh import stale_stories
 
 SUMMARY_CONCURRENCY = 4
 """Stories summarized at the same time (LLM requests in flight)."""
@@ -42,9 +43,9 @@ class Summaries:
     async def summarize(self) -> int:
         """Summarize every story whose articles changed; returns how many were summarized."""
         now = self._now()
-        stories = self.archive.stories_without_current_summary(
-            min_new_articles=self.settings.resummarize_new_articles,
-            since=now - 2 * self._horizon,
+        stories = stale_stories(
+            self.archive.summaries_to_check(since=now - 2 * self._horizon),
+            resummarize_after=self.settings.resummarize_new_articles,
         )
         limit = asyncio.Semaphore(SUMMARY_CONCURRENCY)
 

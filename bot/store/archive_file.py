@@ -85,11 +85,11 @@ def connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
         return _first_read(f"{uri}?mode=ro"), False
     except sqlite3.Error as exc:
         if path.with_name(f"{path.name}-wal").exists() or os.access(path.parent, os.W_OK):
-            raise StoreError(error_message(path, exc)) from None
+            raise StoreError(error_message(path, exc)) from exc
     try:
         return _first_read(f"{uri}?mode=ro&immutable=1"), False
     except sqlite3.Error as exc:
-        raise StoreError(error_message(path, exc)) from None
+        raise StoreError(error_message(path, exc)) from exc
 
 
 def _first_read(uri: str) -> sqlite3.Connection:

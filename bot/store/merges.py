@@ -35,15 +35,16 @@ def content_key(article_ids: Iterable[str]) -> str:
     return digest[:32]
 
 
+def story_content_key(db: sqlite3.Connection, story_id: int) -> str:
+    """The content key of the articles that story ``story_id`` holds now."""
+    rows = db.execute("SELECT id FROM articles WHERE story_id = ?", (story_id,))
+    return content_key(row[0] for row in rows.fetchall())
+
+
 class ArchiveMerges:
     """Story merges. Raises ``StoreError`` for a story that does not exist."""
 
     _db: sqlite3.Connection
-
-    def _story_content_key(self, story_id: int) -> str:
-        """The content key of the articles that story ``story_id`` holds now."""
-        rows = self._db.execute("SELECT id FROM articles WHERE story_id = ?", (story_id,))
-        return content_key(row[0] for row in rows.fetchall())
 
     def merge_stories(self, survivor: int, absorbed: int, *, now: datetime) -> None:
         """Fold story ``absorbed`` into story ``survivor`` (see the module docstring)."""
@@ -91,7 +92,7 @@ class ArchiveMerges:
                     _iso(now),
                     max(announced) if announced else None,  # its latest news, as attach keeps
                     json.dumps(entities),
-                    self._story_content_key(survivor),
+                    story_content_key(self._db, survivor),
                     survivor,
                 ),
             )

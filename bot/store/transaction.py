@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
+
+from bot.errors import StoreError
+from bot.store.archive_file import error_message
 
 
 class Transaction:
@@ -42,3 +46,25 @@ class Transaction:
             if not self._outermost:
                 raise
             self._db.execute("ROLLBACK")
+
+
+class StoreTransaction(Transaction):
+    """A ``Transaction`` for the store's callers: an SQLite error on entering or on committing
+    (a full disk refusing the commit) comes out as ``StoreError``, as from the store's methods
+    (``bot.store.boundary``)."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        super().__init__(db)
+        self._path = path
+
+    def __enter__(self) -> None:
+        try:
+            super().__enter__()
+        except sqlite3.Error as exc:
+            raise StoreError(error_message(self._path, exc)) from exc
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            super().__exit__(exc_type, exc, tb)
+        except sqlite3.Error as error:
+            raise StoreError(error_message(self._path, error)) from error

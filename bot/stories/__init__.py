@@ -16,37 +16,14 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.stories.cluster import (
-    DEFAULT_THRESHOLD,
-    MAX_MEMBERS,
-    Clustering,
-    Report,
-    Rules,
-    cluster,
-)
+from bot.stories.cluster import Report, Rules, cluster
 from bot.stories.features import Features, features
-from bot.stories.similarity import DEFAULT_HORIZON, Rarity, Weigher, rarity, similarity
-from bot.stories.vocabulary import StoryVocabulary, load_vocabulary
+from bot.stories.similarity import rarity, similarity
+from bot.stories.vocabulary import load_vocabulary
 from bot.topic.lexicon import Lexicon
 
-__all__ = [
-    "DEFAULT_HORIZON",
-    "DEFAULT_THRESHOLD",
-    "MAX_MEMBERS",
-    "Clustering",
-    "Features",
-    "Rarity",
-    "Reader",
-    "Report",
-    "Rules",
-    "StoryVocabulary",
-    "Weigher",
-    "cluster",
-    "features",
-    "load_vocabulary",
-    "rarity",
-    "similarity",
-]
+# What the pipeline, tests and bench import from the package.
+__all__ = ["Features", "Reader", "Report", "Rules", "cluster", "rarity", "similarity"]
 
 
 class Reader:

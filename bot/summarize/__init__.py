@@ -19,8 +19,6 @@ from bot.errors import SummarizeError
 from bot.models import Story, Summary
 from bot.summarize.offline import EntityScore, offline_summary
 
-__all__ = ["EntityScore", "FallbackSummarizer", "Summarizer", "offline_summary"]
-
 log = logging.getLogger(__name__)
 
 

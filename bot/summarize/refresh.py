@@ -11,17 +11,9 @@ nothing here: the state compared is the one stored with the summary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-
-@dataclass(frozen=True, slots=True)
-class SummaryState:
-    """What a stored summary was made from."""
-
-    articles: int
-    langs: frozenset[str]
-    method: str
-    """``"llm"`` or ``"offline"``, as in ``Summary.method``."""
+from bot.models import Story, SummaryState
 
 
 def summary_is_stale(
@@ -47,3 +39,20 @@ def summary_is_stale(
         # never swapped for a poorer extract because one more report arrived.
         return articles != done.articles or langs != done.langs
     return False
+
+
+def stale_stories(
+    candidates: Sequence[tuple[Story, SummaryState | None]], *, resummarize_after: int
+) -> list[Story]:
+    """The stories among ``candidates`` (``Archive.summaries_to_check``: each story with what
+    its summary was made from) that need a new summary."""
+    return [
+        story
+        for story, done in candidates
+        if summary_is_stale(
+            done,
+            articles=len(story.articles),
+            langs=frozenset(a.lang for a in story.articles),
+            resummarize_after=resummarize_after,
+        )
+    ]

@@ -20,6 +20,7 @@ from bot.models import Chat
 from bot.platforms.telegram.channel import TelegramChannel, build_application
 from tests.fakes.feed_server import FeedServer
 from tests.reliability.support import TOKEN, feed_xml
+from tests.settings_support import settings_for
 
 _SYLLABLES = "ka zo ri mel tun var pes qui lo dab nor fen gul hix sab tor vel mun"
 
@@ -84,19 +85,16 @@ class Newsroom:
         return titles
 
 
-def settings_for(
+def sim_settings(
     data: Path, feed_urls: Sequence[str], digest_times: Sequence[str], **sections: Any
 ) -> Settings:
-    return Settings.model_validate(
-        {
-            "storage": {"data_dir": str(data)},
-            "ingest": {"allow_private_networks": True},
-            "schedule": {"poll_minutes": 30, "digest_times": list(digest_times)},
-            "feeds": [{"url": url, "name": f"Wire {n}", "lang": "en"} for n, url in
-                      enumerate(feed_urls)],
-            **sections,
-        }
-    )  # fmt: skip
+    """English wires polled every 30 minutes, digests at ``digest_times``."""
+    return settings_for(
+        data,
+        [{"url": url, "name": f"Wire {n}", "lang": "en"} for n, url in enumerate(feed_urls)],
+        schedule={"poll_minutes": 30, "digest_times": list(digest_times)},
+        **sections,
+    )
 
 
 @dataclass

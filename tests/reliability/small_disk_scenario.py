@@ -31,7 +31,7 @@ from bot.store.archive import ARCHIVE_FILE
 from bot.store.state import STATE_FILE
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.reliability.simulated import Newsroom, SimClock, settings_for, sim_bot
+from tests.reliability.simulated import Newsroom, SimClock, sim_bot, sim_settings
 from tests.reliability.support import read_stores, seed_archive
 
 SMALL_DISK = os.environ.get("DIGESTBOT_SMALL_DISK", "")
@@ -85,7 +85,7 @@ async def test_a_full_disk_keeps_the_state_valid_and_the_bot_goes_on_when_space_
     clock = SimClock(start)
     news = Newsroom(feed_server, seed=3)
     times = [f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in (0, 30)]
-    settings = settings_for(data, [news.url], times)
+    settings = sim_settings(data, [news.url], times)
     chats = [41, 42]
     quiet_from = start + timedelta(hours=6)  # the last hour publishes nothing: all is polled
 

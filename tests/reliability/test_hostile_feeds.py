@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from bot.app.container import Services, services
-from bot.config import Settings
 from bot.ingest.articles import feed_key
 from bot.models import FeedState, FetchResult
 from bot.pipeline.feed import Fetcher
 from tests.fakes.feed_server import FeedServer
+from tests.settings_support import settings_for
 
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
 AR_TITLE = "بوتين يستقبل كيم جونغ أون في موسكو لبحث التعاون بين روسيا وكوريا الشمالية"
@@ -36,20 +36,13 @@ def rss(prefix: str, titles: list[str]) -> bytes:
 GOOD = rss("good", ["Kim Jong Un meets Putin in Vladivostok", "Football: Brighton win"])
 
 
-def settings_for(tmp_path: Path, server: FeedServer, paths: list[str]) -> Settings:
-    return Settings.model_validate(
-        {
-            "storage": {"data_dir": str(tmp_path)},
-            "ingest": {"allow_private_networks": True},
-            "feeds": [{"url": server.url(p), "name": p.strip("/")} for p in paths],
-        }
-    )
-
-
 def open_services(
     tmp_path: Path, server: FeedServer, paths: list[str]
 ) -> contextlib.AbstractAsyncContextManager[Services]:
-    return services(settings_for(tmp_path, server, paths), now=lambda: NOW)
+    return services(
+        settings_for(tmp_path, [{"url": server.url(p), "name": p.strip("/")} for p in paths]),
+        now=lambda: NOW,
+    )
 
 
 class Raising:

@@ -23,7 +23,7 @@ from bot.store.archive import ARCHIVE_FILE
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.openai_api import DEFAULT_ANSWER, FakeOpenAI
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.reliability.simulated import Newsroom, SimClock, settings_for, sim_bot
+from tests.reliability.simulated import Newsroom, SimClock, sim_bot, sim_settings
 from tests.reliability.support import read_stores
 
 pytestmark = pytest.mark.slow
@@ -58,7 +58,7 @@ async def test_the_llm_down_for_a_day_gives_offline_digests_without_a_retry_stor
     llm.down_status = 503
     clock = SimClock(start)
     news = Newsroom(feed_server)
-    settings = settings_for(
+    settings = sim_settings(
         tmp_path,
         [news.url],
         ["06:00", "12:00", "18:00", "23:00", "02:00"],
@@ -139,7 +139,7 @@ async def test_the_bot_api_down_for_an_hour_then_the_outbox_catches_up_once_in_o
     chats = [31, 32, 33, 34, 35, 36]
     clock = SimClock(start)
     news = Newsroom(feed_server, seed=2)
-    settings = settings_for(tmp_path, [news.url], ["09:30", "10:00", "10:30", "11:00"])
+    settings = sim_settings(tmp_path, [news.url], ["09:30", "10:00", "10:30", "11:00"])
     seen: dict[str, int] = {}
 
     def world(now: datetime) -> None:
