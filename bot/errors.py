@@ -13,10 +13,10 @@
     │                           SQLite errors come out as this, the SQLite error as its cause)
     ├── SummarizeError          the LLM answered badly or not at all
     └── DeliveryError           a message could not be delivered to a chat
-        ├── ChatGoneError       the chat removed the bot: unsubscribed  (bot.platforms.base)
-        ├── ChatMovedError      the chat has a new id                   (bot.platforms.base)
-        ├── RetryLaterError     the platform asks to wait               (bot.platforms.base)
-        └── TransientDeliveryError  a network problem: sent again later (bot.platforms.base)
+        ├── ChatGoneError       the chat removed the bot: unsubscribed  (bot.delivery.channel)
+        ├── ChatMovedError      the chat has a new id                   (bot.delivery.channel)
+        ├── RetryLaterError     the platform asks to wait               (bot.delivery.channel)
+        └── TransientDeliveryError  a network problem: sent again later (bot.delivery.channel)
 
 A class defined outside this module names its module; every ``DigestbotError`` subclass in
 ``bot/`` is in the tree (tests/test_errors.py checks it, parents and modules included).

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.delivery.channel import Channel
 from bot.delivery.pacing import RateLimits
 from bot.errors import DeliveryError
-from bot.platforms.base import Channel
 from bot.store.archive import Archive
 
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
+from bot.delivery.channel import RetryLaterError
 from bot.delivery.pacing import RateLimits
 from bot.delivery.sender import MAX_PAUSE_S, NETWORK_FAILURES_TO_STOP, DeliveryReport, Sender
-from bot.platforms.base import RetryLaterError
 from bot.platforms.telegram.channel import TelegramChannel
 from bot.store.archive import Archive
 from bot.store.state import StateStore

@@ -65,7 +65,7 @@ def test_the_docstring_reads_as_a_tree() -> None:
     tree = documented_tree()
     assert tree["DigestbotError"] == (None, "bot.errors")
     assert tree["BlockedURLError"] == ("FetchError", "bot.errors")
-    assert tree["ChatGoneError"] == ("DeliveryError", "bot.platforms.base")
+    assert tree["ChatGoneError"] == ("DeliveryError", "bot.delivery.channel")
 
 
 def test_the_docstring_lists_every_error_class_of_bot_under_its_parent() -> None:

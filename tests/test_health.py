@@ -212,8 +212,8 @@ async def test_a_running_bot_reports_its_health(tmp_path: Path, feed_server: Fee
 
 async def test_the_handler_reports_a_stalled_poll(tmp_path: Path) -> None:
     from bot.app.container import services
+    from bot.app.health_endpoint import health_handler
     from bot.app.jobs import Heartbeat
-    from bot.ops.health_endpoint import health_handler
 
     settings = Settings.model_validate(
         {"storage": {"data_dir": str(tmp_path)}, "schedule": {"poll_minutes": 10}}

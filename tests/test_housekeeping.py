@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from bot.app.container import Services, services
+from bot.app.housekeeping import FTS_MARKER, housekeep
 from bot.config import ArchiveSettings, Settings, parse_settings
 from bot.errors import ConfigError
 from bot.ingest.articles import feed_key
 from bot.models import Article, Decision, FeedState
-from bot.ops.housekeeping import FTS_MARKER, housekeep
 from bot.ops.retention import fts_optimize_due, plan, seen_prune_limits, seen_refresh_before
 from bot.store.archive import Archive
 from tests.clock import Clock
@@ -287,7 +287,7 @@ async def test_a_pruned_article_still_in_its_feed_is_never_announced_again(
 
     # Day 8: the story is past article_days and leaves the archive; the feed still lists it.
     clock.now = NOW + timedelta(days=8)
-    with caplog.at_level(logging.INFO, logger="bot.ops.housekeeping"):
+    with caplog.at_level(logging.INFO, logger="bot.app.housekeeping"):
         done = housekeep(svc)
     assert (done.pruned.articles, done.pruned.stories) == (1, 1)
     assert "housekeeping: forgot 0 seen ids; removed 1 articles in 1 stories" in caplog.text

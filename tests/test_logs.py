@@ -98,8 +98,8 @@ def test_an_unknown_format_is_a_clear_config_error() -> None:
 async def test_flood_control_the_sender_handles_is_not_logged_as_an_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    from bot.delivery.channel import RetryLaterError
     from bot.ops.logs import setup_logging
-    from bot.platforms.base import RetryLaterError
     from bot.platforms.telegram.channel import TelegramChannel, build_application
     from tests.fakes.telegram_api import FakeTelegramAPI
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+from bot.delivery.channel import Channel
 from bot.delivery.pacing import Pacer, RateLimits
-from bot.platforms.base import Channel
 from bot.platforms.discord.channel import DiscordChannel, DiscordWebhookChannel
 from bot.platforms.telegram.channel import TelegramChannel
 

@@ -9,15 +9,15 @@ import signal
 from collections.abc import Sequence
 
 from bot.app.container import Services, services
+from bot.app.health_endpoint import health_handler
+from bot.app.housekeeping import housekeeping_job
 from bot.app.jobs import Heartbeat, Jobs
 from bot.app.scheduler import build_scheduler, periodic
 from bot.config import Settings
+from bot.delivery.channel import Channel
 from bot.errors import DigestbotError
 from bot.models import Chat
-from bot.ops.health_endpoint import health_handler
 from bot.ops.health_server import HealthServer
-from bot.ops.housekeeping import housekeeping_job
-from bot.platforms.base import Channel
 from bot.platforms.console import CONSOLE, ConsoleChannel
 from bot.store import run_lock
 from bot.store.state_file import backup_path

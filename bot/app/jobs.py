@@ -23,10 +23,10 @@ from datetime import datetime
 
 from bot.app.container import Services
 from bot.app.scheduler import Job, due_digests
+from bot.delivery.channel import Channel
 from bot.delivery.sender import DeliveryReport, Sender
 from bot.digest.alerts import ALERT_WINDOW, alert_chats, alert_messages, big_stories
 from bot.digest.compose import compose
-from bot.platforms.base import Channel
 
 log = logging.getLogger(__name__)
 

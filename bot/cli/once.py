@@ -14,9 +14,9 @@ from bot.cli.command import Call, arg, command, run_async
 if TYPE_CHECKING:
     from bot.app.container import Services
     from bot.config import Settings
+    from bot.delivery.channel import Channel
     from bot.delivery.sender import DeliveryReport
     from bot.pipeline.poller import PollReport, Progress
-    from bot.platforms.base import Channel
 
 
 @command(

@@ -33,15 +33,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.delivery.pacing import Pacer, RateLimits
-from bot.errors import DeliveryError
-from bot.platforms.base import (
+from bot.delivery.channel import (
     Channel,
     ChatGoneError,
     ChatMovedError,
     RetryLaterError,
     TransientDeliveryError,
 )
+from bot.delivery.pacing import Pacer, RateLimits
+from bot.errors import DeliveryError
 from bot.store.archive import Archive
 from bot.store.outbox import OutboxItem
 from bot.store.state import StateStore

@@ -1,5 +1,5 @@
-"""Chat platforms as plug-ins: the ``Platform`` protocol, the ``Channel`` a platform sends
-through, the errors a channel raises, and ``Platforms``, the registry the rest of the bot asks.
+"""Chat platforms as plug-ins: the ``Platform`` protocol and ``Platforms``, the registry the rest
+of the bot asks. A platform sends through ``Channel``s (``bot.delivery.channel``).
 
 Nothing outside ``bot.platforms`` names a platform: the composition root lists them
 (``bot.app.container.platforms``), the pipeline asks the registry to render a chat's digest,
@@ -12,66 +12,45 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from bot.errors import DeliveryError, DigestbotError
+from bot.delivery.channel import Channel
+from bot.errors import DigestbotError
 
 if TYPE_CHECKING:
-    from bot.app.container import Services
+    from datetime import datetime
+
     from bot.config import Settings
-    from bot.delivery.pacing import RateLimits
     from bot.i18n import Catalog
     from bot.models import Chat, ChatLang, Digest, DigestItem
+    from bot.pipeline.digests import DigestQueue
+    from bot.store.archive import Archive
+    from bot.store.state import StateStore
+    from bot.topic.matcher import TopicMatcher
 
 log = logging.getLogger(__name__)
 
 
-class ChatGoneError(DeliveryError):
-    """The chat blocked or removed the bot; it is unsubscribed."""
+class Services(Protocol):
+    """What a platform's runtime uses of the bot (the composition root's ``Services`` has it):
+    its settings, the stores, the message catalog, the topic filter, the digest queue and the
+    clock. A platform never reaches above this."""
 
-
-class ChatMovedError(DeliveryError):
-    """The chat has a new id (a Telegram group became a supergroup)."""
-
-    def __init__(self, message: str, new_chat_id: int) -> None:
-        super().__init__(message)
-        self.new_chat_id = new_chat_id
-
-
-class RetryLaterError(DeliveryError):
-    """The platform asked us to wait ``seconds`` before sending again."""
-
-    def __init__(self, message: str, seconds: float) -> None:
-        super().__init__(message)
-        self.seconds = seconds
-
-
-class TransientDeliveryError(DeliveryError):
-    """A network problem; the message stays in the outbox for the next attempt."""
-
-
-class Channel(Protocol):
-    """Sends one rendered message part to one chat.
-
-    Raises ``RetryLaterError`` (flood control), ``ChatGoneError`` (blocked, kicked, deleted),
-    ``ChatMovedError`` (new chat id), ``TransientDeliveryError`` (network) or ``DeliveryError``
-    (this message was refused, e.g. malformed; the rest go on).
-    """
-
-    platform: str
-    """The ``Chat.platform`` of the chats it sends to."""
-
-    limits: RateLimits
-    """How fast the sender may send through it (the platform's flood limits)."""
-
-    def is_group(self, chat_id: int) -> bool:
-        """Whether ``chat_id`` is held to the group pace of ``limits``."""
-        ...
-
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
-        """Send ``text``; returns the platform's message id when it has one."""
-        ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def state(self) -> StateStore: ...
+    @property
+    def archive(self) -> Archive: ...
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def matcher(self) -> TopicMatcher: ...
+    @property
+    def digests(self) -> DigestQueue: ...
+    @property
+    def now(self) -> Callable[[], datetime]: ...
 
 
 class Runtime(Protocol):

@@ -16,9 +16,9 @@ from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest, DigestItem
 
 if TYPE_CHECKING:
-    from bot.app.container import Services
     from bot.config import Settings
-    from bot.platforms.base import Channel
+    from bot.delivery.channel import Channel
+    from bot.platforms.base import Services
 
 CONSOLE = "console"
 """The platform name of the terminal's chat."""

@@ -2,7 +2,7 @@
 WAL checkpoints and a backup before each schema migration.
 
 ``ArchiveUpkeep`` is mixed into ``Archive`` (it uses the archive's one connection); what to
-prune and when is decided by the pure functions of ``bot.ops.housekeeping``.
+prune and when is decided by the pure functions of ``bot.app.housekeeping``.
 
 Why pruning never makes an article go out twice: an id that leaves the archive goes to the
 ``seen`` table (a tombstone), and every full read of a feed pushes back the expiry of the

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import aiohttp
 import discord
 
+from bot.delivery.channel import ChatGoneError, RetryLaterError, TransientDeliveryError
 from bot.delivery.pacing import RateLimits
 from bot.errors import DeliveryError
-from bot.platforms.base import ChatGoneError, RetryLaterError, TransientDeliveryError
 from bot.platforms.discord.platform import BOT_PLATFORM, WEBHOOK_PLATFORM
 
 UNKNOWN_CHANNEL = 10003

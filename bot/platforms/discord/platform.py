@@ -14,9 +14,8 @@ from bot.models import Chat, ChatLang, Digest, DigestItem
 from bot.platforms.discord.render import render_discord, render_discord_alert
 
 if TYPE_CHECKING:
-    from bot.app.container import Services
     from bot.config import Settings
-    from bot.platforms.base import Runtime
+    from bot.platforms.base import Runtime, Services
 
 BOT_PLATFORM = "discord"
 """The platform name of the channels the bot posts to with its token."""

@@ -27,10 +27,10 @@ from discord import app_commands
 from discord.app_commands import AppCommandError
 
 from bot.config import DiscordWebhookSettings
+from bot.delivery.channel import Channel
 from bot.errors import DigestbotError
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest
-from bot.platforms.base import Channel
 from bot.platforms.discord.channel import DiscordChannel, DiscordWebhookChannel
 from bot.platforms.discord.commands import CatalogTranslator, DiscordCommands, build_commands
 from bot.platforms.discord.platform import WEBHOOK_PLATFORM
@@ -38,7 +38,7 @@ from bot.store.state import StateStore
 from bot.subscriptions import ui_lang_for
 
 if TYPE_CHECKING:
-    from bot.app.container import Services
+    from bot.platforms.base import Services
 
 log = logging.getLogger(__name__)
 

@@ -18,14 +18,14 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.delivery.pacing import RateLimits, telegram_group
-from bot.errors import DeliveryError
-from bot.platforms.base import (
+from bot.delivery.channel import (
     ChatGoneError,
     ChatMovedError,
     RetryLaterError,
     TransientDeliveryError,
 )
+from bot.delivery.pacing import RateLimits, telegram_group
+from bot.errors import DeliveryError
 from bot.platforms.telegram.platform import TELEGRAM
 
 TELEGRAM_LIMITS = RateLimits()

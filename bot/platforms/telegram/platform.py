@@ -13,9 +13,8 @@ from bot.models import Chat, ChatLang, Digest, DigestItem
 from bot.platforms.telegram.render import render_telegram, render_telegram_alert
 
 if TYPE_CHECKING:
-    from bot.app.container import Services
     from bot.config import Settings
-    from bot.platforms.base import Runtime
+    from bot.platforms.base import Runtime, Services
 
 TELEGRAM = "telegram"
 """The platform name of Telegram's chats (users, groups and channels)."""

@@ -20,15 +20,15 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.config import Settings
+from bot.delivery.channel import Channel
 from bot.errors import DigestbotError
 from bot.models import Chat
-from bot.platforms.base import Channel
 from bot.platforms.telegram.channel import TelegramChannel, build_application
 from bot.platforms.telegram.commands import TelegramCommands
 from bot.platforms.telegram.platform import TELEGRAM
 
 if TYPE_CHECKING:
-    from bot.app.container import Services
+    from bot.platforms.base import Services
 
 _USERNAME = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
 
