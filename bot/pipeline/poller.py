@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.config import Settings
 from bot.digest.compose import compose
+from bot.digest.labels import feed_labeller
 from bot.errors import DigestbotError
 from bot.i18n import Catalog
 from bot.ingest.articles import link_key, to_article
@@ -49,6 +50,7 @@ from bot.models import (
     ChatLang,
     Decision,
     Digest,
+    Digits,
     Entry,
     FeedState,
     FetchResult,
@@ -555,7 +557,9 @@ class Pipeline:
 
     # digests
 
-    def digest(self, *, lang: ChatLang, since: datetime | None, until: datetime) -> Digest:
+    def digest(
+        self, *, lang: ChatLang, since: datetime | None, until: datetime, digits: Digits = "latn"
+    ) -> Digest:
         pairs: list[tuple[Story, Summary]] = []
         for story in self.archive.stories_with_news(since, until):
             summary = self.archive.summary(story.id)
@@ -568,6 +572,8 @@ class Pipeline:
             until=until,
             max_stories=self.settings.digest.max_stories,
             entity_names=self.matcher.entity_names,
+            labels=feed_labeller(self.settings.feed_sources()),
+            digits=digits,
         )
 
     def since_for(self, chat: Chat, now: datetime) -> datetime:
@@ -613,7 +619,7 @@ class Pipeline:
         since = self.since_for(chat, until)
         if since >= until:
             return 0, None
-        digest = self.digest(lang=chat.lang, since=since, until=until)
+        digest = self.digest(lang=chat.lang, since=since, until=until, digits=chat.digits)
         if not digest.items:
             return 0, None
         parts = self.platforms.render_digest(chat.platform, digest, self.catalog)
