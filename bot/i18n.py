@@ -19,13 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
 from babel import Locale
 
+from bot.models import Digits
+
 LANGS = ("ar", "en")
 PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
-Digits = Literal["latn", "arab"]
 DIGITS: tuple[Digits, ...] = ("latn", "arab")
 _ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 

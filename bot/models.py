@@ -20,6 +20,9 @@ ChatLang = Literal["ar", "en", "both"]
 
 SummaryMethod = Literal["llm", "offline"]
 
+Digits = Literal["latn", "arab"]
+"""How a chat's numbers are written: Western (0–9) or Arabic-Indic (٠–٩) digits."""
+
 
 @dataclass(frozen=True, slots=True)
 class FeedSource:
@@ -28,6 +31,9 @@ class FeedSource:
     url: str
     name: str
     lang: str | None = None
+    label: str | None = None
+    """The operator's label for the outlet ("state", "public", "independent", or "" for none);
+    None leaves it to the built-in labels (``bot.digest.labels``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +133,8 @@ class Source:
     title: str
     lang: TextLang
     published: datetime
+    label: str | None = None
+    """Who controls the outlet ("state", "public", "independent"); None when not known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +210,9 @@ class Digest:
     period_end: datetime
     items: tuple[DigestItem, ...]
     rest: tuple[int, ...] = ()
+    digits: Digits = "latn"
+    """How the chat's numbers are written (counts, dates and times the bot writes; never a
+    link, a title or a summary)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +236,8 @@ class Chat:
     digest_times: tuple[str, ...] = ()
     timezone: str = ""
     alerts: bool = False
+    digits: Digits = "latn"
+    """Western (``latn``) or Arabic-Indic (``arab``) digits in the bot's counts and dates."""
 
     @property
     def key(self) -> str:

@@ -3,7 +3,8 @@ Telegram's ``/settings`` and Discord's ``/settings``. Pure; no I/O.
 
 Times of day are ``HH:MM`` on a 24-hour clock (``8:30`` is read as ``08:30``); a list of them
 may be separated by spaces, commas (Latin or Arabic) or semicolons and holds at most
-``MAX_TIMES``. A timezone is an IANA name that the zone database knows.
+``MAX_TIMES``. A timezone is an IANA name that the zone database knows. Digits are ``latn``
+(0–9, the default) or ``arab`` (٠–٩).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import re
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.models import ChatLang
+from bot.models import ChatLang, Digits
 
 MAX_TIMES = 6
 LANGS: tuple[ChatLang, ...] = ("ar", "en", "both")
+DIGIT_STYLES: tuple[Digits, ...] = ("latn", "arab")
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _SEPARATORS = re.compile(r"[\s,،;]+")
 
@@ -67,6 +69,15 @@ def parse_lang(text: str) -> ChatLang | None:
     for lang in LANGS:
         if choice == lang:
             return lang
+    return None
+
+
+def parse_digits(text: str) -> Digits | None:
+    """``arab`` (Arabic-Indic ٠–٩) or ``latn`` (Western 0–9); None for anything else."""
+    choice = text.strip().lower()
+    for style in DIGIT_STYLES:
+        if choice == style:
+            return style
     return None
 
 

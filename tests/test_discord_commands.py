@@ -181,7 +181,9 @@ async def test_settings_are_validated_and_saved_together(
     settings = command(client, "settings").callback
     shown = FakeInteraction(manage=False)
     await settings(shown, None, None, None)  # type: ignore[call-arg]
-    assert shown.reply == "Language: Arabic and English. Digests at 08:00, 20:00 (UTC)."
+    assert shown.reply == (
+        "Language: Arabic and English. Digests at 08:00, 20:00 (UTC). Digits: Western (0123)."
+    )
     assert shown.response.sent[0]["ephemeral"] is True
 
     refused = FakeInteraction(manage=False)
@@ -206,7 +208,9 @@ async def test_settings_are_validated_and_saved_together(
         ("08:30", "20:00"),
         "Asia/Riyadh",
     )
-    assert good.reply == "Saved. Language: English. Digests at 08:30, 20:00 (Asia/Riyadh)."
+    assert good.reply == (
+        "Saved. Language: English. Digests at 08:30, 20:00 (Asia/Riyadh). Digits: Western (0123)."
+    )
 
 
 async def test_search_is_ephemeral_and_pages_with_buttons(

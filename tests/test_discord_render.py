@@ -53,7 +53,10 @@ def test_story_embed_shape() -> None:
     assert first["fields"] == [
         {
             "name": "Sources",
-            "value": '[المشرق](https://a.example/1?x=1&y=2) · [Eastern "Wire"](https://b.example/2)',
+            "value": (
+                '[المشرق](https://a.example/1?x=1&y=2) · [Eastern "Wire"](https://b.example/2)'
+                " (state media)"  # the outlet's label, beside its link
+            ),
             "inline": False,
         }
     ]

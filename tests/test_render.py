@@ -24,8 +24,8 @@ NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
 KURSK = EntityName("ru:kursk", "كورسك", "Kursk")
 
 
-def source(name: str, url: str, title: str, lang: str) -> Source:
-    return Source(name=name, url=url, title=title, lang=lang, published=NOW)  # type: ignore[arg-type]
+def source(name: str, url: str, title: str, lang: str, label: str | None = None) -> Source:
+    return Source(name=name, url=url, title=title, lang=lang, published=NOW, label=label)  # type: ignore[arg-type]
 
 
 def sample_digest(lang: ChatLang) -> Digest:
@@ -40,7 +40,7 @@ def sample_digest(lang: ChatLang) -> Digest:
         ),
         sources=(
             source("المشرق", "https://a.example/1?x=1&y=2", "عنوان", "ar"),
-            source('Eastern "Wire"', "https://b.example/2", "Title", "en"),
+            source('Eastern "Wire"', "https://b.example/2", "Title", "en", "state"),
         ),
         entities=(KURSK,),
         updated_at=NOW,

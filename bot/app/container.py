@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
+from bot.digest.labels import feed_labeller
 from bot.errors import StoreError
 from bot.i18n import Catalog
 from bot.ingest.fetch import FeedFetcher, make_client
@@ -191,6 +192,7 @@ async def services(
         archive=archive,
         catalog=catalog,
         entity_names=matcher.entity_names,
+        labels=feed_labeller(settings.feed_sources()),
         platforms=known,
         now=now,
     )

@@ -27,6 +27,7 @@ from bot.delivery.channel import Channel
 from bot.delivery.sender import DeliveryReport, Sender
 from bot.digest.alerts import ALERT_WINDOW, alert_chats, alert_messages, big_stories
 from bot.digest.compose import compose
+from bot.digest.labels import feed_labeller
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +175,7 @@ class Jobs:
                 until=now,
                 max_stories=1,
                 entity_names=svc.matcher.entity_names,
+                labels=feed_labeller(svc.settings.feed_sources()),
             )
             messages = alert_messages(
                 digest.items[0], chats, sources=sources, catalog=svc.catalog, writer=svc.platforms

@@ -159,10 +159,24 @@ class LLMSettings(_Section):
         return has_key or bool(self.base_url)
 
 
+FEED_LABELS = ("state", "public", "independent", "")
+
+
+def _feed_label(value: str) -> str:
+    if value not in FEED_LABELS:
+        raise ValueError(
+            f'not a label: {value[:40]!r}; write "state", "public", "independent", or ""'
+            " to show none (leave the key out for the built-in label)"
+        )
+    return value
+
+
 class FeedSettings(_Section):
     url: HttpUrl
     name: str = Field(min_length=1)
     lang: Literal["ar", "en"] | None = None
+    label: Annotated[str, AfterValidator(_feed_label)] | None = None
+    """Overrides the built-in label of the outlet (``bot/data/outlets/labels.toml``)."""
 
 
 class IngestSettings(_Section):
@@ -308,7 +322,7 @@ class Settings(_Section):
 
     def feed_sources(self) -> list[FeedSource]:
         """The configured feeds, as the stores and the pipeline take them."""
-        return [FeedSource(url=f.url, name=f.name, lang=f.lang) for f in self.feeds]
+        return [FeedSource(url=f.url, name=f.name, lang=f.lang, label=f.label) for f in self.feeds]
 
     @property
     def data_dir(self) -> Path:

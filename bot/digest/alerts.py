@@ -15,7 +15,7 @@ from typing import Protocol
 
 from bot.digest.render import Block, Span, langs, layout
 from bot.i18n import Catalog
-from bot.models import Chat, ChatLang, Digest, DigestItem
+from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
 
 ALERT_WINDOW = timedelta(hours=6)
 """Only stories that grew this recently are considered: an alert is news, not history (and
@@ -26,7 +26,14 @@ class AlertWriter(Protocol):
     """Writes an alert for the chats of one platform (``bot.platforms.base.Platforms``)."""
 
     def render_alert(
-        self, platform: str, item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+        self,
+        platform: str,
+        item: DigestItem,
+        *,
+        lang: ChatLang,
+        sources: int,
+        catalog: Catalog,
+        digits: Digits = "latn",
     ) -> str: ...
 
 
@@ -44,14 +51,15 @@ def alert_chats(chats: Iterable[Chat], platforms: Iterable[str]) -> list[Chat]:
 
 
 def alert_layout(
-    item: DigestItem, lang: ChatLang, sources: int, catalog: Catalog
+    item: DigestItem, lang: ChatLang, sources: int, catalog: Catalog, digits: Digits = "latn"
 ) -> tuple[Block, Block]:
-    """The alert line in each of the chat's languages, and the story's block (headline,
-    summary, sources) as a digest lays it out."""
+    """The alert line in each of the chat's languages (its count in the chat's ``digits``),
+    and the story's block (headline, summary, sources) as a digest lays it out."""
     digest = Digest(lang=lang, period_start=None, period_end=item.updated_at, items=(item,))
     _, blocks, _ = layout(digest, catalog)
     header: Block = tuple(
-        (Span(catalog.t(code, "alert.header", count=sources), "bold"),) for code in langs(lang)
+        (Span(catalog.t(code, "alert.header", count=sources, digits=digits), "bold"),)
+        for code in langs(lang)
     )
     return header, blocks[0]
 
@@ -64,15 +72,20 @@ def alert_messages(
     catalog: Catalog,
     writer: AlertWriter,
 ) -> list[tuple[str, int, int | None, str]]:
-    """(platform, chat id, thread id, text) for each chat, in the chat's digest language and
-    its platform's markup."""
-    texts: dict[tuple[str, ChatLang], str] = {}
+    """(platform, chat id, thread id, text) for each chat, in the chat's digest language, its
+    digits and its platform's markup."""
+    texts: dict[tuple[str, ChatLang, Digits], str] = {}
     messages = []
     for chat in chats:
-        key = (chat.platform, chat.lang)
+        key = (chat.platform, chat.lang, chat.digits)
         if key not in texts:
             texts[key] = writer.render_alert(
-                chat.platform, item, lang=chat.lang, sources=sources, catalog=catalog
+                chat.platform,
+                item,
+                lang=chat.lang,
+                sources=sources,
+                catalog=catalog,
+                digits=chat.digits,
             )
         messages.append((chat.platform, chat.chat_id, chat.thread_id, texts[key]))
     return messages

@@ -9,18 +9,23 @@ owner is not an independent one.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from bot.errors import ConfigError
+from bot.models import FeedSource
 
 LabelKind = Literal["state", "public", "independent"]
 KINDS: tuple[LabelKind, ...] = ("state", "public", "independent")
 _RESOURCE = ("data", "outlets", "labels.toml")
 _MAX_HOST = 253  # the longest DNS name; longer text is no host
+
+SourceLabeller = Callable[[str, str], LabelKind | None]
+"""The label of a source from its link and its feed's URL (``bot.digest.compose``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +121,24 @@ def load_labels() -> Labels:
     """The built-in labels."""
     text = resources.files("bot").joinpath(*_RESOURCE).read_text(encoding="utf-8")
     return parse_labels(text, "built-in outlet labels")
+
+
+@cache
+def builtin_labels() -> Labels:
+    """The built-in labels, read once per process (they ship with the package)."""
+    return load_labels()
+
+
+def labeller(labels: Labels, overrides: Mapping[str, str | None]) -> SourceLabeller:
+    """A source's label: its feed's own ``label`` from the config (``overrides``, by feed URL)
+    when the operator set one, else the built-in label of the link's host."""
+
+    def label(url: str, feed_url: str) -> LabelKind | None:
+        return labels.kind(url, overrides.get(feed_url))
+
+    return label
+
+
+def feed_labeller(feeds: Sequence[FeedSource]) -> SourceLabeller:
+    """The labeller for the configured feeds, over the built-in labels."""
+    return labeller(builtin_labels(), {feed.url: feed.label for feed in feeds})

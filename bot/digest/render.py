@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.i18n import Catalog
-from bot.models import ChatLang, Digest, DigestItem
+from bot.digest.labels import KINDS
+from bot.i18n import Catalog, localize_digits
+from bot.models import ChatLang, Digest, DigestItem, Source
 from bot.text.display import for_chat, link_url
 
 SUMMARY_CAP = 1200
@@ -67,7 +68,16 @@ def _item_lines(item: DigestItem, lang: str, catalog: Catalog) -> list[Line]:
     return lines
 
 
+def source_label(source: Source, lang: str, catalog: Catalog) -> str:
+    """The outlet's label as shown after its link ("(state media)"), or "" for none."""
+    if source.label is None or source.label not in KINDS:
+        return ""
+    return catalog.t(lang, "label.shown", label=catalog.t(lang, f"label.{source.label}"))
+
+
 def _source_line(item: DigestItem, lang: str, catalog: Catalog) -> Line:
+    """The sources' links, each followed by its label's span ("" for none): a source is always
+    three spans after the first (separator, link, label), so a platform can drop whole ones."""
     spans: list[Span] = [Span(f"🔗 {catalog.t(lang, 'digest.sources')}: ")]
     for index, source in enumerate(item.sources):
         if index:
@@ -75,26 +85,32 @@ def _source_line(item: DigestItem, lang: str, catalog: Catalog) -> Line:
         name = for_chat(source.name, SOURCE_NAME_CAP) or "…"
         url = link_url(source.url)
         spans.append(Span(name, "link", url) if url else Span(name))
+        label = source_label(source, lang, catalog)
+        spans.append(Span(f" {label}" if label else ""))
     return tuple(spans)
+
+
+def period_text(digest: Digest, lang: str, catalog: Catalog) -> str:
+    """The period a digest covers, its date and time in the chat's digits."""
+    if digest.period_start is None:
+        return catalog.t(lang, "digest.period_all")
+    stamp = localize_digits(digest.period_start.strftime("%Y-%m-%d %H:%M UTC"), digest.digits)
+    return catalog.t(lang, "digest.period_since", start=stamp)
+
+
+def header_line(digest: Digest, lang: str, catalog: Catalog) -> str:
+    """The digest's header in ``lang``: how many stories, since when (in the chat's digits)."""
+    count = len(digest.items)
+    if count == 0:
+        return catalog.t(lang, "digest.empty")
+    period = period_text(digest, lang, catalog)
+    return catalog.t(lang, "digest.header", count=count, period=period, digits=digest.digits)
 
 
 def layout(digest: Digest, catalog: Catalog) -> tuple[Block, list[Block], Block]:
     """The header block, one block per story, and the footer block."""
     codes = langs(digest.lang)
-    header: list[Line] = []
-    for lang in codes:
-        if digest.period_start is None:
-            period = catalog.t(lang, "digest.period_all")
-        else:
-            stamp = digest.period_start.strftime("%Y-%m-%d %H:%M UTC")
-            period = catalog.t(lang, "digest.period_since", start=stamp)
-        count = len(digest.items)
-        if count == 0:
-            header.append((Span(catalog.t(lang, "digest.empty"), "bold"),))
-        else:
-            header.append(
-                (Span(catalog.t(lang, "digest.header", count=count, period=period), "bold"),)
-            )
+    header: list[Line] = [(Span(header_line(digest, lang, catalog), "bold"),) for lang in codes]
     blocks: list[Block] = []
     for item in digest.items:
         lines: list[Line] = []

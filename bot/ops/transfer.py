@@ -81,6 +81,7 @@ class ChatRecord(_Record):
     )
     timezone: Annotated[str, AfterValidator(_zone)] = ""
     alerts: StrictBool = False
+    digits: Literal["latn", "arab"] = "latn"  # absent from exports made before it existed
 
 
 class FeedRecord(_Record):
@@ -133,6 +134,7 @@ def export_document(
             "digest_times": list(chat.digest_times),
             "timezone": chat.timezone,
             "alerts": chat.alerts,
+            "digits": chat.digits,
         }
         chat_rows.append(_exported(ChatRecord, values, f"chat {chat.key}"))
     feed_rows = [
@@ -241,6 +243,10 @@ def _chat(record: ChatRecord, existing: Chat | None) -> Chat:
         digest_times=tuple(record.digest_times),
         timezone=record.timezone,
         alerts=record.alerts,
+        # an export from before the setting existed leaves the chat's own choice as it is
+        digits=record.digits
+        if "digits" in record.model_fields_set or existing is None
+        else existing.digits,
     )
 
 

@@ -10,8 +10,9 @@ from typing import Protocol
 
 from bot.config import DigestSettings
 from bot.digest.compose import EntityNamer, compose
+from bot.digest.labels import SourceLabeller
 from bot.i18n import Catalog
-from bot.models import Chat, ChatLang, Digest, Story, Summary
+from bot.models import Chat, ChatLang, Digest, Digits, Story, Summary
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 
@@ -34,6 +35,7 @@ class DigestQueue:
         archive: Archive,
         catalog: Catalog,
         entity_names: EntityNamer,
+        labels: SourceLabeller,
         platforms: DigestWriter,
         now: Callable[[], datetime],
     ) -> None:
@@ -44,9 +46,12 @@ class DigestQueue:
         self.catalog = catalog
         self.platforms = platforms
         self._entity_names = entity_names
+        self._labels = labels
         self._now = now
 
-    def digest(self, *, lang: ChatLang, since: datetime | None, until: datetime) -> Digest:
+    def digest(
+        self, *, lang: ChatLang, since: datetime | None, until: datetime, digits: Digits = "latn"
+    ) -> Digest:
         """The digest of the stories with news in (``since``, ``until``] that have a summary."""
         pairs: list[tuple[Story, Summary]] = []
         for story in self.archive.stories_with_news(since, until):
@@ -60,6 +65,8 @@ class DigestQueue:
             until=until,
             max_stories=self.settings.max_stories,
             entity_names=self._entity_names,
+            labels=self._labels,
+            digits=digits,
         )
 
     def since_for(self, chat: Chat, now: datetime) -> datetime:
@@ -95,7 +102,7 @@ class DigestQueue:
         since = self.since_for(chat, until)
         if since >= until:
             return 0, None
-        digest = self.digest(lang=chat.lang, since=since, until=until)
+        digest = self.digest(lang=chat.lang, since=since, until=until, digits=chat.digits)
         if not digest.items:
             return 0, None
         queued = self.archive.queue_digest(

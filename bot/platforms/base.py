@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from bot.config import Settings
     from bot.i18n import Catalog
-    from bot.models import Chat, ChatLang, Digest, DigestItem
+    from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
     from bot.pipeline.digests import DigestQueue
     from bot.store.archive import Archive
     from bot.store.state import StateStore
@@ -77,9 +77,16 @@ class Platform(Protocol):
         ...
 
     def render_alert(
-        self, item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+        self,
+        item: DigestItem,
+        *,
+        lang: ChatLang,
+        sources: int,
+        catalog: Catalog,
+        digits: Digits = "latn",
     ) -> str:
-        """An instant alert for a story that became big, as one outbox message text."""
+        """An instant alert for a story that became big, as one outbox message text, its
+        count in the chat's ``digits``."""
         ...
 
     def configured(self, settings: Settings) -> bool:
@@ -118,9 +125,18 @@ class Platforms:
         return self.of(name).render_digest(digest, catalog)
 
     def render_alert(
-        self, name: str, item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+        self,
+        name: str,
+        item: DigestItem,
+        *,
+        lang: ChatLang,
+        sources: int,
+        catalog: Catalog,
+        digits: Digits = "latn",
     ) -> str:
-        return self.of(name).render_alert(item, lang=lang, sources=sources, catalog=catalog)
+        return self.of(name).render_alert(
+            item, lang=lang, sources=sources, catalog=catalog, digits=digits
+        )
 
     def configured(self, settings: Settings) -> list[Platform]:
         return [platform for platform in self._platforms if platform.configured(settings)]

@@ -13,7 +13,7 @@ from bot.delivery.pacing import RateLimits
 from bot.digest.alerts import alert_layout
 from bot.digest.render import render_plain, write_plain
 from bot.i18n import Catalog
-from bot.models import Chat, ChatLang, Digest, DigestItem
+from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -62,9 +62,15 @@ class ConsolePlatform:
         return [render_plain(digest, catalog)]
 
     def render_alert(
-        self, item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+        self,
+        item: DigestItem,
+        *,
+        lang: ChatLang,
+        sources: int,
+        catalog: Catalog,
+        digits: Digits = "latn",
     ) -> str:
-        blocks = alert_layout(item, lang, sources, catalog)
+        blocks = alert_layout(item, lang, sources, catalog, digits)
         return "\n\n".join(write_plain(block) for block in blocks)
 
     def configured(self, settings: Settings) -> bool:

@@ -1,4 +1,4 @@
-"""Discord slash commands: /subscribe, /unsubscribe, /settings, /search, /latest.
+"""Discord slash commands: /subscribe, /unsubscribe, /settings, /search, /latest, /sources.
 
 A Discord chat is a channel (``Chat(platform="discord", chat_id=<channel id>)``). Changing a
 channel's subscription or settings takes the Manage Channel permission: Discord hides those
@@ -23,19 +23,25 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, locale_str
 
+from bot.digest.labels import Labels, builtin_labels
 from bot.i18n import Catalog
-from bot.models import Chat, ChatLang, Digest, SearchHit
+from bot.models import Chat, ChatLang, Digest, FeedSource, SearchHit
 from bot.platforms.discord.platform import BOT_PLATFORM
 from bot.platforms.discord.render import (
+    MAX_CONTENT,
+    clip,
+    escape_markdown,
     render_discord_messages,
 )
 from bot.platforms.discord.search import MAX_QUERY, SearchView, search_embed
 from bot.platforms.discord.settings import (
     SettingError,
+    parse_digits,
     parse_lang,
     parse_times,
     parse_timezone,
 )
+from bot.platforms.sources import sources_lines
 from bot.search.help import bad_filters, bad_filters_message
 from bot.search.query import AliasExpander
 from bot.store.archive import Archive
@@ -44,7 +50,7 @@ from bot.subscriptions import ui_lang_for
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("subscribe", "unsubscribe", "settings", "search", "latest")
+COMMANDS = ("subscribe", "unsubscribe", "settings", "search", "latest", "sources")
 MAX_DESCRIPTION_TEXT = 100  # Discord's limit for command, option and choice descriptions
 ENGLISH_LOCALES = frozenset({discord.Locale.american_english, discord.Locale.british_english})
 
@@ -94,6 +100,8 @@ class DiscordCommands:
         digest_times: Sequence[str],
         timezone: str,
         now: Callable[[], datetime],
+        sources: Sequence[FeedSource] = (),
+        labels: Labels | None = None,
     ) -> None:
         self.state = state
         self.archive = archive
@@ -105,6 +113,8 @@ class DiscordCommands:
         self.digest_times = tuple(digest_times)
         self.timezone = timezone
         self.now = now
+        self.feeds = tuple(sources)
+        self.labels = labels or builtin_labels()
 
     # helpers
 
@@ -129,6 +139,9 @@ class DiscordCommands:
 
     def _language(self, chat: Chat) -> str:
         return self.catalog.t(chat.ui_lang, f"bot.lang_{chat.lang}")
+
+    def _digits(self, chat: Chat) -> str:
+        return self.catalog.t(chat.ui_lang, f"bot.digits_{chat.digits}")
 
     async def _reply(
         self, interaction: discord.Interaction[Any], text: str, *, ephemeral: bool = False
@@ -185,16 +198,18 @@ class DiscordCommands:
         language: str | None = None,
         times: str | None = None,
         timezone: str | None = None,
+        digits: str | None = None,
     ) -> None:
         """Show the channel's settings, or change those given; nothing changes when any given
         value is invalid."""
         chat = self.chat(interaction)
-        if language is None and times is None and timezone is None:
+        if language is None and times is None and timezone is None and digits is None:
             text = self.catalog.t(
                 chat.ui_lang,
                 "discord.settings_current",
                 language=self._language(chat),
                 times=self._schedule(chat),
+                numerals=self._digits(chat),
             )
             await self._reply(interaction, text, ephemeral=True)
             return
@@ -209,6 +224,8 @@ class DiscordCommands:
                 new = replace(new, digest_times=parse_times(times))
             if timezone is not None:
                 new = replace(new, timezone=parse_timezone(timezone))
+            if digits is not None:
+                new = replace(new, digits=parse_digits(digits))
         except SettingError as exc:
             text = self.catalog.t(chat.ui_lang, exc.key, value=exc.value[:100])
             await self._reply(interaction, text, ephemeral=True)
@@ -219,6 +236,7 @@ class DiscordCommands:
             "discord.settings_saved",
             language=self._language(new),
             times=self._schedule(new),
+            numerals=self._digits(new),
         )
         await self._reply(interaction, text)
 
@@ -257,7 +275,7 @@ class DiscordCommands:
 
     async def latest(self, interaction: discord.Interaction[Any]) -> None:
         chat = self.chat(interaction)
-        digest = self.latest_digest(chat.lang)
+        digest = replace(self.latest_digest(chat.lang), digits=chat.digits)
         if not digest.items:
             text = self.catalog.t(chat.ui_lang, "discord.latest_none", hours=self.latest_hours)
             await self._reply(interaction, text, ephemeral=True)
@@ -280,6 +298,21 @@ class DiscordCommands:
                     ephemeral=True,
                     allowed_mentions=discord.AllowedMentions.none(),
                 )
+
+    async def sources(self, interaction: discord.Interaction[Any]) -> None:
+        """The configured feeds, each with its outlet's label; only the member who asked sees
+        it."""
+        chat = self.chat(interaction)
+        lines = sources_lines(self.feeds, self.labels, chat.ui_lang, self.catalog)
+        text = "\n".join(escape_markdown(line) for line in lines)
+        await self._reply(interaction, clip(text, MAX_CONTENT), ephemeral=True)
+
+
+def _digit_choices(catalog: Catalog) -> list[Choice[str]]:
+    return [
+        Choice(name=bilingual(catalog, f"bot.digits_{style}"), value=style)
+        for style in ("latn", "arab")
+    ]
 
 
 def _lang_choices(catalog: Catalog) -> list[Choice[str]]:
@@ -314,17 +347,27 @@ def build_commands(handlers: DiscordCommands) -> list[app_commands.Command[Any, 
 
     @app_commands.command(name="settings", description=text("cmd_settings"))
     @app_commands.describe(
-        language=text("opt_language"), times=text("opt_times"), timezone=text("opt_timezone")
+        language=text("opt_language"),
+        times=text("opt_times"),
+        timezone=text("opt_timezone"),
+        digits=text("opt_digits"),
     )
-    @app_commands.choices(language=_lang_choices(catalog))
+    @app_commands.choices(language=_lang_choices(catalog), digits=_digit_choices(catalog))
     @app_commands.guild_only()
     async def settings(
         interaction: discord.Interaction[Any],
         language: Choice[str] | None = None,
         times: str | None = None,
         timezone: str | None = None,
+        digits: Choice[str] | None = None,
     ) -> None:
-        await handlers.settings(interaction, language.value if language else None, times, timezone)
+        await handlers.settings(
+            interaction,
+            language.value if language else None,
+            times,
+            timezone,
+            digits.value if digits else None,
+        )
 
     @app_commands.command(name="search", description=text("cmd_search"))
     @app_commands.describe(query=text("opt_query"))
@@ -335,4 +378,8 @@ def build_commands(handlers: DiscordCommands) -> list[app_commands.Command[Any, 
     async def latest(interaction: discord.Interaction[Any]) -> None:
         await handlers.latest(interaction)
 
-    return [subscribe, unsubscribe, settings, search, latest]
+    @app_commands.command(name="sources", description=text("cmd_sources"))
+    async def sources(interaction: discord.Interaction[Any]) -> None:
+        await handlers.sources(interaction)
+
+    return [subscribe, unsubscribe, settings, search, latest, sources]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.i18n import Catalog
-from bot.models import Chat, ChatLang, Digest, DigestItem
+from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
 from bot.platforms.discord.render import render_discord, render_discord_alert
 
 if TYPE_CHECKING:
@@ -30,9 +30,17 @@ class DiscordPlatform:
         return render_discord(digest, catalog)
 
     def render_alert(
-        self, item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+        self,
+        item: DigestItem,
+        *,
+        lang: ChatLang,
+        sources: int,
+        catalog: Catalog,
+        digits: Digits = "latn",
     ) -> str:
-        return render_discord_alert(item, lang=lang, sources=sources, catalog=catalog)
+        return render_discord_alert(
+            item, lang=lang, sources=sources, catalog=catalog, digits=digits
+        )
 
     def configured(self, settings: Settings) -> bool:
         return settings.discord.enabled or bool(settings.discord.webhooks)

@@ -15,9 +15,17 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.digest.render import HEADLINE_CAP, SOURCE_NAME_CAP, SUMMARY_CAP, langs, original_headline
+from bot.digest.render import (
+    HEADLINE_CAP,
+    SOURCE_NAME_CAP,
+    SUMMARY_CAP,
+    header_line,
+    langs,
+    original_headline,
+    source_label,
+)
 from bot.i18n import Catalog
-from bot.models import ChatLang, Digest, DigestItem, Source
+from bot.models import ChatLang, Digest, DigestItem, Digits, Source
 from bot.text.display import MAX_URL, for_chat, link_url, utf16_len
 from bot.text.display import clip as clip  # the search embeds clip with it too
 
@@ -68,16 +76,22 @@ def _story_text(item: DigestItem, lang: str, catalog: Catalog) -> tuple[str, str
     return for_chat(original_headline(item, lang), HEADLINE_CAP), note, text
 
 
-def _source_fields(sources: Sequence[Source], name: str) -> list[dict[str, Any]]:
-    """The sources as markdown links, packed into as few fields as their limits allow."""
+def _source_fields(
+    sources: Sequence[Source], name: str, lang: str, catalog: Catalog
+) -> list[dict[str, Any]]:
+    """The sources as markdown links, each followed by its outlet's label, packed into as few
+    fields as their limits allow."""
     fields: list[dict[str, Any]] = []
     value = ""
     for source in sources:
         url = link_url(source.url)
         if url is None:
             continue  # not a URL a message may link to (see link_url)
-        label = escape_markdown(for_chat(source.name, SOURCE_NAME_CAP) or "…")
-        link = f"[{label}]({_link_url(url)})"
+        text = escape_markdown(for_chat(source.name, SOURCE_NAME_CAP) or "…")
+        link = f"[{text}]({_link_url(url)})"
+        kind = source_label(source, lang, catalog)
+        if kind:
+            link = f"{link} {escape_markdown(kind)}"
         if utf16_len(link) > MAX_FIELD_VALUE:
             continue  # a URL too long for any field; the title still links the first source
         joined = f"{value} · {link}" if value else link
@@ -109,7 +123,7 @@ def story_embed(item: DigestItem, langs: Sequence[str], catalog: Catalog) -> Emb
         embed["url"] = url
     if description:
         embed["description"] = clip(description, MAX_DESCRIPTION)
-    fields = _source_fields(item.sources, catalog.t(langs[0], "digest.sources"))
+    fields = _source_fields(item.sources, catalog.t(langs[0], "digest.sources"), langs[0], catalog)
     if fields:
         embed["fields"] = fields
     if item.summary.method == "offline":
@@ -144,19 +158,9 @@ def _fit(embed: Embed) -> Embed:
 
 def header_text(digest: Digest, catalog: Catalog) -> str:
     """The digest's header line in each of the chat's languages."""
-    lines = []
-    for lang in langs(digest.lang):
-        if digest.period_start is None:
-            period = catalog.t(lang, "digest.period_all")
-        else:
-            stamp = digest.period_start.strftime("%Y-%m-%d %H:%M UTC")
-            period = catalog.t(lang, "digest.period_since", start=stamp)
-        count = len(digest.items)
-        if count == 0:
-            line = catalog.t(lang, "digest.empty")
-        else:
-            line = catalog.t(lang, "digest.header", count=count, period=period)
-        lines.append(f"**{escape_markdown(line)}**")
+    lines = [
+        f"**{escape_markdown(header_line(digest, lang, catalog))}**" for lang in langs(digest.lang)
+    ]
     return clip("\n".join(lines), MAX_CONTENT)
 
 
@@ -190,13 +194,14 @@ def render_discord(digest: Digest, catalog: Catalog) -> list[str]:
 
 
 def render_discord_alert(
-    item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+    item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog, digits: Digits = "latn"
 ) -> str:
-    """One alert as one JSON message payload: the alert line as its content, the story as its
-    embed (as in a digest)."""
+    """One alert as one JSON message payload: the alert line (its count in the chat's
+    ``digits``) as its content, the story as its embed (as in a digest)."""
     codes = langs(lang)
     header = "\n".join(
-        f"**{escape_markdown(catalog.t(code, 'alert.header', count=sources))}**" for code in codes
+        f"**{escape_markdown(catalog.t(code, 'alert.header', count=sources, digits=digits))}**"
+        for code in codes
     )
     return _payload(
         {"content": clip(header, MAX_CONTENT), "embeds": [story_embed(item, codes, catalog)]}

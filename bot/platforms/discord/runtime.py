@@ -145,6 +145,7 @@ def discord_commands(svc: Services) -> DiscordCommands:
         digest_times=svc.settings.schedule.digest_times,
         timezone=svc.settings.schedule.timezone,
         now=svc.now,
+        sources=svc.settings.feed_sources(),
     )
 
 

@@ -6,7 +6,7 @@ key of the message to show and the offending value.
 from __future__ import annotations
 
 from bot import subscriptions as chat_settings
-from bot.models import ChatLang
+from bot.models import ChatLang, Digits
 
 
 class SettingError(ValueError):
@@ -36,3 +36,10 @@ def parse_timezone(text: str) -> str:
     if not chat_settings.valid_timezone(name):
         raise SettingError("discord.bad_timezone", text)
     return name
+
+
+def parse_digits(value: str) -> Digits:
+    digits = chat_settings.parse_digits(value)
+    if digits is None:
+        raise SettingError("discord.bad_digits", value)
+    return digits

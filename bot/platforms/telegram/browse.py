@@ -6,9 +6,11 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.digest.labels import Labels, builtin_labels
 from bot.digest.render import HEADLINE_CAP, SOURCE_NAME_CAP
-from bot.i18n import Catalog
-from bot.models import FeedSource, Story, Summary
+from bot.i18n import Catalog, localize_digits
+from bot.models import Digits, FeedSource, Story, Summary
+from bot.platforms.sources import sources_lines
 from bot.text.display import for_chat, link_url
 
 LATEST_DEFAULT = 5
@@ -23,9 +25,16 @@ def latest_count(args: list[str]) -> int:
     return LATEST_DEFAULT
 
 
-def format_latest(stories: list[tuple[Story, Summary | None]], lang: str, catalog: Catalog) -> str:
-    """The newest stories as Telegram HTML: headline in bold, the first source as a link."""
-    lines = [html.escape(catalog.t(lang, "bot.latest_header", count=len(stories)), quote=False)]
+def format_latest(
+    stories: list[tuple[Story, Summary | None]],
+    lang: str,
+    catalog: Catalog,
+    digits: Digits = "latn",
+) -> str:
+    """The newest stories as Telegram HTML: headline in bold, the first source as a link; the
+    count and dates in the chat's ``digits``."""
+    header = catalog.t(lang, "bot.latest_header", count=len(stories), digits=digits)
+    lines = [html.escape(header, quote=False)]
     for number, (story, summary) in enumerate(stories, start=1):
         # the first article with a link of its own (an older archive may hold one without)
         first = next((a for a in story.articles if a.url), story.articles[0])
@@ -38,18 +47,16 @@ def format_latest(stories: list[tuple[Story, Summary | None]], lang: str, catalo
         link = f'<a href="{html.escape(url, quote=True)}">{name}</a>' if url else name
         lines.append(
             f"\n{number}. <b>{html.escape(title, quote=False)}</b>\n"
-            f"{link} · {story.updated_at:%Y-%m-%d}"
+            f"{link} · {localize_digits(f'{story.updated_at:%Y-%m-%d}', digits)}"
         )
     return "\n".join(lines)
 
 
-def format_sources(sources: list[FeedSource], lang: str, catalog: Catalog) -> str:
-    lines = [catalog.t(lang, "bot.sources_header", count=len(sources))]
-    for source in sources:
-        lines.append(
-            f"• {source.name or source.url}" + (f" ({source.lang})" if source.lang else "")
-        )
-    return "\n".join(lines)
+def format_sources(
+    sources: list[FeedSource], lang: str, catalog: Catalog, labels: Labels | None = None
+) -> str:
+    """The configured feeds, each with its outlet's label (plain text)."""
+    return "\n".join(sources_lines(sources, labels or builtin_labels(), lang, catalog))
 
 
 def language_keyboard(catalog: Catalog, lang: str) -> InlineKeyboardMarkup:

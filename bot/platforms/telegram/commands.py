@@ -336,6 +336,7 @@ class TelegramCommands:
                 times=", ".join(chat.digest_times) or self.digest_times,
                 timezone=chat.timezone or self.timezone,
                 alerts=t(lang, "bot.on" if chat.alerts else "bot.off"),
+                numerals=t(lang, f"bot.digits_{chat.digits}"),
             )
             + "\n\n"
             + t(lang, "bot.settings_usage")
@@ -345,7 +346,8 @@ class TelegramCommands:
         await self._reply(update, self.catalog.t(self._lang(self._chat(update)), "bot.about"))
 
     async def cmd_latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        lang = self._lang(self._chat(update))
+        chat = self._chat(update)
+        lang = self._lang(chat)
         now = self.now()
         stories = self.archive.announced_stories(now - timedelta(days=LATEST_DAYS), now)
         stories.sort(key=lambda story: story.updated_at, reverse=True)
@@ -354,7 +356,9 @@ class TelegramCommands:
             await self._reply(update, self.catalog.t(lang, "bot.latest_none"))
             return
         pairs = [(story, self.archive.summary(story.id)) for story in newest]
-        await self._reply(update, format_latest(pairs, lang, self.catalog), html_mode=True)
+        await self._reply(
+            update, format_latest(pairs, lang, self.catalog, chat.digits), html_mode=True
+        )
 
     async def cmd_sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lang = self._lang(self._chat(update))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.i18n import Catalog
-from bot.models import Chat, ChatLang, Digest, DigestItem
+from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
 from bot.platforms.telegram.render import render_telegram, render_telegram_alert
 
 if TYPE_CHECKING:
@@ -27,9 +27,17 @@ class TelegramPlatform:
         return render_telegram(digest, catalog)
 
     def render_alert(
-        self, item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+        self,
+        item: DigestItem,
+        *,
+        lang: ChatLang,
+        sources: int,
+        catalog: Catalog,
+        digits: Digits = "latn",
     ) -> str:
-        return render_telegram_alert(item, lang=lang, sources=sources, catalog=catalog)
+        return render_telegram_alert(
+            item, lang=lang, sources=sources, catalog=catalog, digits=digits
+        )
 
     def configured(self, settings: Settings) -> bool:
         return settings.telegram.enabled

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from bot.digest.alerts import alert_layout
 from bot.digest.render import Block, Span, layout
 from bot.i18n import Catalog
-from bot.models import ChatLang, Digest, DigestItem
+from bot.models import ChatLang, Digest, DigestItem, Digits
 from bot.text.display import utf16_len
 
 TELEGRAM_MAX_CHARS = 4096
@@ -71,24 +71,26 @@ def render_telegram(digest: Digest, catalog: Catalog) -> list[str]:
 
 
 def render_telegram_alert(
-    item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog
+    item: DigestItem, *, lang: ChatLang, sources: int, catalog: Catalog, digits: Digits = "latn"
 ) -> str:
     """One alert as one HTML message: the alert line, the story, its sources."""
-    return "\n\n".join(write_html(block) for block in alert_layout(item, lang, sources, catalog))
+    blocks = alert_layout(item, lang, sources, catalog, digits)
+    return "\n\n".join(write_html(block) for block in blocks)
 
 
 def _fit(block: Block, max_chars: int, max_entities: int) -> Block:
     """Shorten a single block that alone would not fit in one message (a story with very many
-    sources): drop trailing source links until it fits."""
+    sources): drop trailing sources (separator, link and label: three spans each, see
+    ``bot.digest.render``) until it fits; the first source stays."""
     if not block:
         return block
     chars, entities = _visible_len(block), _entities(block)
     last = list(block[-1])
     # The sizes are kept up to date span by span: measuring the whole block again after each
     # dropped link made a story with hundreds of sources cost seconds to render.
-    while (chars > max_chars or entities > max_entities) and len(last) > 2:
-        for span in last[-2:]:
+    while (chars > max_chars or entities > max_entities) and len(last) > 3:
+        for span in last[-3:]:
             chars -= utf16_len(span.text)
             entities -= span.style != "plain"
-        del last[-2:]
+        del last[-3:]
     return (*block[:-1], tuple(last))

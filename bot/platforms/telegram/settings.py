@@ -1,8 +1,9 @@
 """Chat settings from `/settings` arguments: pure parsing and validation, no I/O.
 
 `/settings` alone shows the chat's settings; `/settings lang ar|en|both`,
-`/settings times 07:00,19:00`, `/settings tz Asia/Riyadh` and `/settings alerts on|off` change
-one. A bad value yields an error key for the message catalog and leaves the chat unchanged.
+`/settings times 07:00,19:00`, `/settings tz Asia/Riyadh`, `/settings alerts on|off` and
+`/settings digits arab|latn` change one. A bad value yields an error key for the message
+catalog and leaves the chat unchanged.
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bot.models import Chat
-from bot.subscriptions import BadTimes, parse_lang, parse_times, ui_lang_for, valid_timezone
+from bot.subscriptions import (
+    BadTimes,
+    parse_digits,
+    parse_lang,
+    parse_times,
+    ui_lang_for,
+    valid_timezone,
+)
 
 
 @dataclass(frozen=True)
@@ -22,7 +30,7 @@ class SettingsChange:
 
 
 def apply_setting(chat: Chat, args: list[str]) -> SettingsChange:
-    """Apply `/settings KEY VALUE` to a chat; the keys are lang, times, tz and alerts."""
+    """Apply `/settings KEY VALUE` to a chat; the keys are lang, times, tz, alerts and digits."""
     if len(args) < 2:
         return SettingsChange(None, "bot.settings_usage")
     key, value = args[0].lower(), " ".join(args[1:]).strip()
@@ -50,4 +58,9 @@ def apply_setting(chat: Chat, args: list[str]) -> SettingsChange:
         if switch not in ("on", "off"):
             return SettingsChange(None, "bot.settings_bad_alerts")
         return SettingsChange(replace(chat, alerts=switch == "on"))
+    if key == "digits":
+        digits = parse_digits(value)
+        if digits is None:
+            return SettingsChange(None, "bot.settings_bad_digits")
+        return SettingsChange(replace(chat, digits=digits))
     return SettingsChange(None, "bot.settings_usage")
