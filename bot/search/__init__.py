@@ -1,0 +1,2 @@
+"""Search: the query language and what is indexed (``query``), ranking, the filters' help, and
+watch-list terms."""

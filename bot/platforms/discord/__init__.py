@@ -1,0 +1,1 @@
+"""Discord: the bot and webhook channels, slash commands, embeds, and the client's start-up."""
