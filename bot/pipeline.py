@@ -44,7 +44,14 @@ from bot.ingest.articles import link_key, to_article
 from bot.ingest.guard import redact_url
 from bot.ingest.limits import HostLimits
 from bot.ingest.parse import parse_feed
-from bot.ingest.policy import after_failure, after_success, is_due, parse_retry_after
+from bot.ingest.policy import (
+    UNCHANGED_STATUS,
+    after_failure,
+    after_success,
+    body_digest,
+    is_due,
+    parse_retry_after,
+)
 from bot.models import (
     Article,
     Chat,
@@ -332,6 +339,10 @@ class Pipeline:
             fetched = replace(fetched, fetch_url=result.permanent_url)
         if result.not_modified:
             return _Outcome(fetched, state)
+        digest = await self._cpu(functools.partial(body_digest, result, max_items=ingest.max_items))
+        if digest == state.body_hash:
+            # the body of the last full read again (no validators, or a fresh ETag each time)
+            return _Outcome(replace(fetched, last_status=UNCHANGED_STATUS), state)
         parse = functools.partial(
             parse_feed,
             result.body,
@@ -365,7 +376,8 @@ class Pipeline:
         classified = await self._cpu(functools.partial(self._classify_all, fresh))
         if self.second_opinion is not None:
             classified = [await self._reconsider(item) for item in classified]
-        return _Outcome(replace(fetched, items=len(entries)), state, classified, edited, keys=keys)
+        done = replace(fetched, items=len(entries), body_hash=digest)
+        return _Outcome(done, state, classified, edited, keys=keys)
 
     async def _reconsider(self, item: _Classified) -> _Classified:
         """Ask the LLM about a borderline decision; a flip to relevant gets its entities."""
