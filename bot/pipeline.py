@@ -81,6 +81,8 @@ _R = TypeVar("_R")
 
 SUMMARY_CONCURRENCY = 4
 """Stories summarized at the same time (LLM requests in flight)."""
+INLINE_DIGEST_BYTES = 256_000
+"""A body up to this size is hashed on the event loop (a fraction of a millisecond)."""
 
 
 class Fetcher(Protocol):
@@ -339,7 +341,10 @@ class Pipeline:
             fetched = replace(fetched, fetch_url=result.permanent_url)
         if result.not_modified:
             return _Outcome(fetched, state)
-        digest = await self._cpu(functools.partial(body_digest, result, max_items=ingest.max_items))
+        hashing = functools.partial(body_digest, result, max_items=ingest.max_items)
+        # a typical body hashes in well under a millisecond: cheaper here than a thread's hop
+        small = len(result.body) <= INLINE_DIGEST_BYTES
+        digest = hashing() if small else await self._cpu(hashing)
         if digest == state.body_hash:
             # the body of the last full read again (no validators, or a fresh ETag each time)
             return _Outcome(replace(fetched, last_status=UNCHANGED_STATUS), state)

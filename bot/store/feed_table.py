@@ -21,6 +21,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
@@ -33,6 +34,9 @@ from bot.models import FeedState
 FEEDS_FILE = "feeds.sqlite"
 _NAMES = tuple(f.name for f in fields(FeedState))
 _TIMES = frozenset(n for n in _NAMES if n.endswith("_at") or n == "failing_since")
+_YIELD_EVERY = 100
+"""States encoded between two offers of the GIL (``put`` runs in a worker thread during a
+poll: without them the event loop waited up to the interpreter's switch interval each time)."""
 _SCHEMA = "CREATE TABLE IF NOT EXISTS feeds (url TEXT PRIMARY KEY, doc TEXT NOT NULL)"
 
 
@@ -138,7 +142,9 @@ class FeedTable:
             self._fresh()
             rows: list[tuple[str, str]] = []
             changed: dict[str, tuple[dict[str, Any], FeedState]] = {}
-            for state in states:
+            for count, state in enumerate(states, 1):
+                if count % _YIELD_EVERY == 0:
+                    time.sleep(0)  # let the event loop's thread have the GIL now and then
                 if self._states.get(state.url) == state:
                     continue
                 # keys a newer digestbot wrote are kept, not lost
