@@ -166,3 +166,27 @@ async def test_a_poll_writes_the_feeds_in_a_worker_thread_and_not_the_chats_file
     assert threads and threading.main_thread() not in threads
     feed = svc.state.feed(svc.settings.feeds[0].url)
     assert feed is not None and feed.last_status == 200
+
+
+def test_a_read_during_a_write_does_not_wait_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poll's write holds the feeds' file for its fsync; a command reading the feeds on the
+    event loop meanwhile gets them as they were before it, at once."""
+    store = StateStore(tmp_path)
+    store.save_feed(FeedState(url=URL, name="Wire", etag='"old"'))
+    seen: list[str | None] = []
+    real_write = FeedTable._write
+
+    def reading(self: FeedTable, *args: object) -> None:
+        reader = threading.Thread(target=lambda: seen.extend(f.etag for f in store.feeds()))
+        reader.start()
+        reader.join(timeout=30)  # it would wait for this write to end, which waits for it
+        real_write(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FeedTable, "_write", reading)
+    store.save_feed(FeedState(url=URL, name="Wire", etag='"new"'))
+    assert seen == ['"old"']
+    after = store.feed(URL)
+    assert after is not None and after.etag == '"new"'
+    store.close()

@@ -125,15 +125,23 @@ class FeedTable:
             raise StoreError(f"{self.path}: a feed's state is unreadable: {exc}") from None
         self._version = version
 
-    def all(self) -> dict[str, FeedState]:
-        with self._lock:
+    def _read(self) -> dict[str, FeedState]:
+        """The states as stored. While a write is under way (a poll's, in the worker thread,
+        fsync included) the event loop does not wait for it: it gets the states as they were
+        before it (``_states`` is replaced whole, never changed in place)."""
+        if not self._lock.acquire(blocking=False):
+            return self._states
+        try:
             self._fresh()
-            return dict(self._states)
+            return self._states
+        finally:
+            self._lock.release()
+
+    def all(self) -> dict[str, FeedState]:
+        return dict(self._read())
 
     def get(self, url: str) -> FeedState | None:
-        with self._lock:
-            self._fresh()
-            return self._states.get(url)
+        return self._read().get(url)
 
     def put(self, states: Iterable[FeedState]) -> int:
         """Store the states that differ from those stored, in one transaction; returns how
@@ -153,9 +161,12 @@ class FeedTable:
                 rows.append((state.url, json.dumps(doc, ensure_ascii=False)))
             if rows:
                 self._write("INSERT OR REPLACE INTO feeds (url, doc) VALUES (?, ?)", rows)
-            for url, (doc, state) in changed.items():
-                self._docs[url] = doc
-                self._states[url] = state
+            if changed:
+                updated = dict(self._states)
+                for url, (doc, state) in changed.items():
+                    self._docs[url] = doc
+                    updated[url] = state
+                self._states = updated
             return len(rows)
 
     def put_documents(self, docs: Iterable[Mapping[str, Any]]) -> None:
@@ -171,7 +182,7 @@ class FeedTable:
             if url not in self._states:
                 return False
             self._write("DELETE FROM feeds WHERE url = ?", [(url,)])
-            del self._states[url]
+            self._states = {u: state for u, state in self._states.items() if u != url}
             self._docs.pop(url, None)
             return True
 
