@@ -58,6 +58,10 @@ class FeedState:
     """Where the feed is fetched from after a permanent redirect (``url`` stays its identity)."""
     origin: str = "config"
     """``config`` (listed in the config file) or ``operator`` (added with ``digestbot feeds``)."""
+    body_hash: str | None = None
+    """The digest of the last body read in full (``bot.ingest.policy.body_digest``): a 200
+    with the same one is unchanged, like a 304. Stored only once a body was read through, so
+    a body that failed to parse is read again."""
 
 
 @dataclass(frozen=True, slots=True)

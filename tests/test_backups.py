@@ -14,6 +14,7 @@ import pytest
 from bot.errors import StoreError
 from bot.store import state_file
 from bot.store.archive import ARCHIVE_FILE, MIGRATIONS, Archive
+from bot.store.feed_table import FEEDS_FILE
 from bot.store.state import STATE_FILE, StateStore
 from tests.fakes.feed_server import FeedServer
 from tests.test_cli_process import digestbot, write_config
@@ -117,6 +118,8 @@ def test_once_refreshes_the_backup(tmp_path: Path, feeds: FeedServer) -> None:
     data = tmp_path / "data"
     done = digestbot("once", "--config", str(config), "--data-dir", str(data))
     assert done.returncode == 0, done.stderr
-    backup = data / f"{STATE_FILE}.bak"
-    # the copy is of the file as it read at start (the feed was added in that same start)
-    assert json.loads(backup.read_text())["feeds"]
+    # the feeds (added in that same start) are copied beside their file
+    backup = data / f"{FEEDS_FILE}.bak"
+    copy = sqlite3.connect(backup)
+    assert copy.execute("SELECT count(*) FROM feeds").fetchone() == (1,)
+    copy.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,6 +75,7 @@ def test_the_file_is_replaced_atomically(tmp_path: Path, monkeypatch: pytest.Mon
     assert renames and all(dst == "state.json" != src for src, dst in renames)
     assert json.loads(path.read_text(encoding="utf-8"))["chats"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "feeds.sqlite",
         "state.json",
         "state.json.lock",
     ]  # no temp
@@ -93,7 +95,11 @@ def test_a_failed_write_leaves_the_old_file(
     with pytest.raises(StoreError, match="No space left"):
         store.save_chat(Chat("telegram", 2))
     assert (tmp_path / "state.json").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "feeds.sqlite",
+        "state.json",
+        "state.json.lock",
+    ]
 
 
 def test_a_corrupt_file_is_reported_not_overwritten(tmp_path: Path) -> None:
@@ -106,21 +112,23 @@ def test_a_corrupt_file_is_reported_not_overwritten(tmp_path: Path) -> None:
 
 def test_many_feeds_are_saved_in_one_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.models import FeedState
+    from bot.store.feed_table import FeedTable
 
     store = StateStore(tmp_path)
     store.save_feeds([FeedState(url=f"https://f{i}.example/", name=f"F{i}") for i in range(50)])
     writes: list[int] = []
-    real_replace = os.replace
+    real_write = FeedTable._write
 
-    def counting_replace(src: str, dst: str) -> None:
-        writes.append(1)
-        real_replace(src, dst)
+    def counting_write(self: FeedTable, sql: str, rows: Sequence[tuple[str, ...]]) -> None:
+        writes.append(len(rows))
+        real_write(self, sql, rows)
 
-    monkeypatch.setattr(os, "replace", counting_replace)
+    monkeypatch.setattr(FeedTable, "_write", counting_write)
+    unchanged = store.feeds()[40:]
     updated = [replace(f, failures=3) for f in store.feeds()[:40]]
     new = [FeedState(url=f"https://new{i}.example/", name="N") for i in range(10)]
-    store.save_feeds(updated + new)
-    assert len(writes) == 2  # one update of the present feeds, one insert of the new ones
+    store.save_feeds(updated + unchanged + new)
+    assert writes == [50]  # one transaction, of the rows that changed only
     feeds = {f.url: f for f in store.feeds()}
     assert len(feeds) == 60
     assert sum(f.failures == 3 for f in feeds.values()) == 40
@@ -208,6 +216,7 @@ def test_a_read_only_store_reads_and_writes_nothing(tmp_path: Path) -> None:
     store.close()
     (tmp_path / "state.json.lock").unlink()
     before = (tmp_path / "state.json").read_bytes()
+    feeds_before = (tmp_path / "feeds.sqlite").read_bytes()
     reader = StateStore(tmp_path, read_only=True)
     assert [c.chat_id for c in reader.chats()] == [1]
     # a configured feed not stored yet is listed as a poll would see it, and not stored
@@ -217,7 +226,8 @@ def test_a_read_only_store_reads_and_writes_nothing(tmp_path: Path) -> None:
         reader.save_chat(Chat("telegram", 2))
     reader.close()
     assert (tmp_path / "state.json").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+    assert (tmp_path / "feeds.sqlite").read_bytes() == feeds_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feeds.sqlite", "state.json"]
     empty = StateStore(tmp_path / "missing", read_only=True)
     assert empty.chats() == [] and empty.feeds() == []
     empty.close()

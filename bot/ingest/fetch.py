@@ -193,6 +193,9 @@ class FeedFetcher:
                     raise FetchError(f"HTTP {status} redirect to an invalid URL: {exc}") from None
             response_headers = {k.lower(): v for k, v in resp.headers.items()}
             if status == 304:
+                # A 304 has no body (h11 reads none), but the response must be read to its end
+                # for the connection to go back to the pool instead of being closed.
+                await resp.aread()
                 return FetchResult(url, current, status, b"", response_headers)
             if status >= 300:
                 raise FetchStatusError(status, resp.reason_phrase, response_headers)

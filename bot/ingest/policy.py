@@ -15,6 +15,7 @@ they do not all come back in the same second.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -205,6 +206,24 @@ def after_failure(
             rng=rng,
         ),
     )
+
+
+def body_digest(result: FetchResult, *, max_items: int) -> str:
+    """What a full read of ``result`` depends on, hashed: the decoded body, and what parsing
+    takes beside it (the URL links resolve against, the declared charset, the item limit).
+    Many servers answer 200 with the same body and no validators, or a fresh ETag each time;
+    the same digest as the last full read means nothing in it can be new."""
+    digest = hashlib.sha256()
+    for part in (result.final_url, result.headers.get("content-type", ""), str(max_items)):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    digest.update(result.body)
+    return f"sha256:{digest.hexdigest()}"
+
+
+UNCHANGED_STATUS = 304
+"""The status recorded for a 200 whose body matched the last full read: it is counted,
+shown and kept (its seen ids are not pruned) exactly like the server's own 304."""
 
 
 def is_due(state: FeedState, now: datetime) -> bool:

@@ -86,7 +86,9 @@ class Poller:
     async def poll(self, *, force: bool = False, progress: Progress | None = None) -> PollReport:
         """Poll the feeds that are due (every enabled feed with ``force``)."""
         now = self.now()
-        states = self.feeds()
+        # the feeds' states are read and written in a worker thread: the event loop answers
+        # commands and sends meanwhile
+        states = await self.state.sync_feeds_async(self.settings.feeds, now)
         due = [s for s in states if (force and not s.disabled) or is_due(s, now)]
         report = PollReport(feeds_not_due=len(states) - len(due))
         ingest = self.settings.ingest
@@ -145,7 +147,7 @@ class Poller:
                 log.exception("grouping the new items into stories failed; retried next poll")
         # Saved only once the items are archived: a crash before this line means the feeds
         # are fetched again, never that their items are skipped.
-        self.state.save_feeds(polled)
+        await self.state.save_feeds_async(polled)
         return report
 
     def _archive_feed(

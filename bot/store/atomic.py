@@ -15,7 +15,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-from bot.store.state_file import read_document, write_file_atomically
+from bot.store.state_file import META_TABLE, STATE_VERSION, read_document, write_file_atomically
 
 
 class AtomicJSONStorage(Storage):
@@ -31,6 +31,10 @@ class AtomicJSONStorage(Storage):
         return None if read is None else read[1]
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
+        if META_TABLE not in data:
+            # A file this storage starts is at the current format (files from before were
+            # migrated when the store opened): without the mark it would read as version 1.
+            data = {**data, META_TABLE: {"1": {"version": STATE_VERSION}}}
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode()
         write_file_atomically(self._path, payload)
 

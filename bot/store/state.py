@@ -1,7 +1,12 @@
-"""The bot's small, human-readable state in TinyDB: chats and their settings, feeds and their
-HTTP cache state. One JSON file (``state.json`` in the data directory), written atomically.
+"""The bot's small, human-readable state in TinyDB: chats and their settings, in one JSON file
+(``state.json`` in the data directory), written atomically. Feeds and their HTTP cache state
+live beside it in SQLite (``feeds.sqlite``, see ``bot.store.feed_table``): a poll changes
+every feed it fetched, and rewriting the chats with them took the event loop for as long as
+the chats were many. A ``state.json`` from before (format 1, feeds inside) is migrated on the
+first start that may write: its feeds are copied to ``feeds.sqlite``, then dropped from it.
 
-TinyDB is not thread-safe: use a ``StateStore`` from the event loop's thread only.
+TinyDB is not thread-safe: use a ``StateStore`` from the event loop's thread only; the feed
+methods ending in ``_async`` run in a worker thread and touch no TinyDB.
 
 ``StateStore(data_dir, read_only=True)`` is for the commands that only look (``status``,
 ``search``, ``stats``): it writes nothing at all (no lock file, no migration, no folder), so it
@@ -10,6 +15,7 @@ works on a data folder the user may not write, and a missing file reads as an em
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import logging
@@ -27,6 +33,7 @@ from bot.errors import StoreError
 from bot.models import Chat, FeedSource, FeedState
 from bot.store import state_file
 from bot.store.atomic import AtomicJSONStorage
+from bot.store.feed_table import FEEDS_FILE, FeedTable
 
 log = logging.getLogger(__name__)
 
@@ -72,36 +79,50 @@ class StateStore:
         self.read_only = read_only
         self._depth = 0
         self._lock_fd: int | None = None
+        self.feeds_path = data_dir / FEEDS_FILE
         if read_only:
-            self._check_readable()
+            legacy = self._check_readable()
+            self._feed_table = FeedTable(self.feeds_path, read_only=True, legacy=legacy)
         else:
             # a corrupt file stops here, named with its backup; an old format is migrated
-            # (copied first)
+            # (copied first), its feeds moved to the feeds' file before they leave it
+            legacy = self._check_readable()
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self._feed_table = FeedTable(self.feeds_path)
+            if legacy is not None:
+                self._feed_table.put_documents(legacy)
             state_file.prepare(self.path)
+            # A new file says its format at once: feeds no longer write it, and a file without
+            # a version reads as format 1 (feeds inside).
+            state_file.create_if_missing(self.path)
             for left in state_file.remove_stale_temp_files(self.path, time.time()):
                 log.info(
                     "removed %s, left by a write that was killed before it finished", left.name
                 )
-            data_dir.mkdir(parents=True, exist_ok=True)
             self._lock_fd = os.open(self.path.with_name(LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
         self._open()
 
-    def _check_readable(self) -> None:
-        """What ``prepare`` checks, without its migration: a read must not write."""
+    def _check_readable(self) -> list[dict[str, Any]] | None:
+        """What ``prepare`` checks, without its migration: a read must not write. Returns the
+        feeds of a file from before they moved to ``feeds.sqlite`` (None: not such a file)."""
         read = state_file.read_document(self.path)
-        if read is not None and state_file.format_version(read[1]) > state_file.STATE_VERSION:
+        if read is None:
+            return None
+        version = state_file.format_version(read[1])
+        if version > state_file.STATE_VERSION:
             raise StoreError(
-                f"{self.path}: format version {state_file.format_version(read[1])} is newer"
+                f"{self.path}: format version {version} is newer"
                 f" than this digestbot knows ({state_file.STATE_VERSION})"
             )
+        return state_file.legacy_feeds(read[1])
 
     def _open(self) -> None:
         self._db = TinyDB(self.path, storage=AtomicJSONStorage)
         self._chats = self._db.table("chats")
-        self._feeds = self._db.table("feeds")
 
     def close(self) -> None:
         self._db.close()
+        self._feed_table.close()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
@@ -158,43 +179,27 @@ class StateStore:
             result = [chat for chat in result if chat.subscribed]
         return sorted(result, key=lambda chat: (chat.platform, chat.chat_id))
 
-    # feeds
+    # feeds (in feeds.sqlite: no TinyDB, no lock file; SQLite serializes the writers)
 
     def feed(self, url: str) -> FeedState | None:
-        doc = self._feeds.get(Query().url == url)
-        return _decode(FeedState, dict(doc)) if isinstance(doc, dict) else None
+        return self._feed_table.get(url)
 
     def save_feed(self, state: FeedState) -> None:
-        with self._writing():
-            self._feeds.upsert(_encode(state), Query().url == state.url)
+        self.save_feeds([state])
 
     def save_feeds(self, states: Iterable[FeedState]) -> None:
-        """Save many feed states with one read and at most two writes of the file (polls save
-        every feed's state; one write each would rewrite the whole file hundreds of times)."""
-        with self._writing():
-            by_url = {state.url: _encode(state) for state in states}
-            if not by_url:
-                return
-            # by document id: a query over a list of URLs would test each feed against the
-            # whole list, quadratic in the number of feeds
-            stored = {doc["url"]: doc.doc_id for doc in self._feeds.all()}
+        """Save the feed states that changed, in one transaction."""
+        self._feed_table.put(states)
 
-            def apply(doc: Any) -> None:
-                doc.update(by_url[doc["url"]])
-
-            present = [stored[url] for url in by_url if url in stored]
-            if present:
-                self._feeds.update(apply, doc_ids=present)
-            new = [doc for url, doc in by_url.items() if url not in stored]
-            if new:
-                self._feeds.insert_multiple(new)
+    async def save_feeds_async(self, states: Iterable[FeedState]) -> None:
+        """``save_feeds`` in a worker thread: the event loop goes on meanwhile."""
+        await asyncio.to_thread(self.save_feeds, list(states))
 
     def feeds(self) -> list[FeedState]:
-        return sorted((_decode(FeedState, dict(doc)) for doc in self._feeds.all()), key=_url)
+        return sorted(self._feed_table.all().values(), key=_url)
 
     def remove_feed(self, url: str) -> bool:
-        with self._writing():
-            return bool(self._feeds.remove(Query().url == url))
+        return self._feed_table.remove(url)
 
     def sync_feeds(self, sources: Iterable[FeedSource], now: datetime) -> list[FeedState]:
         """Make sure every configured feed has a state; new ones are stamped ``added_at=now``.
@@ -203,18 +208,22 @@ class StateStore:
         operator added with ``digestbot feeds add``. A feed that left the config is kept (its
         history stays) but no longer polled.
         """
-        if self.read_only:
-            return self._synced(sources, now)[0]  # what a poll would see; nothing stored
-        with self._writing():
-            states, changed = self._synced(sources, now)
+        states, changed = self._synced(sources, now)
+        if not self.read_only:  # a read-only store shows what a poll would see; nothing stored
             self.save_feeds(changed)
-            return states
+        return states
+
+    async def sync_feeds_async(
+        self, sources: Iterable[FeedSource], now: datetime
+    ) -> list[FeedState]:
+        """``sync_feeds`` in a worker thread: the event loop goes on meanwhile."""
+        return await asyncio.to_thread(self.sync_feeds, list(sources), now)
 
     def _synced(
         self, sources: Iterable[FeedSource], now: datetime
     ) -> tuple[list[FeedState], list[FeedState]]:
         """The feeds to poll, and those of them whose stored state must change."""
-        known = {state.url: state for state in self.feeds()}
+        known = self._feed_table.all()
         states: list[FeedState] = []
         changed: list[FeedState] = []
         configured: set[str] = set()
@@ -230,7 +239,7 @@ class StateStore:
             states.append(state)
         states.extend(
             state
-            for url, state in known.items()
+            for url, state in sorted(known.items())
             if state.origin == "operator" and url not in configured
         )
         return states, changed
@@ -269,7 +278,9 @@ class StateStore:
             )
 
     def refresh_backup(self) -> bool:
-        """Keep a copy of the state file as it is now (it just read cleanly) to restore from."""
+        """Keep a copy of the state file as it is now (it just read cleanly) to restore from,
+        and one of the feeds' file (``feeds.sqlite.bak``)."""
+        self._feed_table.backup(self.feeds_path.with_name(f"{FEEDS_FILE}.bak"))
         return state_file.refresh_backup(self.path)
 
 

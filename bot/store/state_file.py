@@ -34,11 +34,30 @@ log = logging.getLogger(__name__)
 StateDocument = dict[str, Any]
 Migration = Callable[[StateDocument], StateDocument]
 
-STATE_VERSION = 1
-"""The format this digestbot writes. A file without a recorded version is at version 1."""
-STATE_MIGRATIONS: tuple[Migration, ...] = ()
-"""``STATE_MIGRATIONS[i]`` turns a version ``i + 1`` document into a version ``i + 2`` one."""
 META_TABLE = "_meta"
+FEEDS_TABLE = "feeds"
+
+
+def _feeds_moved_out(data: StateDocument) -> StateDocument:
+    """Version 2 keeps no feeds: ``StateStore`` copied them to ``feeds.sqlite`` before this
+    runs (and copies them again, harmlessly, if a crash came between the two)."""
+    return {table: docs for table, docs in data.items() if table != FEEDS_TABLE}
+
+
+STATE_VERSION = 2
+"""The format this digestbot writes. A file without a recorded version is at version 1."""
+STATE_MIGRATIONS: tuple[Migration, ...] = (_feeds_moved_out,)
+"""``STATE_MIGRATIONS[i]`` turns a version ``i + 1`` document into a version ``i + 2`` one."""
+FEEDS_MOVED_AT = 2
+"""The first version whose feeds live in ``feeds.sqlite``."""
+
+
+def legacy_feeds(data: StateDocument) -> list[dict[str, Any]] | None:
+    """The feed documents of a file from before they moved out; None for a newer file."""
+    if format_version(data) >= FEEDS_MOVED_AT:
+        return None
+    docs = data.get(FEEDS_TABLE, {}).values()
+    return [dict(doc) for doc in docs if isinstance(doc, dict) and isinstance(doc.get("url"), str)]
 
 
 def backup_path(path: Path) -> Path:
@@ -178,12 +197,29 @@ def prepare(
     return True
 
 
+def create_if_missing(path: Path) -> bool:
+    """Write an empty state file at the current format where there is none; True if it did."""
+    if path.exists():
+        return False
+    empty = {META_TABLE: {"1": {"version": STATE_VERSION}}}
+    write_file_atomically(path, json.dumps(empty, sort_keys=True, indent=1).encode())
+    return True
+
+
 COUNTED_TABLES = ("chats", "feeds")
 """What a backup is judged by: a refresh that would lose some of these says so."""
 
 
 def _counts(data: StateDocument) -> dict[str, int]:
     return {table: len(data.get(table, {})) for table in COUNTED_TABLES}
+
+
+def _compared(data: StateDocument) -> tuple[str, ...]:
+    """The counted tables a file of this format holds: since version 2 feeds live in
+    ``feeds.sqlite``, and a backup from before must not look larger for listing them."""
+    if format_version(data) >= FEEDS_MOVED_AT:
+        return tuple(table for table in COUNTED_TABLES if table != FEEDS_TABLE)
+    return COUNTED_TABLES
 
 
 def aside_backup_path(path: Path, when: datetime) -> Path:
@@ -211,17 +247,18 @@ def refresh_backup(path: Path, *, now: datetime | None = None) -> bool:
     if old == raw:
         return False
     if old is not None:
-        _keep_a_larger_backup(path, old, _counts(data), now or datetime.now(UTC))
+        _keep_a_larger_backup(path, old, data, now or datetime.now(UTC))
     write_file_atomically(backup, raw)
     return True
 
 
-def _keep_a_larger_backup(path: Path, old: bytes, counts: dict[str, int], now: datetime) -> None:
+def _keep_a_larger_backup(path: Path, old: bytes, data: StateDocument, now: datetime) -> None:
+    counts = _counts(data)
     try:
         before = _counts(json.loads(old))
     except (ValueError, TypeError, AttributeError):
         return  # a backup that cannot be read holds nothing to keep
-    if all(counts[table] >= before[table] for table in COUNTED_TABLES):
+    if all(counts[table] >= before[table] for table in _compared(data)):
         return
     aside = aside_backup_path(path, now)
     write_file_atomically(aside, old)
