@@ -1,10 +1,12 @@
 """What one query may cost: a word or name typed again is asked for once, a query is cut to
-``MAX_UNITS`` units, and the chats' searches run in a thread of their own on a read-only
-connection, never on the event loop."""
+``MAX_UNITS`` units, bm25 weighs at most ``MAX_RANK_PHRASES`` phrases however many aliases a
+name has, and the chats' searches run in a thread of their own on a read-only connection,
+never on the event loop."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -14,9 +16,18 @@ import pytest
 
 from bot.errors import StoreError
 from bot.models import SearchHit
-from bot.search.query import MAX_ALIAS_WORDS, MAX_UNITS, build_match, match_units
+from bot.search.query import (
+    MAX_ALIAS_WORDS,
+    MAX_RANK_PHRASES,
+    MAX_UNITS,
+    build_match,
+    build_search,
+    match_units,
+    phrase_count,
+)
 from bot.store import search as search_module
 from bot.store.archive import Archive
+from bot.text.normalize import normalize
 from bot.topic.matcher import TopicMatcher
 from bot.topic.topic_file import load_lexicon
 from tests.test_archive import YES, article
@@ -120,3 +131,61 @@ def test_a_repeated_name_is_looked_up_once() -> None:
 
     match_units(" ".join(["كيم جونغ أون"] * 16), expand)
     assert len(asked) == len(set(asked)) <= MAX_ALIAS_WORDS
+
+
+LEXICON = load_lexicon()
+# Every strong alias the lexicon expands, in both languages: the worst is a name of up to a
+# hundred phrases (an entity of nine officials, each in two or three spellings, the Arabic
+# ones with the glued forms of their first word).
+ALIASES = sorted(
+    {
+        alias
+        for entity in LEXICON.entities
+        for alias in entity.aliases
+        if EXPAND(normalize(alias).split()) is not None
+    }
+)
+WORST = max(ALIASES, key=lambda alias: phrase_count(build_match(alias, EXPAND) or ""))
+
+
+def test_the_worst_name_is_found_by_all_its_aliases_but_weighed_by_its_own_words() -> None:
+    search = build_search(WORST, EXPAND)
+    assert search is not None and search.rank is not None
+    assert search.match == build_match(WORST, EXPAND)  # what is found is not cut
+    assert phrase_count(search.match) > MAX_RANK_PHRASES
+    assert phrase_count(search.rank) <= MAX_RANK_PHRASES
+
+
+def test_no_query_of_names_gives_bm25_more_than_max_rank_phrases() -> None:
+    names = ALIASES[:: max(1, len(ALIASES) // MAX_UNITS)][:MAX_UNITS]
+    for query in [*ALIASES, " ".join(names), " ".join([WORST, *names])]:
+        search = build_search(query, EXPAND)
+        assert search is not None
+        assert phrase_count(search.rank or search.match) <= MAX_RANK_PHRASES, query
+
+
+def _bm25_matches(statements: list[str]) -> list[str]:
+    """The MATCH expression of the FTS5 query bm25 runs in, of each traced statement."""
+    found = []
+    for sql in statements:
+        at = sql.find("bm25(")
+        if at >= 0:
+            literal = re.compile(r"MATCH '((?:[^']|'')*)'").search(sql, at)
+            assert literal is not None
+            found.append(literal.group(1).replace("''", "'"))
+    return found
+
+
+def test_the_archive_ranks_an_alias_rich_name_by_a_bounded_expression(tmp_path: Path) -> None:
+    archive = Archive.in_dir(tmp_path)
+    search = build_search(WORST, EXPAND)
+    assert search is not None
+    archive.add_article(article("typed", WORST, "news"), YES, announce=True)
+    statements: list[str] = []
+    archive._db.set_trace_callback(statements.append)
+    hits = archive.search(WORST, expand=EXPAND)
+    archive._db.set_trace_callback(None)
+    archive.close()
+    assert [hit.article.id for hit in hits] == ["typed"]
+    weighed = _bm25_matches(statements)
+    assert weighed and all(phrase_count(m) <= MAX_RANK_PHRASES for m in weighed)

@@ -127,3 +127,22 @@ def test_aliases_contained_in_shorter_ones_are_not_asked_for() -> None:
     assert "كوريا الديمقراطيه الشعبيه" not in match
     kremlin = build_match("الكرملين", expand)
     assert kremlin is not None and kremlin.count('"كرملين"') == 1
+
+
+def test_a_name_as_typed_ranks_before_its_other_aliases_and_all_are_found(
+    tmp_path: Path,
+) -> None:
+    # bm25 weighs the name's own words (bot.search.query.SearchMatch): the Arabic article,
+    # though newer and naming Kursk in its title, follows the English one for "Kursk"
+    archive = make_archive(
+        tmp_path,
+        [
+            ("en", "Troops seen near Kursk", FILLER, 48),
+            ("ar", "قوات قرب كورسك", "وصل الجنود إلى منطقة كورسك", 0),
+        ],
+    )
+    expand = TopicMatcher(load_lexicon()).alias_expander()
+    ids = [hit.article.id for hit in archive.search("Kursk", limit=20, expand=expand)]
+    assert ids == ["en", "ar"]
+    ids = [hit.article.id for hit in archive.search("بكورسك", limit=20, expand=expand)]
+    assert ids == ["ar", "en"]

@@ -197,6 +197,54 @@ def build_match(
     return " AND ".join(units) if units else None
 
 
+@dataclass(frozen=True, slots=True)
+class SearchMatch:
+    """What a query asks FTS5 for: ``match`` finds the articles (every alias of a name);
+    ``rank`` is what bm25 weighs them by, the query's units as typed, or None when that is
+    ``match`` itself (no unit was widened to aliases).
+
+    bm25 reads, for every phrase of the expression it ranks, all the articles that phrase is
+    in, to weigh it: over a name's aliases (up to a hundred phrases, "north korea" alone in
+    one article of fifteen) that pass grew with the archive and was most of a search's time.
+    The phrases of ``rank`` are those of the query as typed, at most ``MAX_RANK_PHRASES``, so
+    ranking costs about what plain FTS5 pays for the same words. An article found through
+    another alias only (كورسك for "Kursk") still comes, after those writing the name as typed.
+    """
+
+    match: str
+    rank: str | None
+
+
+MAX_RANK_PHRASES = MAX_UNITS * 8
+"""The phrases bm25 weighs at most: a unit as typed is at most 8 (a phrase with the glued
+forms of its first word, see ``_phrase_heads``), however many aliases its name has."""
+
+
+def build_search(
+    query: str, expand: AliasExpander | None = None, written: WordCount | None = None
+) -> SearchMatch | None:
+    """``build_match`` and the expression to rank its matches by (``SearchMatch``), or None
+    when nothing searchable is left."""
+    units = _units(query, expand, written)
+    if not units:
+        return None
+    match = " AND ".join(units)
+    typed = list(dict.fromkeys(units.values()))
+    # bm25 depends on the phrases only, not on AND or OR: an article matching some units by
+    # an alias is weighed by the typed units it has.
+    rank = None if typed == list(units) else " OR ".join(typed)
+    return SearchMatch(match=match, rank=rank)
+
+
+def phrase_count(expression: str) -> int:
+    """How many phrases (quoted strings) an expression of this module has: what bm25 reads
+    the whole index for, one by one."""
+    return len(_PHRASE_RE.findall(expression))
+
+
+_PHRASE_RE = re.compile(r'"(?:[^"]|"")*"')
+
+
 def match_units(
     query: str, expand: AliasExpander | None = None, written: WordCount | None = None
 ) -> list[str]:
@@ -204,12 +252,21 @@ def match_units(
     ``MAX_TOKENS`` words: a word or name typed again adds nothing to ask for, and its reading
     is looked up once. A figure ("1,500", "12 الف", "سبعه الاف") is one unit, however many
     words it takes (see ``_number_unit``)."""
-    units: dict[str, None] = {}
+    return list(_units(query, expand, written))
+
+
+def _units(
+    query: str, expand: AliasExpander | None = None, written: WordCount | None = None
+) -> dict[str, str]:
+    """``match_units``, each with the unit as typed: the name's own words (not its aliases),
+    or the unit itself when it is not a name."""
+    units: dict[str, str] = {}
     phrases, rest = _split_phrases(query)
     for phrase in dict.fromkeys(phrases):
         tokens = tokenize(normalize(phrase))[:MAX_TOKENS]
         if tokens and len(units) < MAX_UNITS:
-            units.setdefault(_term(tokens))
+            unit = _term(tokens)
+            units.setdefault(unit, unit)
     text = normalize(rest)
     spans = [m.span() for m in itertools.islice(_TOKEN_RE.finditer(text), MAX_TOKENS)]
     tokens = [text[start:end] for start, end in spans]
@@ -217,10 +274,10 @@ def match_units(
     lookup = _Lookup(expand, written, numbers)
     i = 0
     while i < len(tokens) and len(units) < MAX_UNITS:
-        width, unit = lookup.unit_at(tokens, i)
-        units.setdefault(unit)
+        width, unit, typed = lookup.unit_at(tokens, i)
+        units.setdefault(unit, typed)
         i += width
-    return list(units)
+    return units
 
 
 def _figures_by_token(text: str, spans: Sequence[tuple[int, int]]) -> dict[int, tuple[int, int]]:
@@ -251,11 +308,11 @@ class _Lookup:
         self._written = written
         self._numbers = numbers or {}
         self._aliases: dict[tuple[str, ...], Sequence[tuple[str, ...]] | None] = {}
-        self._units: dict[tuple[str, ...], str] = {}
+        self._units: dict[tuple[tuple[str, ...], bool], str] = {}
 
-    def unit_at(self, tokens: Sequence[str], start: int) -> tuple[int, str]:
+    def unit_at(self, tokens: Sequence[str], start: int) -> tuple[int, str, str]:
         """How many words from ``start`` make one unit (a name, the longest reading first, a
-        figure, or one word), and the unit."""
+        figure, or one word), the unit, and the unit as typed (a name's own words)."""
         if self._expand is not None:
             for width in range(min(MAX_ALIAS_WORDS, len(tokens) - start), 0, -1):
                 words = tuple(tokens[start : start + width])
@@ -263,21 +320,39 @@ class _Lookup:
                     self._aliases[words] = self._expand(words) or None
                 aliases = self._aliases[words]
                 if aliases is not None:
-                    return width, self._unit(words, aliases)
+                    own = _typed_alias(words, aliases)
+                    return width, self._unit(words, aliases), self._unit(own, None)
         if start in self._numbers:
             width, value = self._numbers[start]
             typed = _term(tokens[start : start + 1], self._written) if width == 1 else None
-            return width, _number_unit(value, typed)
-        return 1, self._unit((tokens[start],), None)
+            unit = _number_unit(value, typed)
+            return width, unit, unit
+        unit = self._unit((tokens[start],), None)
+        return 1, unit, unit
 
     def _unit(self, words: tuple[str, ...], aliases: Sequence[tuple[str, ...]] | None) -> str:
-        if words not in self._units:
+        key = (words, aliases is not None)
+        if key not in self._units:
             if aliases is None:
-                self._units[words] = _term(words, self._written)
+                self._units[key] = _term(words, self._written)
             else:
                 alternatives = [_term(alias) for alias in _alternatives(aliases)]
-                self._units[words] = "(" + " OR ".join(alternatives) + ")"
-        return self._units[words]
+                self._units[key] = "(" + " OR ".join(alternatives) + ")"
+        return self._units[key]
+
+
+def _typed_alias(words: tuple[str, ...], aliases: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+    """The alias that ``words`` spell, a proclitic typed on the first word left out (وبوتين
+    is بوتين, لكوريا الشماليه is كوريا الشماليه), so that a name ranks alike however it is
+    typed; the words themselves when no alias is spelt so."""
+    same_tail = [a for a in aliases if len(a) == len(words) and tuple(a[1:]) == words[1:]]
+    for alias in same_tail:
+        if alias[0] == words[0]:
+            return tuple(alias)
+    for alias in same_tail:
+        if words[0] in _phrase_heads(alias[0]) or words[0] in _query_forms(alias[0]):
+            return tuple(alias)
+    return words
 
 
 def _number_unit(value: int, typed: str | None) -> str:

@@ -11,7 +11,13 @@ still beats a newer one it is more than twice as relevant as.
 
 Only the ``RANK_CANDIDATES`` matches archived last are ranked: bm25 costs FTS5 a few
 microseconds per row, and a common word matches tens of thousands of articles. Older matches
-follow in the order they were archived, newest first, for whoever pages that far. The decay is
+follow in the order they were archived, newest first, for whoever pages that far.
+
+When a name in the query was widened to its aliases, bm25 weighs the query's words as typed
+(``bot.search.query.SearchMatch``): bm25 reads every article each phrase it weighs is in, and a
+name's aliases are up to a hundred phrases, some in one article of fifteen, so that pass grew
+with the archive. The candidates are still every alias's (``ranked_page_by_sql``); one written
+another way only (كورسك for "Kursk") has relevance 0 and follows, newest first. The decay is
 a plain quotient rather than an exponential so that SQLite computes it without its optional
 math functions.
 """
@@ -47,6 +53,40 @@ def ranked_page_sql(filters: str) -> str:
         " SELECT id FROM hits, (SELECT max(day) AS newest FROM hits)"
         f" ORDER BY relevance * (1 + {RECENCY_BOOST} / (1 + (newest - day) / {RECENCY_HALF_DAYS})),"
         " day DESC, id DESC LIMIT ? OFFSET ?"
+    )
+
+
+CANDIDATES_UNRANKED_SQL = """
+    SELECT f.rowid AS id, julianday(a.published) AS day
+    FROM articles_fts f JOIN articles a ON a.rowid = f.rowid
+    WHERE articles_fts MATCH ?{filters}
+    ORDER BY f.rowid DESC LIMIT {limit}
+"""
+
+
+def ranked_page_by_sql(filters: str) -> str:
+    """``ranked_page_sql`` with the candidates found by one expression and weighed by bm25 of
+    another (``bot.search.query.SearchMatch``); parameters: the finding MATCH, the filters', the
+    ranking MATCH, LIMIT, OFFSET. A candidate the ranking expression does not match has
+    relevance 0, so it follows those it matches, newest first.
+
+    bm25 reads every article each phrase of the ranking expression is in, so that one is kept
+    small; the finding one runs without bm25, only as far as the newest candidates. Both
+    FTS5 queries run once: ``hits`` is read several times (so SQLite computes it once), and
+    ``weighed`` is MATERIALIZED, read from the oldest candidate on, never once per candidate.
+    """
+    candidates = CANDIDATES_UNRANKED_SQL.format(filters=filters, limit=RANK_CANDIDATES)
+    weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+    return (
+        f"WITH hits AS ({candidates}),"
+        " weighed AS MATERIALIZED ("
+        f"SELECT rowid AS id, bm25(articles_fts, {weights}) AS relevance FROM articles_fts"
+        " WHERE articles_fts MATCH ? AND rowid >= (SELECT min(id) FROM hits))"
+        " SELECT hits.id FROM hits LEFT JOIN weighed ON weighed.id = hits.id,"
+        " (SELECT max(day) AS newest FROM hits)"
+        " ORDER BY coalesce(relevance, 0)"
+        f" * (1 + {RECENCY_BOOST} / (1 + (newest - day) / {RECENCY_HALF_DAYS})),"
+        " day DESC, hits.id DESC LIMIT ? OFFSET ?"
     )
 
 

@@ -18,11 +18,19 @@ from functools import partial
 from pathlib import Path
 
 from bot.models import Article, SearchHit
-from bot.search.query import AliasExpander, WordCount, build_match, split_filters, written_match
+from bot.search.query import (
+    AliasExpander,
+    SearchMatch,
+    WordCount,
+    build_search,
+    split_filters,
+    written_match,
+)
 from bot.search.ranking import (
     RANK_CANDIDATES,
     candidates_bounds_sql,
     older_matches_sql,
+    ranked_page_by_sql,
     ranked_page_sql,
 )
 from bot.store.times import from_text as _dt
@@ -151,8 +159,8 @@ def search_on(
 ) -> list[SearchHit]:
     """``ArchiveSearch.search`` over the connection ``db``."""
     words, filters = split_filters(query)
-    match = build_match(words, expand, written_counter(db))
-    if match is None and not filters.any:
+    search = build_search(words, expand, written_counter(db))
+    if search is None and not filters.any:
         return []
     where: list[str] = []
     params: list[object] = []
@@ -165,7 +173,7 @@ def search_on(
     if filters.since is not None:
         where.append("a.published >= ?")
         params.append(_iso(filters.since))
-    if match is None:
+    if search is None:
         sql = (
             "SELECT a.* FROM articles a WHERE "
             + " AND ".join(where)
@@ -177,7 +185,7 @@ def search_on(
             return []
         return [_hit(row) for row in rows]
     try:
-        rowids = _ranked_matches(db, match, where, params, limit, offset)
+        rowids = _ranked_matches(db, search, where, params, limit, offset)
         if not rowids:
             return []
         marks = ",".join("?" * len(rowids))
@@ -192,7 +200,7 @@ def search_on(
 
 def _ranked_matches(
     db: sqlite3.Connection,
-    match: str,
+    search: SearchMatch,
     where: list[str],
     params: list[object],
     limit: int,
@@ -200,7 +208,12 @@ def _ranked_matches(
 ) -> list[int]:
     """Row ids of one page of matches (see ``bot.search.ranking``)."""
     filters = "".join(f" AND {clause}" for clause in where)
-    rows = db.execute(ranked_page_sql(filters), [match, *params, limit, offset])
+    match = search.match
+    if search.rank is None:
+        rows = db.execute(ranked_page_sql(filters), [match, *params, limit, offset])
+    else:
+        page_sql = ranked_page_by_sql(filters)
+        rows = db.execute(page_sql, [match, *params, search.rank, limit, offset])
     page = [row[0] for row in rows]
     if len(page) == limit:
         return page
