@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.text import html as html_module
 from bot.text.html import html_to_text
 
 
@@ -78,3 +79,35 @@ def test_never_raises_and_output_is_folded(html: str) -> None:
 def test_text_without_markup_only_has_its_whitespace_folded(text: str) -> None:
     words = html_to_text(text).split()
     assert words == text.split()
+
+
+@pytest.mark.parametrize("limit", [1, 7, 40, 333, 5_000])
+@settings(max_examples=60, deadline=None)
+@given(html=st.text(alphabet="<>/ab &;#p!-\n\u0628", max_size=400))
+def test_a_limit_is_the_whole_text_cut_at_a_word(limit: int, html: str) -> None:
+    whole = html_to_text(html)
+    bounded = html_to_text(html, limit)
+    assert len(bounded) <= limit
+    assert whole.startswith(bounded)
+    if len(whole) <= limit:
+        assert bounded == whole
+    elif bounded:
+        # cut after a whole word (the next character of the whole text is a space), unless
+        # the first word alone is longer than the limit
+        cut_hard = len(bounded) == limit and not any(ch.isspace() for ch in bounded)
+        assert whole[len(bounded)].isspace() or cut_hard
+
+
+def test_a_limit_stops_parsing_once_the_text_is_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    fed: list[int] = []
+    original = html_module._TextCollector.feed
+
+    def counting_feed(self: html_module._TextCollector, data: str) -> None:
+        fed.append(len(data))
+        original(self, data)
+
+    monkeypatch.setattr(html_module._TextCollector, "feed", counting_feed)
+    html = "<p>" + "word <b>bold</b> " * 20_000 + "</p>"
+    text = html_to_text(html, 1_000)
+    assert 900 <= len(text) <= 1_000
+    assert sum(fed) < len(html) // 10

@@ -21,12 +21,16 @@ _BLOCKS = frozenset(
     }
 )  # fmt: skip
 _SPACES = re.compile(r"\s+")
+# How much HTML is parsed at a time when the text is bounded: a few paragraphs.
+_CHUNK = 4_096
 
 
 class _TextCollector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.size = 0
+        """Characters collected so far, before folding: an upper bound of the text's length."""
         self._hidden_depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -49,22 +53,55 @@ class _TextCollector(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._hidden_depth:
             # In HTML a line break in the source is only a space; block elements break lines.
-            self.parts.append(_SPACES.sub(" ", data))
+            text = _SPACES.sub(" ", data)
+            self.parts.append(text)
+            self.size += len(text)
 
 
-def html_to_text(html: str) -> str:
+def html_to_text(html: str, limit: int | None = None) -> str:
     """The visible text of an HTML fragment: tags dropped, entities decoded, script and style
     contents removed, one line per block element, runs of whitespace folded to one space.
 
     Text without any tag is taken as plain text: its entities are decoded and its own line
     breaks kept.
+
+    With ``limit``, at most that many characters of text, cut at the end of a word: the
+    fragment is parsed only until they are found, so that a long article costs no more than its
+    first ``limit`` characters of text (and the markup between them).
     """
     if "<" not in html:
-        return _fold(unescape(html))
+        return _cut(_fold(unescape(html)), limit)
     collector = _TextCollector()
-    collector.feed(_terminated(html))
+    source = _terminated(html)
+    if limit is None:
+        collector.feed(source)
+        collector.close()
+        return _fold("".join(collector.parts))
+    # Fed a chunk at a time until enough text is in. The parser holds back an incomplete tag or
+    # reference at the end of a chunk until the next one, so the folded text so far is always a
+    # prefix of the whole folded text, and the cut is the same as that of the whole.
+    enough = limit
+    for start in range(0, len(source), _CHUNK):
+        collector.feed(source[start : start + _CHUNK])
+        if collector.size > enough:
+            text = _fold("".join(collector.parts))
+            if len(text) > limit:
+                return _cut(text, limit)
+            enough = collector.size + limit - len(text)  # folding took that much away
     collector.close()
-    return _fold("".join(collector.parts))
+    return _cut(_fold("".join(collector.parts)), limit)
+
+
+def _cut(text: str, limit: int | None) -> str:
+    """``text`` cut to at most ``limit`` characters at the end of a word: half a word could
+    read as another word (a name cut short) to the filter and to search."""
+    if limit is None or len(text) <= limit:
+        return text
+    if not text[limit].isspace():
+        last = max(text.rfind(" ", 0, limit), text.rfind("\n", 0, limit))
+        if last > 0:
+            limit = last
+    return text[:limit].rstrip()
 
 
 def _terminated(html: str) -> str:
