@@ -21,13 +21,22 @@ MAX_LANG_CHARS = 1_000
 same as over the whole text."""
 
 _LETTER = re.compile(r"[^\W\d_]")
-_ARABIC_RANGES = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF))
-_ARABIC_RANGES += ((0xFE70, 0xFEFF),)
+_Ranges = tuple[tuple[int, int], ...]
+# Arabic, Arabic Supplement, Arabic Extended-A, Presentation Forms-A and -B.
+_ARABIC_RANGES: _Ranges = (
+    (0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF),
+)  # fmt: skip
 # Basic Latin, Latin-1, Latin Extended-A/B, Latin Extended Additional, full-width Latin.
-_LATIN_RANGES = ((0x41, 0x5A), (0x61, 0x7A), (0xC0, 0x24F), (0x1E00, 0x1EFF), (0xFF21, 0xFF5A))
+_LATIN_RANGES: _Ranges = (
+    (0x41, 0x5A),
+    (0x61, 0x7A),
+    (0xC0, 0x24F),
+    (0x1E00, 0x1EFF),
+    (0xFF21, 0xFF5A),
+)
 
 
-def _letters(ranges: tuple[tuple[int, int], ...]) -> re.Pattern[str]:
+def _letters(ranges: _Ranges) -> re.Pattern[str]:
     """Runs of the letters in ``ranges``: what ``[^\\W\\d_]`` matches there, so that combining
     marks (harakat, shadda) and digits never count as letters. Spelled out as one character
     class, because a look-ahead per character cost more than all the rest of the filter."""
