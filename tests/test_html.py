@@ -111,3 +111,36 @@ def test_a_limit_stops_parsing_once_the_text_is_in(monkeypatch: pytest.MonkeyPat
     text = html_to_text(html, 1_000)
     assert 900 <= len(text) <= 1_000
     assert sum(fed) < len(html) // 10
+
+
+_SIMPLE_PIECES = [
+    "<p>", "</p>", "<P class='a>b'>", "<br>", "<br/>", "<BR />", "<b>", "</b>", "<a href=x/>",
+    '<a href="y">', "</a >", "<div id=1>", "</div>", "&amp;", "&am", "p;", "&#10;", "&#x41",
+    "&lt", "&nbsp;", " ", "\n", "\t", "word", "كلمة", ">", '<img src=a.png alt="x">', "<td>",
+    "<li>", "&", "<h1>", "<span\nclass='q'>", "</span>", "\x1c", "\u2028", "\xa0", "<p/>",
+]  # fmt: skip
+
+
+def _by_the_parser(html: str) -> str:
+    collector = html_module._TextCollector()
+    collector.feed(html)
+    collector.close()
+    return html_module._fold("".join(collector.parts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_SIMPLE_PIECES), max_size=40))
+def test_plain_tags_and_text_read_as_the_parser_reads_them(pieces: list[str]) -> None:
+    html = "".join(pieces)
+    assert html_to_text(html) == _by_the_parser(html)
+
+
+def test_plain_tags_and_text_are_read_without_the_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_parser(self: object, data: str) -> None:
+        raise AssertionError("html.parser was used")
+
+    monkeypatch.setattr(html_module._TextCollector, "feed", no_parser)
+    html = '<p class="lead">Putin &amp; <a href=/kim>Kim</a></p><p>met<br/>today</p>'
+    assert html_to_text(html) == "Putin & Kim\nmet\ntoday"
+    with pytest.raises(AssertionError):  # a comment is no plain tag: the parser reads it
+        html_to_text("<p>a<!-- b --></p>")

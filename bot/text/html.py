@@ -21,6 +21,16 @@ _BLOCKS = frozenset(
     }
 )  # fmt: skip
 _SPACES = re.compile(r"\s+")
+# A start, end or empty tag as html.parser reads it, in the form most feeds write: a name, then
+# attributes whose values are quoted (without "<") or plain; anything else goes to the parser.
+_TAG_BODY = (
+    r"(?=[\s/>])(?:\s+[^\s\"'<>/=]+(?:\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'|[^\s\"'<>=`]+))?)*\s*/?>"
+)
+_ANY_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*" + _TAG_BODY)
+# The case of names is ignored where it matters only: case-insensitive matching of the whole
+# pattern would make the engine give up its quick scan for "<".
+_BLOCK_TAG = re.compile(r"<(?=/?[a-zA-Z])/?(?i:" + "|".join(sorted(_BLOCKS)) + ")" + _TAG_BODY)
+_NOT_SIMPLE = re.compile(r"<(?:[!?]|/?(?i:" + "|".join(sorted(_HIDDEN)) + r")\b)")
 # How much HTML is parsed at a time when the text is bounded: a few paragraphs.
 _CHUNK = 4_096
 
@@ -71,6 +81,9 @@ def html_to_text(html: str, limit: int | None = None) -> str:
     """
     if "<" not in html:
         return _cut(_fold(unescape(html)), limit)
+    simple = _simple_text(html, limit)
+    if simple is not None:
+        return _cut(simple, limit)
     collector = _TextCollector()
     source = _terminated(html)
     if limit is None:
@@ -90,6 +103,48 @@ def html_to_text(html: str, limit: int | None = None) -> str:
             enough = collector.size + limit - len(text)  # folding took that much away
     collector.close()
     return _cut(_fold("".join(collector.parts)), limit)
+
+
+def _simple_text(html: str, limit: int | None) -> str | None:
+    """``html_to_text(html)``, or a longer text it begins with than ``limit``, read without
+    ``html.parser`` when the fragment (or the beginning read) is plain tags and text only;
+    None otherwise.
+
+    With a limit, a beginning twice as long is read first, and twice as long again while
+    it holds too little text: it ends just before a tag, so its last run of text is whole.
+    """
+    if limit is None:
+        return _plain_markup_text(html)
+    size = max(2 * limit, _CHUNK)
+    while True:
+        end = html.find("<", size)
+        if end < 0:
+            return _plain_markup_text(html)
+        text = _plain_markup_text(html[:end])
+        if text is None or len(text) > limit:
+            return text
+        size = 2 * end
+
+
+def _plain_markup_text(html: str) -> str | None:
+    """What ``html_to_text`` gives for a fragment of plain tags and text only, or None for any
+    other (a comment, a declaration, script or another hidden element, a ``<`` that opens no
+    well-formed tag, a NUL or SOH character).
+
+    Feed HTML is mostly that: paragraphs, links, emphasis and images, where ``html.parser``
+    spends about ten times as long per tag as two regular-expression passes. Block tags become
+    SOH, other tags NUL, so that each run of text between tags is still decoded on its own,
+    as the parser decodes it; then whitespace is folded as ``handle_data`` folds it.
+    """
+    if "\x00" in html or "\x01" in html or _NOT_SIMPLE.search(html):
+        return None
+    marked = _ANY_TAG.sub("\x00", _BLOCK_TAG.sub("\x01", html))
+    if "<" in marked:
+        return None
+    # str.split folds the same whitespace as \s, in a fraction of the time of a substitution.
+    text = " ".join(unescape(marked).replace("\x00", "").split())
+    lines = (line.strip() for line in text.split("\x01"))
+    return "\n".join(line for line in lines if line)
 
 
 def _cut(text: str, limit: int | None) -> str:
