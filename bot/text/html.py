@@ -80,10 +80,10 @@ def html_to_text(html: str, limit: int | None = None) -> str:
     first ``limit`` characters of text (and the markup between them).
     """
     if "<" not in html:
-        return _cut(_fold(unescape(html)), limit)
+        return cut_at_word(_fold(unescape(html)), limit)
     simple = _simple_text(html, limit)
     if simple is not None:
-        return _cut(simple, limit)
+        return cut_at_word(simple, limit)
     collector = _TextCollector()
     source = _terminated(html)
     if limit is None:
@@ -99,10 +99,10 @@ def html_to_text(html: str, limit: int | None = None) -> str:
         if collector.size > enough:
             text = _fold("".join(collector.parts))
             if len(text) > limit:
-                return _cut(text, limit)
+                return cut_at_word(text, limit)
             enough = collector.size + limit - len(text)  # folding took that much away
     collector.close()
-    return _cut(_fold("".join(collector.parts)), limit)
+    return cut_at_word(_fold("".join(collector.parts)), limit)
 
 
 def _simple_text(html: str, limit: int | None) -> str | None:
@@ -147,9 +147,10 @@ def _plain_markup_text(html: str) -> str | None:
     return "\n".join(line for line in lines if line)
 
 
-def _cut(text: str, limit: int | None) -> str:
-    """``text`` cut to at most ``limit`` characters at the end of a word: half a word could
-    read as another word (a name cut short) to the filter and to search."""
+def cut_at_word(text: str, limit: int | None) -> str:
+    """``text`` cut to at most ``limit`` characters at the end of a word (None: no cut): half a
+    word could read as another word (a name cut short) to the filter and to search. A first
+    word longer than ``limit`` is cut where the limit falls."""
     if limit is None or len(text) <= limit:
         return text
     if not text[limit].isspace():
