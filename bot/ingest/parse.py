@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import functools
 import io
 import json
 import re
@@ -163,6 +164,8 @@ def _joins_base(entries: list[Any], base: str, data: bytes) -> bool:
     ids_resolve: bool | None = None
     for raw in entries:
         for key in ("link", "id"):
+            if key == "id" and ids_resolve is False:
+                continue
             value = _text(dict.get(raw, key))
             if not value or _joined(base, value) == value:
                 continue
@@ -175,7 +178,10 @@ def _joins_base(entries: list[Any], base: str, data: bytes) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=1024)
 def _joined(base: str, value: str) -> str:
+    """``value`` joined to ``base``, "" when it cannot be; kept for the links of the last few
+    feeds, which ``_joins_base`` and ``_http_link`` both join."""
     try:
         return urljoin(base, value)
     except ValueError:
@@ -281,8 +287,8 @@ def _http_link(value: Any, base: str) -> str | None:
     link = _text(value)
     if not link:
         return None
+    absolute = _joined(base, link) if base else link
     try:
-        absolute = urljoin(base, link) if base else link
         scheme = urlsplit(absolute).scheme.lower()
     except ValueError:
         return None
