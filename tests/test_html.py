@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.text import html as html_module
@@ -132,6 +132,7 @@ def _by_the_parser(html: str) -> str:
 @given(st.lists(st.sampled_from(_SIMPLE_PIECES), max_size=40))
 def test_plain_tags_and_text_read_as_the_parser_reads_them(pieces: list[str]) -> None:
     html = "".join(pieces)
+    assume("<" in html)  # text without a tag is plain text, which keeps its own line breaks
     assert html_to_text(html) == _by_the_parser(html)
 
 
