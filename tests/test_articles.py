@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.ingest.articles import (
+    MAX_SUMMARY_CHARS,
     MAX_SUMMARY_HTML_CHARS,
     article_id,
     canonical_url,
@@ -226,3 +227,12 @@ def test_to_article_bounds_a_huge_summary() -> None:
     article = to_article(item, feed_url=FEED, source="s", now=NOW)
     assert article is not None
     assert len(article.summary) <= MAX_SUMMARY_HTML_CHARS
+
+
+def test_to_article_keeps_a_bounded_text_cut_at_a_word() -> None:
+    # 12-character words: a cut in the middle of one would leave a fragment at the end
+    item = entry(title="t", summary="<p>" + "Pyongyang11 " * (MAX_SUMMARY_CHARS // 6) + "</p>")
+    article = to_article(item, feed_url=FEED, source="s", now=NOW)
+    assert article is not None
+    assert MAX_SUMMARY_CHARS - 12 <= len(article.summary) <= MAX_SUMMARY_CHARS
+    assert article.summary.endswith("Pyongyang11")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from bot.text import html as html_module
 from bot.text.html import html_to_text
 
 
@@ -78,3 +79,69 @@ def test_never_raises_and_output_is_folded(html: str) -> None:
 def test_text_without_markup_only_has_its_whitespace_folded(text: str) -> None:
     words = html_to_text(text).split()
     assert words == text.split()
+
+
+@pytest.mark.parametrize("limit", [1, 7, 40, 333, 5_000])
+@settings(max_examples=60, deadline=None)
+@given(html=st.text(alphabet="<>/ab &;#p!-\n\u0628", max_size=400))
+def test_a_limit_is_the_whole_text_cut_at_a_word(limit: int, html: str) -> None:
+    whole = html_to_text(html)
+    bounded = html_to_text(html, limit)
+    assert len(bounded) <= limit
+    assert whole.startswith(bounded)
+    if len(whole) <= limit:
+        assert bounded == whole
+    elif bounded:
+        # cut after a whole word (the next character of the whole text is a space), unless
+        # the first word alone is longer than the limit
+        cut_hard = len(bounded) == limit and not any(ch.isspace() for ch in bounded)
+        assert whole[len(bounded)].isspace() or cut_hard
+
+
+def test_a_limit_stops_parsing_once_the_text_is_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    fed: list[int] = []
+    original = html_module._TextCollector.feed
+
+    def counting_feed(self: html_module._TextCollector, data: str) -> None:
+        fed.append(len(data))
+        original(self, data)
+
+    monkeypatch.setattr(html_module._TextCollector, "feed", counting_feed)
+    html = "<p>" + "word <b>bold</b> " * 20_000 + "</p>"
+    text = html_to_text(html, 1_000)
+    assert 900 <= len(text) <= 1_000
+    assert sum(fed) < len(html) // 10
+
+
+_SIMPLE_PIECES = [
+    "<p>", "</p>", "<P class='a>b'>", "<br>", "<br/>", "<BR />", "<b>", "</b>", "<a href=x/>",
+    '<a href="y">', "</a >", "<div id=1>", "</div>", "&amp;", "&am", "p;", "&#10;", "&#x41",
+    "&lt", "&nbsp;", " ", "\n", "\t", "word", "كلمة", ">", '<img src=a.png alt="x">', "<td>",
+    "<li>", "&", "<h1>", "<span\nclass='q'>", "</span>", "\x1c", "\u2028", "\xa0", "<p/>",
+]  # fmt: skip
+
+
+def _by_the_parser(html: str) -> str:
+    collector = html_module._TextCollector()
+    collector.feed(html)
+    collector.close()
+    return html_module._fold("".join(collector.parts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_SIMPLE_PIECES), max_size=40))
+def test_plain_tags_and_text_read_as_the_parser_reads_them(pieces: list[str]) -> None:
+    html = "".join(pieces)
+    assume("<" in html)  # text without a tag is plain text, which keeps its own line breaks
+    assert html_to_text(html) == _by_the_parser(html)
+
+
+def test_plain_tags_and_text_are_read_without_the_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_parser(self: object, data: str) -> None:
+        raise AssertionError("html.parser was used")
+
+    monkeypatch.setattr(html_module._TextCollector, "feed", no_parser)
+    html = '<p class="lead">Putin &amp; <a href=/kim>Kim</a></p><p>met<br/>today</p>'
+    assert html_to_text(html) == "Putin & Kim\nmet\ntoday"
+    with pytest.raises(AssertionError):  # a comment is no plain tag: the parser reads it
+        html_to_text("<p>a<!-- b --></p>")

@@ -11,7 +11,7 @@ from bot.errors import ConfigError
 from bot.models import EntityName
 from bot.text.normalize import normalize
 from bot.topic.lexicon import Lexicon
-from bot.topic.matcher import TopicMatcher, strip_dateline
+from bot.topic.matcher import MAX_BODY_CHARS, MAX_TITLE_CHARS, TopicMatcher, strip_dateline
 from bot.topic.topic_file import load_lexicon, parse_lexicon
 
 # Research C.2 and B.3: headline-only items, Arabic spelling variants, clitics, bridges, and the
@@ -569,3 +569,19 @@ def test_custom_topic_file(tmp_path: Path) -> None:
 def test_parse_lexicon_names_the_source() -> None:
     with pytest.raises(ConfigError, match=r"^my-topic: invalid TOML"):
         parse_lexicon("[[", "my-topic")
+
+
+def test_only_a_bounded_body_is_read(matcher: TopicMatcher) -> None:
+    filler = "The weather was mild and the markets were calm on the coast. " * (
+        MAX_BODY_CHARS // 40
+    )
+    linking = "Russia and North Korea signed a pact. Moscow and Pyongyang held more talks. "
+    # the same two sentences count before the bound (after the lead) and not past it
+    assert matcher.classify("Weather", "Rain is expected. " + linking + filler).relevant
+    assert not matcher.classify("Weather", "Rain is expected. " + filler + linking).relevant
+    assert not matcher.classify("Weather", content="Rain is expected. " + filler + linking).relevant
+
+
+def test_only_a_bounded_title_is_read(matcher: TopicMatcher) -> None:
+    assert matcher.classify("Russia " + "and " * 100 + "North Korea").relevant
+    assert not matcher.classify("Russia " + "and " * MAX_TITLE_CHARS + "North Korea").relevant

@@ -38,6 +38,11 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Longer text adds nothing to the filter or the digest; the cap bounds the cleaning cost.
 MAX_SUMMARY_HTML_CHARS = 100_000
+MAX_SUMMARY_CHARS = 10_000
+"""The most of an item's text that is kept, cut at the end of a word: the HTML is read only
+until that much text is found, and the language, the topic filter, search and the summarizer
+(which reads 1,500 characters) see no more. News items are far shorter; on the real feeds no
+decision of the filter changes."""
 
 # A poll asks for the canonical form of each item's link several times (to check it is not the
 # feed's own URL, for its id, for its link key) and for its link key more than once (dedupe in
@@ -136,7 +141,7 @@ def to_article(
     ``fetched_from``) gets an empty ``url``: never the feed's URL.
     """
     title = html_to_text(entry.title[:MAX_SUMMARY_HTML_CHARS])
-    summary = html_to_text(entry.summary[:MAX_SUMMARY_HTML_CHARS])
+    summary = html_to_text(entry.summary[:MAX_SUMMARY_HTML_CHARS], MAX_SUMMARY_CHARS)
     if not title and not summary:
         return None
     published = entry.published or now

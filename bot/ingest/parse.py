@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import functools
 import io
 import json
 import re
@@ -63,6 +64,12 @@ _WIDE_DECLARED = re.compile(
 _JSON_FEED_VERSION = "jsonfeed.org/version/"
 _FORWARDED_HEADERS = ("content-type", "content-language")
 _UTF8_HEADERS = {"content-type": "application/xml; charset=utf-8"}
+# Start tags of the elements feedparser reads as an entry's id (any prefix, any case), and of
+# those among them that it never resolves against the feed's URL.
+_ID_TAG = re.compile(rb"<(?:[\w.-]+:)?(?:guid|id)[\s/>]", re.IGNORECASE)
+_NON_PERMALINK = re.compile(
+    rb"""<(?:[\w.-]+:)?guid\s[^<>]*?(?<=\s)ispermalink\s*=\s*(["'])false\1""", re.IGNORECASE
+)
 
 
 def parse_feed(
@@ -101,20 +108,15 @@ def parse_feed(
         # have no XML declaration; XML itself says the default is UTF-8.
         response_headers.setdefault("content-type", "application/xml")
     content_location = base_url or lowered.get("content-location", "")
-    if content_location:
+    # feedparser is first run without the feed's URL: given a base URI it joins it to every
+    # element it opens, a quarter of its time, and for most feeds nothing changes, because
+    # their links and ids are absolute already. Only where one would be joined (a relative
+    # link, or a relative guid that feedparser resolves as a permalink) is it run again with
+    # the URL, so the entries are always exactly those of a run with it.
+    result = _feedparser(data, response_headers)
+    if content_location and _joins_base(result.get("entries") or [], content_location, data):
         response_headers["content-location"] = content_location
-    try:
-        # A BytesIO, never bare bytes: feedparser treats a bytes argument as a file name first.
-        # No sanitizing or link rewriting inside the HTML: the bot never shows feed HTML, it
-        # reduces it to plain text (bot.text.html), so that work would be thrown away.
-        result = feedparser.parse(
-            io.BytesIO(data),
-            response_headers=response_headers,
-            sanitize_html=False,
-            resolve_relative_uris=False,
-        )
-    except Exception as exc:  # feedparser's loose parser has crashed on odd input before
-        raise ParseError(f"feed parser failed: {type(exc).__name__}") from exc
+        result = _feedparser(data, response_headers)
     entries = result.get("entries") or []
     if not entries and not result.get("version"):
         problem = result.get("bozo_exception")
@@ -137,6 +139,53 @@ async def parse_feed_async(
     return await asyncio.to_thread(
         parse_feed, body, headers=headers, base_url=base_url, max_items=max_items
     )
+
+
+def _feedparser(data: bytes, response_headers: dict[str, str]) -> Any:
+    try:
+        # A BytesIO, never bare bytes: feedparser treats a bytes argument as a file name first.
+        # No sanitizing or link rewriting inside the HTML: the bot never shows feed HTML, it
+        # reduces it to plain text (bot.text.html), so that work would be thrown away.
+        return feedparser.parse(
+            io.BytesIO(data),
+            response_headers=response_headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:  # feedparser's loose parser has crashed on odd input before
+        raise ParseError(f"feed parser failed: {type(exc).__name__}") from exc
+
+
+def _joins_base(entries: list[Any], base: str, data: bytes) -> bool:
+    """Whether a run of feedparser given ``base`` would give other links or ids than the run
+    without it that gave ``entries``: some link or id changes when joined to ``base``. An id
+    counts only if feedparser may resolve it, which it does for every ``<guid>`` or ``<id>``
+    except a ``<guid isPermaLink="false">``; ``data`` tells whether all of them are such."""
+    ids_resolve: bool | None = None
+    for raw in entries:
+        for key in ("link", "id"):
+            if key == "id" and ids_resolve is False:
+                continue
+            value = _text(dict.get(raw, key))
+            if not value or _joined(base, value) == value:
+                continue
+            if key == "link":
+                return True
+            if ids_resolve is None:
+                ids_resolve = len(_ID_TAG.findall(data)) != len(_NON_PERMALINK.findall(data))
+            if ids_resolve:
+                return True
+    return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _joined(base: str, value: str) -> str:
+    """``value`` joined to ``base``, "" when it cannot be; kept for the links of the last few
+    feeds, which ``_joins_base`` and ``_http_link`` both join."""
+    try:
+        return urljoin(base, value)
+    except ValueError:
+        return ""
 
 
 # --- preparing XML for feedparser ------------------------------------------------------------
@@ -238,8 +287,8 @@ def _http_link(value: Any, base: str) -> str | None:
     link = _text(value)
     if not link:
         return None
+    absolute = _joined(base, link) if base else link
     try:
-        absolute = urljoin(base, link) if base else link
         scheme = urlsplit(absolute).scheme.lower()
     except ValueError:
         return None

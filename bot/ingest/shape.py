@@ -54,6 +54,7 @@ _VOID = frozenset(
 # Skipped as units where they start in text: CDATA sections, comments, and processing
 # instructions (which may hold "<" and "<![CDATA[" as plain characters).
 _SKIP_TO = ((b"<![CDATA[", b"]]>"), (b"<!--", b"-->"), (b"<?", b"?>"))
+_SKIP_SECOND = (b"!", b"?")
 
 
 def _local(name: bytes) -> bytes:
@@ -103,7 +104,8 @@ def bound_markup(data: bytes, max_items: int) -> bytes:
         if match is None:
             break
         start = match.start()
-        skipped = _skip(data, start)
+        # Only "<!" and "<?" can open a CDATA section, a comment or a processing instruction.
+        skipped = _skip(data, start) if data[start + 1 : start + 2] in _SKIP_SECOND else None
         if skipped is not None:
             pos = skipped
             tags += 1

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from bot.models import Decision, EntityName
+from bot.text.html import cut_at_word
 from bot.text.normalize import TOKEN_PATTERN, normalize, tokenize
 from bot.topic.lexicon import BRIDGE, CUE, OTHER, TRAP, Hit, Lexicon
 
@@ -84,6 +85,12 @@ _TOKEN_RE = re.compile(TOKEN_PATTERN)
 # Arabic: رغم, برغم, بالرغم (من), على الرغم (من), with و.
 _CONCESSIVE = re.compile(r"(?<=\S)\s+(?:despite|in spite of|و?(?:ب|بال|ال)?رغم)\s[^,;:]*")
 _CONCESSIVE_WORDS = ("despite", "spite", "رغم")
+
+# How much of an item is read, cut at a word: the decision rests on the title, the lead and the
+# sentences of a news item, and an item of any length must cost no more than this. The same as
+# the text bot.ingest.articles keeps of an item; on the real feeds no decision changes.
+MAX_TITLE_CHARS = 1_000
+MAX_BODY_CHARS = 10_000
 
 _ACCEPT_BASE = {"bridge": 0.85, "title": 0.9, "lead": 0.8, "body": 0.65}
 _REJECT_BASE = {2: 0.3, 1: 0.15, 0: 0.0}
@@ -281,7 +288,12 @@ class TopicMatcher:
     # ── deciding ──
 
     def classify(self, title: str, summary: str = "", content: str = "") -> Decision:
-        """Whether the item is on topic, with a score in [0, 1] and a one-line reason."""
+        """Whether the item is on topic, with a score in [0, 1] and a one-line reason. Only the
+        first ``MAX_TITLE_CHARS`` of the title and ``MAX_BODY_CHARS`` of the summary and of the
+        content are read."""
+        title = cut_at_word(title, MAX_TITLE_CHARS)
+        summary = cut_at_word(summary, MAX_BODY_CHARS)
+        content = cut_at_word(content, MAX_BODY_CHARS)
         head = self._read_text(normalize(title))
         self._promote_weak(head)
         body: list[_Reading] = []
