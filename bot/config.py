@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.channels.pacing import DEFAULT_REPLY_SHARE, MAX_REPLY_SHARE
 from bot.chat_settings import clock_time, valid_timezone
 from bot.errors import ConfigError
 from bot.models import FeedSource
@@ -66,6 +67,15 @@ def _clock_time(value: str) -> str:
     return clock
 
 
+def _reply_share(value: float) -> float:
+    if not 0.0 <= value <= MAX_REPLY_SHARE:  # also false for nan
+        raise ValueError(
+            f"must be a share between 0 and {MAX_REPLY_SHARE} (0.05 leaves 1.5 of Telegram's 30"
+            f" messages a second for replies to commands), got {value!r}"
+        )
+    return value
+
+
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 OptionalHttpUrl = Annotated[str, AfterValidator(_optional_http_url)]
 ClockTime = Annotated[str, AfterValidator(_clock_time)]
@@ -98,6 +108,9 @@ class StorageSettings(_Section):
 class TelegramSettings(_Section):
     token: SecretStr | None = None
     base_url: HttpUrl = DEFAULT_TELEGRAM_BASE_URL
+    reply_share: Annotated[float, AfterValidator(_reply_share)] = DEFAULT_REPLY_SHARE
+    """The share of Telegram's ~30 messages a second that digests and alerts leave for replies
+    to commands (``bot.channels.pacing.digest_rate``)."""
 
     @field_validator("base_url")
     @classmethod

@@ -100,6 +100,7 @@ class Jobs:
                 now=svc.now,
                 monotonic=monotonic,
                 sleep=sleep,
+                reply_share=svc.settings.telegram.reply_share,
             )
             for platform, gate in self.gates.items()
         }

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from telegram import Bot
 
+from bot.app import services
 from bot.channels.delivery import DeliveryReport, Sender
-from bot.channels.pacing import RateLimits
+from bot.channels.pacing import DEFAULT_REPLY_SHARE, RateLimits
 from bot.channels.telegram import TelegramChannel
+from bot.config import Settings
+from bot.jobs import Heartbeat, Jobs
 from bot.models import Chat
 from bot.store.archive import Archive
 from bot.store.state import StateStore
@@ -45,6 +49,7 @@ async def run(
     *,
     limits: RateLimits | None = None,
     concurrency: int = 8,
+    reply_share: float = DEFAULT_REPLY_SHARE,
 ) -> tuple[DeliveryReport, Watched]:
     state, archive = stores
     async with Bot(TOKEN, base_url=api.bot_url) as bot:
@@ -58,6 +63,7 @@ async def run(
             concurrency=concurrency,
             monotonic=clock.monotonic,
             sleep=clock.sleep,
+            reply_share=reply_share,
         )
         return await sender.run(), channel
 
@@ -111,6 +117,41 @@ async def test_the_overall_and_group_limits_are_kept_without_a_single_refusal(
         assert texts(api, -500) == [f"group part {n}" for n in range(1, 6)]
         arrivals = [c.at for c in api.calls_to("sendMessage")]
         assert max(sum(1 for t in arrivals if a <= t < a + 1.0) for a in arrivals) <= 5
+
+
+def busiest_second(api: FakeTelegramAPI) -> int:
+    arrivals = [c.at for c in api.calls_to("sendMessage")]
+    return max(sum(1 for t in arrivals if a <= t < a + 1.0) for a in arrivals)
+
+
+@pytest.mark.parametrize(("share", "least", "most"), [(DEFAULT_REPLY_SHARE, 16, 28), (0.5, 1, 15)])
+async def test_a_broadcast_leaves_the_reply_share_of_telegrams_rate_free(
+    limited_api: FakeTelegramAPI,
+    stores: tuple[StateStore, Archive],
+    clock: Clock,
+    share: float,
+    least: int,
+    most: int,
+) -> None:
+    for chat_id in range(1, 91):
+        queue(stores[1], chat_id, [f"digest for {chat_id}"])
+    report, _ = await run(limited_api, stores, clock, concurrency=32, reply_share=share)
+    assert report.sent == 90 and limited_api.flood_refusals == []
+    # the sender keeps to its share of Telegram's 30 a second (the fake clock jumps ahead while
+    # parts are in flight, so it does not always fill it)
+    assert least <= busiest_second(limited_api) <= most
+
+
+async def test_the_running_bot_paces_telegram_with_the_configured_reply_share(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.model_validate(
+        {"storage": {"data_dir": str(tmp_path)}, "telegram": {"reply_share": 0.2}}
+    )
+    async with services(settings) as svc:
+        heartbeat = Heartbeat(started_at=NOW)
+        jobs = Jobs(svc, [Watched(TelegramChannel(Bot(TOKEN)), time.monotonic)], heartbeat)
+        assert jobs._senders["telegram"].pacer.limits.overall == 24
 
 
 async def test_a_blocked_chat_is_deactivated_and_the_rest_continue(

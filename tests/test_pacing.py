@@ -6,7 +6,15 @@ import math
 
 import pytest
 
-from bot.channels.pacing import Pacer, RateLimits, platform_limits
+from bot.channels.pacing import (
+    DEFAULT_REPLY_SHARE,
+    TELEGRAM_OVERALL,
+    Pacer,
+    RateLimits,
+    digest_rate,
+    platform_limits,
+    telegram_limits,
+)
 
 
 def send(pacer: Pacer, chat_id: int, start: float, answer: float) -> None:
@@ -130,3 +138,34 @@ def test_discord_channels_are_not_held_to_telegram_group_pace() -> None:
     discord, _ = platform_limits("discord")
     telegram, _ = platform_limits("telegram")
     assert discord != telegram and discord.chat_interval < telegram.chat_interval
+
+
+@pytest.mark.parametrize(
+    ("overall", "share", "digests"),
+    [
+        (30, 0.0, 30),  # nothing kept: replies wait behind digests
+        (30, 0.05, 28),  # the default: 1.5 a second kept, rounded in the replies' favour
+        (30, 0.1, 27),  # not 26: 30 * 0.9 is 26.999... in floating point
+        (30, 0.5, 15),
+        (300, 0.05, 285),  # paid broadcasts
+        (1, 0.5, 1),  # a sender always has one message a second
+    ],
+)
+def test_the_reply_share_is_left_out_of_the_senders_rate(
+    overall: int, share: float, digests: int
+) -> None:
+    assert digest_rate(overall, share) == digests
+    assert telegram_limits(share, overall).overall == digests
+
+
+@pytest.mark.parametrize("share", [-0.01, 0.51, 1.0, math.nan])
+def test_a_reply_share_outside_zero_to_a_half_is_refused(share: float) -> None:
+    with pytest.raises(ValueError, match="reply share"):
+        digest_rate(TELEGRAM_OVERALL, share)
+
+
+def test_telegrams_sender_uses_all_but_the_reply_share_and_discord_keeps_its_own() -> None:
+    default, _ = platform_limits("telegram")
+    assert default.overall == digest_rate(TELEGRAM_OVERALL, DEFAULT_REPLY_SHARE) == 28
+    assert platform_limits("telegram", reply_share=0.2)[0].overall == 24
+    assert platform_limits("discord", reply_share=0.2)[0] == platform_limits("discord")[0]

@@ -40,7 +40,7 @@ from bot.channels import (
     RetryLaterError,
     TransientDeliveryError,
 )
-from bot.channels.pacing import Pacer, RateLimits, platform_limits
+from bot.channels.pacing import DEFAULT_REPLY_SHARE, Pacer, RateLimits, platform_limits
 from bot.errors import DeliveryError
 from bot.store.archive import Archive
 from bot.store.outbox import OutboxItem
@@ -80,8 +80,9 @@ class Sender:
     """Delivers the outbox of one channel. Keep one per channel for the life of the process:
     its pacer remembers recent sends and flood-control pauses from one run to the next.
 
-    ``monotonic`` and ``sleep`` are the clock (the event loop's by default); tests pass a fake
-    clock whose ``sleep`` moves time forward.
+    ``limits`` default to the platform's; for Telegram they leave ``reply_share`` of the overall
+    rate for replies to commands. ``monotonic`` and ``sleep`` are the clock (the event loop's by
+    default); tests pass a fake clock whose ``sleep`` moves time forward.
     """
 
     def __init__(
@@ -96,6 +97,7 @@ class Sender:
         monotonic: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         is_group: Callable[[int], bool] | None = None,
+        reply_share: float = DEFAULT_REPLY_SHARE,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -103,7 +105,9 @@ class Sender:
         self.state = state
         self.channel = channel
         self.now = now
-        platform_default, platform_groups = platform_limits(channel.platform)
+        platform_default, platform_groups = platform_limits(
+            channel.platform, reply_share=reply_share
+        )
         self.pacer = Pacer(limits or platform_default, is_group=is_group or platform_groups)
         self.concurrency = concurrency
         self._monotonic = monotonic

@@ -21,13 +21,34 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+TELEGRAM_OVERALL = 30
+"""Messages a second Telegram accepts from one bot overall (without paid broadcasts)."""
+DEFAULT_REPLY_SHARE = 0.05
+"""The share of the overall rate the sender leaves for replies to commands (``[telegram]
+reply_share``): 1.5 of Telegram's 30 messages a second, 90 replies a minute during a broadcast.
+Replies also go through python-telegram-bot's rate limiter, which holds a reply back rather than
+let the bot pass 30 a second, so a burst of commands is answered a little late, not refused."""
+MAX_REPLY_SHARE = 0.5
+"""Keeping more than half the rate for replies would starve digests for a bot whose replies are
+answers to a few people's commands."""
+
+
+def digest_rate(overall: int, reply_share: float) -> int:
+    """Messages a second the sender may use of ``overall`` when ``reply_share`` of it is kept for
+    replies: rounded down, so replies get at least their share, and at least one."""
+    if not 0.0 <= reply_share <= MAX_REPLY_SHARE:
+        raise ValueError(f"the reply share must be between 0 and {MAX_REPLY_SHARE}")
+    # the epsilon keeps 30 * (1 - 0.1) = 26.999999999999996 at 27
+    return max(1, math.floor(overall * (1.0 - reply_share) + 1e-9))
+
 
 @dataclass(frozen=True, slots=True)
 class RateLimits:
     """How fast the sender may go. The defaults are Telegram's limits for a bot that also answers
-    commands: 25 of the ~30 messages a second for digests, the rest left for replies."""
+    commands: 28 of the ~30 messages a second for digests (``DEFAULT_REPLY_SHARE`` of them left
+    for replies)."""
 
-    overall: int = 25
+    overall: int = digest_rate(TELEGRAM_OVERALL, DEFAULT_REPLY_SHARE)
     overall_period: float = 1.0
     chat_interval: float = 1.0
     group: int = 20
@@ -58,13 +79,24 @@ DISCORD_WEBHOOK_LIMITS = RateLimits(overall=40, chat_interval=0.4, group=30, gro
 """A Discord webhook: 5 requests per 2 seconds and about 30 messages a minute per channel."""
 
 
-def platform_limits(platform: str) -> tuple[RateLimits, Callable[[int], bool]]:
-    """The limits a sender keeps for ``platform``, and which of its chats count as groups."""
+def telegram_limits(
+    reply_share: float = DEFAULT_REPLY_SHARE, overall: int = TELEGRAM_OVERALL
+) -> RateLimits:
+    """Telegram's limits for the sender of a bot that keeps ``reply_share`` of its ``overall``
+    messages a second for replies (``overall`` is higher with paid broadcasts)."""
+    return RateLimits(overall=digest_rate(overall, reply_share))
+
+
+def platform_limits(
+    platform: str, *, reply_share: float = DEFAULT_REPLY_SHARE
+) -> tuple[RateLimits, Callable[[int], bool]]:
+    """The limits a sender keeps for ``platform``, and which of its chats count as groups.
+    ``reply_share`` is Telegram's (``[telegram] reply_share``); Discord keeps its own."""
     if platform == "discord":
         return DISCORD_LIMITS, every_chat
     if platform == "discord-webhook":
         return DISCORD_WEBHOOK_LIMITS, every_chat
-    return RateLimits(), telegram_group
+    return telegram_limits(reply_share), telegram_group
 
 
 class _Window:
