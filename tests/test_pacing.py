@@ -169,3 +169,16 @@ def test_telegrams_sender_uses_all_but_the_reply_share_and_discord_keeps_its_own
     assert default.overall == digest_rate(TELEGRAM_OVERALL, DEFAULT_REPLY_SHARE) == 28
     assert platform_limits("telegram", reply_share=0.2)[0].overall == 24
     assert platform_limits("discord", reply_share=0.2)[0] == platform_limits("discord")[0]
+
+
+def test_starts_are_spread_over_the_period_not_sent_in_one_burst() -> None:
+    pacer = Pacer(RateLimits(overall=4, overall_period=1.0, chat_interval=0.0))
+    pacer.started(1, 10.0)
+    assert pacer.overall_free_at(10.0) == pytest.approx(10.25)  # a quarter of the period later
+    pacer.answered(1, 10.01)
+    assert pacer.free_at(2, 10.1) == pytest.approx(10.25)
+    assert pacer.free_at(2, 10.3) == pytest.approx(10.3)
+    # a start that was withdrawn (flood control) still spaced the next one: no burst after it
+    pacer.started(2, 10.3)
+    pacer.withdrawn(2)
+    assert pacer.overall_free_at(10.3) == pytest.approx(10.55)

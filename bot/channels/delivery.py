@@ -213,11 +213,11 @@ class _Run:
                     await self._wait(at)
                 continue
             heapq.heappop(self.line)
-            self._start(chat_id)
+            self._start(chat_id, now)
 
-    def _start(self, chat_id: int) -> None:
+    def _start(self, chat_id: int, now: float) -> None:
         item = self.queues[chat_id][0]
-        self.pacer.started(chat_id)
+        self.pacer.started(chat_id, now)
         task = asyncio.create_task(self._send(chat_id, item))
         self.in_flight.add(task)
         task.add_done_callback(self._done)
