@@ -70,7 +70,7 @@ def _clock_time(value: str) -> str:
 def _reply_share(value: float) -> float:
     if not 0.0 <= value <= MAX_REPLY_SHARE:  # also false for nan
         raise ValueError(
-            f"must be a share between 0 and {MAX_REPLY_SHARE} (0.05 leaves 1.5 of Telegram's 30"
+            f"must be a share between 0 and {MAX_REPLY_SHARE} (0.03 leaves 1 of Telegram's 30"
             f" messages a second for replies to commands), got {value!r}"
         )
     return value

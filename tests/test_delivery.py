@@ -127,7 +127,7 @@ def busiest_second(api: FakeTelegramAPI) -> int:
     return max(sum(1 for t in arrivals if a <= t < a + 1.0) for a in arrivals)
 
 
-@pytest.mark.parametrize(("share", "least", "most"), [(DEFAULT_REPLY_SHARE, 16, 28), (0.5, 1, 15)])
+@pytest.mark.parametrize(("share", "least", "most"), [(DEFAULT_REPLY_SHARE, 16, 29), (0.5, 1, 15)])
 async def test_a_broadcast_leaves_the_reply_share_of_telegrams_rate_free(
     limited_api: FakeTelegramAPI,
     stores: tuple[StateStore, Archive],

@@ -8,6 +8,7 @@ import pytest
 
 from bot.channels.pacing import (
     DEFAULT_REPLY_SHARE,
+    SPACING_SLACK,
     TELEGRAM_OVERALL,
     Pacer,
     RateLimits,
@@ -144,10 +145,11 @@ def test_discord_channels_are_not_held_to_telegram_group_pace() -> None:
     ("overall", "share", "digests"),
     [
         (30, 0.0, 30),  # nothing kept: replies wait behind digests
-        (30, 0.05, 28),  # the default: 1.5 a second kept, rounded in the replies' favour
+        (30, 0.03, 29),  # the default: one a second kept
+        (30, 0.05, 28),  # 1.5 a second kept, rounded in the replies' favour
         (30, 0.1, 27),  # not 26: 30 * 0.9 is 26.999... in floating point
         (30, 0.5, 15),
-        (300, 0.05, 285),  # paid broadcasts
+        (300, 0.03, 291),  # paid broadcasts
         (1, 0.5, 1),  # a sender always has one message a second
     ],
 )
@@ -166,19 +168,20 @@ def test_a_reply_share_outside_zero_to_a_half_is_refused(share: float) -> None:
 
 def test_telegrams_sender_uses_all_but_the_reply_share_and_discord_keeps_its_own() -> None:
     default, _ = platform_limits("telegram")
-    assert default.overall == digest_rate(TELEGRAM_OVERALL, DEFAULT_REPLY_SHARE) == 28
+    assert default.overall == digest_rate(TELEGRAM_OVERALL, DEFAULT_REPLY_SHARE) == 29
     assert platform_limits("telegram", reply_share=0.2)[0].overall == 24
     assert platform_limits("discord", reply_share=0.2)[0] == platform_limits("discord")[0]
 
 
 def test_starts_are_spread_over_the_period_not_sent_in_one_burst() -> None:
-    pacer = Pacer(RateLimits(overall=4, overall_period=1.0, chat_interval=0.0))
-    pacer.started(1, 10.0)
-    assert pacer.overall_free_at(10.0) == pytest.approx(10.25)  # a quarter of the period later
-    pacer.answered(1, 10.01)
-    assert pacer.free_at(2, 10.1) == pytest.approx(10.25)
-    assert pacer.free_at(2, 10.3) == pytest.approx(10.3)
-    # a start that was withdrawn (flood control) still spaced the next one: no burst after it
-    pacer.started(2, 10.3)
-    pacer.withdrawn(2)
-    assert pacer.overall_free_at(10.3) == pytest.approx(10.55)
+    pacer = Pacer(RateLimits(overall=100, overall_period=1.0, chat_interval=0.0))  # 10 ms apart
+    for chat_id in range(1 + SPACING_SLACK):  # after a quiet time, a few at once
+        assert pacer.overall_free_at(10.0) == 10.0
+        pacer.started(chat_id, 10.0)
+    assert pacer.overall_free_at(10.0) == pytest.approx(10.01)  # then one every 10 ms,
+    pacer.started(50, 10.015)  # and one that a busy loop started late
+    assert pacer.overall_free_at(10.015) == pytest.approx(10.02)  # does not delay the next
+    # a start that was withdrawn (flood control) still spaced the next one
+    pacer.started(51, 10.02)
+    pacer.withdrawn(51)
+    assert pacer.overall_free_at(10.02) == pytest.approx(10.03)
