@@ -19,6 +19,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.channels import ChatGoneError, ChatMovedError, RetryLaterError, TransientDeliveryError
+from bot.channels.telegram_request import JsonRequest
 from bot.errors import DeliveryError
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -32,12 +33,15 @@ def build_application(token: str, base_url: str) -> Application:  # type: ignore
     on top of the steady rate, it has no per-chat limit, and without retries it does not pause
     the bot on flood control; so digests go through ``bot.channels.delivery``, whose pacer keeps
     all three limits in every window and pauses every chat when Telegram says RetryAfter.
+    Calls go as JSON bodies over one client (``bot.channels.telegram_request``); getUpdates keeps
+    the library's own.
     """
     return (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
         .base_file_url(base_url.replace("/bot", "/file/bot", 1))
+        .request(JsonRequest())
         .rate_limiter(AIORateLimiter())
         .build()
     )
