@@ -283,8 +283,8 @@ def stage_costs(bodies: Sequence[bytes]) -> tuple[dict[str, float], int]:
     from bot.ingest.parse import parse_feed
     from bot.text.html import html_to_text
     from bot.text.lang import script_lang
-    from bot.topic.topic_file import load_lexicon
     from bot.topic.matcher import TopicMatcher
+    from bot.topic.topic_file import load_lexicon
 
     matcher = TopicMatcher(load_lexicon())
     now = datetime.now(UTC)

@@ -17,6 +17,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import BaseRequest
 
 from bot.delivery.pacing import RateLimits
 
@@ -52,16 +53,19 @@ def child_server(
             process.join(timeout=5)
 
 
-def telegram_bot(token: str, bot_url: str, limits: RateLimits) -> ExtBot:  # type: ignore[type-arg]
+def telegram_bot(
+    token: str, bot_url: str, limits: RateLimits, request: BaseRequest | None = None
+) -> ExtBot:  # type: ignore[type-arg]
     """python-telegram-bot's ``ExtBot`` on the fake Bot API, with an ``AIORateLimiter`` set to
-    ``limits`` (as ``bot.platforms.telegram.channel.build_application`` sets Telegram's own)."""
+    ``limits`` (as ``bot.platforms.telegram.channel.build_application`` sets Telegram's own) and
+    ``request`` as its network backend (the library's own when None)."""
     rate_limiter = AIORateLimiter(
         overall_max_rate=limits.overall,
         overall_time_period=limits.overall_period,
         group_max_rate=limits.group,
         group_time_period=limits.group_period,
     )
-    return ExtBot(token, base_url=bot_url, rate_limiter=rate_limiter)
+    return ExtBot(token, base_url=bot_url, rate_limiter=rate_limiter, request=request)
 
 
 def peak_rss_mb() -> float:

@@ -11,10 +11,14 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
+from bot.app.container import services
+from bot.app.jobs import Heartbeat, Jobs
+from bot.config import Settings
+from bot.config.sections import DEFAULT_REPLY_SHARE
 from bot.delivery.pacing import RateLimits
 from bot.delivery.sender import DeliveryReport, Sender
 from bot.models import Chat
-from bot.platforms.telegram.channel import TelegramChannel
+from bot.platforms.telegram.channel import TelegramChannel, telegram_limits
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 from tests.delivery_support import NOW, TOKEN, Clock, Watched, queue
@@ -45,10 +49,11 @@ async def run(
     *,
     limits: RateLimits | None = None,
     concurrency: int = 8,
+    reply_share: float = DEFAULT_REPLY_SHARE,
 ) -> tuple[DeliveryReport, Watched]:
     state, archive = stores
     async with Bot(TOKEN, base_url=api.bot_url) as bot:
-        channel = Watched(TelegramChannel(bot), clock.monotonic)
+        channel = Watched(TelegramChannel(bot, telegram_limits(reply_share)), clock.monotonic)
         sender = Sender(
             archive=archive,
             state=state,
@@ -86,14 +91,17 @@ async def test_parts_go_out_in_order_one_a_second_per_chat(
 
 
 async def test_many_chats_are_served_at_once_within_the_concurrency(
-    telegram_api: FakeTelegramAPI, stores: tuple[StateStore, Archive], clock: Clock
+    stores: tuple[StateStore, Archive], clock: Clock
 ) -> None:
     for chat_id in range(1, 41):
         queue(stores[1], chat_id, [f"digest for {chat_id}"])
-    report, channel = await run(telegram_api, stores, clock, concurrency=6)
-    assert report.sent == 40
-    assert channel.most_in_flight == 6
-    assert sorted(int(m.chat_id) for m in telegram_api.sent) == list(range(1, 41))
+    # answers take 50 ms of real time while the test's clock lets the sender start the next part
+    # at once: only the concurrency holds it back
+    async with FakeTelegramAPI(latency=0.05) as api:
+        report, channel = await run(api, stores, clock, concurrency=6)
+        assert report.sent == 40
+        assert channel.most_in_flight == 6
+        assert sorted(int(m.chat_id) for m in api.sent) == list(range(1, 41))
 
 
 async def test_the_overall_and_group_limits_are_kept_without_a_single_refusal(
@@ -111,6 +119,47 @@ async def test_the_overall_and_group_limits_are_kept_without_a_single_refusal(
         assert texts(api, -500) == [f"group part {n}" for n in range(1, 6)]
         arrivals = [c.at for c in api.calls_to("sendMessage")]
         assert max(sum(1 for t in arrivals if a <= t < a + 1.0) for a in arrivals) <= 5
+
+
+def busiest_second(api: FakeTelegramAPI) -> int:
+    arrivals = [c.at for c in api.calls_to("sendMessage")]
+    return max(sum(1 for t in arrivals if a <= t < a + 1.0) for a in arrivals)
+
+
+@pytest.mark.parametrize(("share", "least", "most"), [(DEFAULT_REPLY_SHARE, 16, 29), (0.5, 1, 15)])
+async def test_a_broadcast_leaves_the_reply_share_of_telegrams_rate_free(
+    limited_api: FakeTelegramAPI,
+    stores: tuple[StateStore, Archive],
+    clock: Clock,
+    share: float,
+    least: int,
+    most: int,
+) -> None:
+    for chat_id in range(1, 91):
+        queue(stores[1], chat_id, [f"digest for {chat_id}"])
+    report, _ = await run(limited_api, stores, clock, concurrency=32, reply_share=share)
+    assert report.sent == 90 and limited_api.flood_refusals == []
+    # the sender keeps to its share of Telegram's 30 a second (the fake clock jumps ahead while
+    # parts are in flight, so it does not always fill it)
+    assert least <= busiest_second(limited_api) <= most
+
+
+async def test_the_running_bot_paces_telegram_with_the_configured_reply_share(
+    tmp_path: Path, telegram_api: FakeTelegramAPI
+) -> None:
+    settings = Settings.model_validate(
+        {
+            "storage": {"data_dir": str(tmp_path)},
+            "telegram": {"token": TOKEN, "base_url": telegram_api.bot_url, "reply_share": 0.2},
+        }
+    )
+    async with (
+        services(settings) as svc,
+        svc.platforms.started(svc, commands=False) as channels,
+    ):
+        heartbeat = Heartbeat(started_at=NOW)
+        jobs = Jobs(svc, channels, heartbeat)
+        assert jobs._senders["telegram"].pacer.limits.overall == 24
 
 
 async def test_a_blocked_chat_is_deactivated_and_the_rest_continue(

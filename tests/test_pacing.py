@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
+from bot.config.sections import DEFAULT_REPLY_SHARE
 from bot.delivery.channel import Channel
-from bot.delivery.pacing import Pacer, RateLimits
+from bot.delivery.pacing import SPACING_SLACK, TELEGRAM_OVERALL, Pacer, RateLimits, digest_rate
 from bot.platforms.discord.channel import DiscordChannel, DiscordWebhookChannel
-from bot.platforms.telegram.channel import TelegramChannel
+from bot.platforms.telegram.channel import TelegramChannel, telegram_limits
 
 CHANNELS: dict[str, type[Channel]] = {
     c.platform: c for c in (TelegramChannel, DiscordChannel, DiscordWebhookChannel)
@@ -143,3 +144,49 @@ def test_discord_channels_are_not_held_to_telegram_group_pace() -> None:
     discord, _ = platform_limits("discord")
     telegram, _ = platform_limits("telegram")
     assert discord != telegram and discord.chat_interval < telegram.chat_interval
+
+
+@pytest.mark.parametrize(
+    ("overall", "share", "digests"),
+    [
+        (30, 0.0, 30),  # nothing kept: replies wait behind digests
+        (30, 0.03, 29),  # the default: one a second kept
+        (30, 0.05, 28),  # 1.5 a second kept, rounded in the replies' favour
+        (30, 0.1, 27),  # not 26: 30 * 0.9 is 26.999... in floating point
+        (30, 0.5, 15),
+        (300, 0.03, 291),  # paid broadcasts
+        (1, 0.5, 1),  # a sender always has one message a second
+    ],
+)
+def test_the_reply_share_is_left_out_of_the_senders_rate(
+    overall: int, share: float, digests: int
+) -> None:
+    assert digest_rate(overall, share) == digests
+    assert telegram_limits(share, overall).overall == digests
+
+
+@pytest.mark.parametrize("share", [-0.01, 0.51, 1.0, math.nan])
+def test_a_reply_share_outside_zero_to_a_half_is_refused(share: float) -> None:
+    with pytest.raises(ValueError, match="reply share"):
+        digest_rate(TELEGRAM_OVERALL, share)
+
+
+def test_telegrams_sender_uses_all_but_the_reply_share_and_discord_keeps_its_own() -> None:
+    default, _ = platform_limits("telegram")
+    assert default.overall == digest_rate(TELEGRAM_OVERALL, DEFAULT_REPLY_SHARE) == 29
+    assert telegram_limits(0.2).overall == 24
+    assert platform_limits("discord")[0].overall == 40  # the reply share is Telegram's
+
+
+def test_starts_are_spread_over_the_period_not_sent_in_one_burst() -> None:
+    pacer = Pacer(RateLimits(overall=100, overall_period=1.0, chat_interval=0.0))  # 10 ms apart
+    for chat_id in range(1 + SPACING_SLACK):  # after a quiet time, a few at once
+        assert pacer.overall_free_at(10.0) == 10.0
+        pacer.started(chat_id, 10.0)
+    assert pacer.overall_free_at(10.0) == pytest.approx(10.01)  # then one every 10 ms,
+    pacer.started(50, 10.015)  # and one that a busy loop started late
+    assert pacer.overall_free_at(10.015) == pytest.approx(10.02)  # does not delay the next
+    # a start that was withdrawn (flood control) still spaced the next one
+    pacer.started(51, 10.02)
+    pacer.withdrawn(51)
+    assert pacer.overall_free_at(10.02) == pytest.approx(10.03)

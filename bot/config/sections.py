@@ -26,6 +26,16 @@ from bot.subscriptions import clock_time, valid_timezone
 
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 
+DEFAULT_REPLY_SHARE = 0.03
+"""The share of Telegram's overall rate the sender leaves for replies to commands (``[telegram]
+reply_share``): 1 of Telegram's 30 messages a second, 60 replies a minute during a broadcast (and
+9 a second at 300 with paid broadcasts). A broadcast to 5,000 chats lasts about four minutes.
+Replies also go through python-telegram-bot's rate limiter, which holds a reply back rather than
+let the bot pass 30 a second, so a burst of commands is answered a little late, not refused."""
+MAX_REPLY_SHARE = 0.5
+"""Keeping more than half the rate for replies would starve digests for a bot whose replies are
+answers to a few people's commands."""
+
 
 def _http_url(value: str) -> str:
     parts = urlsplit(value)
@@ -43,6 +53,15 @@ def _clock_time(value: str) -> str:
     if clock is None:
         raise ValueError(f"not a time of day (HH:MM): {value!r}")
     return clock
+
+
+def _reply_share(value: float) -> float:
+    if not 0.0 <= value <= MAX_REPLY_SHARE:  # also false for nan
+        raise ValueError(
+            f"must be a share between 0 and {MAX_REPLY_SHARE} (0.03 leaves 1 of Telegram's 30"
+            f" messages a second for replies to commands), got {value!r}"
+        )
+    return value
 
 
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
@@ -77,6 +96,9 @@ class StorageSettings(_Section):
 class TelegramSettings(_Section):
     token: SecretStr | None = None
     base_url: HttpUrl = DEFAULT_TELEGRAM_BASE_URL
+    reply_share: Annotated[float, AfterValidator(_reply_share)] = DEFAULT_REPLY_SHARE
+    """The share of Telegram's ~30 messages a second that digests and alerts leave for replies
+    to commands (``bot.delivery.pacing.digest_rate``)."""
 
     @field_validator("base_url")
     @classmethod

@@ -18,18 +18,34 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot.config.sections import DEFAULT_REPLY_SHARE
 from bot.delivery.channel import (
     ChatGoneError,
     ChatMovedError,
     RetryLaterError,
     TransientDeliveryError,
 )
-from bot.delivery.pacing import RateLimits, telegram_group
+from bot.delivery.pacing import (
+    TELEGRAM_OVERALL,
+    RateLimits,
+    digest_rate,
+    telegram_group,
+)
 from bot.errors import DeliveryError
 from bot.platforms.telegram.platform import TELEGRAM
+from bot.platforms.telegram.request import JsonRequest
 
-TELEGRAM_LIMITS = RateLimits()
-"""Telegram's limits for a bot that also answers commands (``RateLimits``' defaults)."""
+
+def telegram_limits(
+    reply_share: float = DEFAULT_REPLY_SHARE, overall: int = TELEGRAM_OVERALL
+) -> RateLimits:
+    """Telegram's limits for the sender of a bot that keeps ``reply_share`` of its ``overall``
+    messages a second for replies (``overall`` is higher with paid broadcasts)."""
+    return RateLimits(overall=digest_rate(overall, reply_share))
+
+
+TELEGRAM_LIMITS = telegram_limits()
+"""Telegram's limits for a bot that also answers commands, with the default reply share."""
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -42,12 +58,15 @@ def build_application(token: str, base_url: str) -> Application:  # type: ignore
     on top of the steady rate, it has no per-chat limit, and without retries it does not pause
     the bot on flood control; so digests go through ``bot.delivery.sender``, whose pacer keeps
     all three limits in every window and pauses every chat when Telegram says RetryAfter.
+    Calls go as JSON bodies over one client (``bot.platforms.telegram.request``); getUpdates keeps
+    the library's own.
     """
     return (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
         .base_file_url(base_url.replace("/bot", "/file/bot", 1))
+        .request(JsonRequest())
         .rate_limiter(AIORateLimiter())
         .build()
     )
@@ -66,8 +85,9 @@ class TelegramChannel:
     platform = TELEGRAM
     limits = TELEGRAM_LIMITS
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, limits: RateLimits = TELEGRAM_LIMITS) -> None:
         self._bot = bot
+        self.limits = limits
 
     is_group = staticmethod(telegram_group)
 

@@ -21,9 +21,15 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.delivery.channel import Channel
+from bot.delivery.pacing import RateLimits
 from bot.errors import DigestbotError
 from bot.models import Chat
-from bot.platforms.telegram.channel import TelegramChannel, build_application
+from bot.platforms.telegram.channel import (
+    TELEGRAM_LIMITS,
+    TelegramChannel,
+    build_application,
+    telegram_limits,
+)
 from bot.platforms.telegram.commands import TelegramCommands
 from bot.platforms.telegram.platform import TELEGRAM
 
@@ -56,10 +62,11 @@ def telegram_application(svc: Services) -> Application:  # type: ignore[type-arg
 @dataclass
 class TelegramRuntime:
     application: Application  # type: ignore[type-arg]
+    limits: RateLimits = TELEGRAM_LIMITS
     channels: Sequence[Channel] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.channels = [TelegramChannel(self.application.bot)]
+        self.channels = [TelegramChannel(self.application.bot, self.limits)]
 
     async def close(self) -> None:
         application = self.application
@@ -78,7 +85,8 @@ async def start_telegram(svc: Services, *, commands: bool) -> TelegramRuntime:
         await application.initialize()
     except TelegramError as exc:
         raise DigestbotError(f"Telegram: {exc}") from None
-    runtime = TelegramRuntime(application)
+    # the sender leaves [telegram] reply_share of Telegram's rate for replies to commands
+    runtime = TelegramRuntime(application, telegram_limits(svc.settings.telegram.reply_share))
     if commands:
         try:
             await application.bot_data["commands"].register_menus(application)
