@@ -11,7 +11,8 @@ from bot.errors import ConfigError
 from bot.models import EntityName
 from bot.text.normalize import normalize
 from bot.topic.lexicon import Lexicon
-from bot.topic.matcher import MAX_BODY_CHARS, MAX_TITLE_CHARS, TopicMatcher, strip_dateline
+from bot.topic.matcher import MAX_BODY_CHARS, MAX_TITLE_CHARS, TopicMatcher
+from bot.topic.reading import strip_dateline
 from bot.topic.topic_file import load_lexicon, parse_lexicon
 
 # Research C.2 and B.3: headline-only items, Arabic spelling variants, clitics, bridges, and the

@@ -22,7 +22,7 @@ from bot.stories.vocabulary import StoryVocabulary, stems
 from bot.text.normalize import normalize, tokenize
 from bot.text.numbers import quantities
 from bot.text.stem import stem
-from bot.topic.matcher import strip_dateline
+from bot.topic.reading import strip_dateline
 
 _STOPWORDS = frozenset(
     stems(

@@ -29,62 +29,25 @@ trap ("Putin hosts Kim", but not "Lavrov meets South Korea's Kim").
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 
 from bot.models import Decision, EntityName
 from bot.text.html import cut_at_word
-from bot.text.normalize import TOKEN_PATTERN, normalize, tokenize
+from bot.text.normalize import normalize, tokenize
 from bot.topic.lexicon import BRIDGE, CUE, OTHER, TRAP, Hit, Lexicon
+from bot.topic.reading import (
+    CONCESSIVE,
+    CONCESSIVE_WORDS,
+    LIST_GAP,
+    SENTENCE_END,
+    SET_OFF_MARKS,
+    TOKEN_RE,
+    Reading,
+    set_off_pattern,
+    strip_dateline,
+)
 
 AliasExpander = Callable[[Sequence[str]], Sequence[tuple[str, ...]] | None]
-
-# A simple splitter on normalized text (؟ is already ?). A stop after a lone letter is an
-# initial or an abbreviation ("n. korea", "u.s.", "د. محمد"), and so is one after a month or a
-# title ("jan. 2", "gen. kim", "st. petersburg"): none ends a sentence. Splitting there would cut
-# a lead such as "debris from the jan. 2 strike came from a missile supplied to russia" in two.
-# The stop comes first in the pattern so that the regex engine scans for it cheaply; Python's
-# look-behinds need a fixed width, hence one per abbreviation length.
-_SENTENCE_END = re.compile(
-    r"[.!?](?<!\b[^\W\d_][.!?])"
-    r"(?<!\b(?:mr|ms|dr|lt|st|mt|ft|jr|sr|vs|co)\.)"
-    r"(?<!\b(?:mrs|gen|col|maj|gov|sen|rep|rev|amb|jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)\.)"
-    r"(?<!\b(?:sept|capt|prof|cmdr|corp|pres)\.)"
-    r"[.!?]*(?:\s+|$)"
-)
-# A set-off source name needs one of these around it; most lines have none and skip the regex.
-_SET_OFF_MARKS = ("(", '"', " -", "|")
-
-# Datelines and agency tags that open a story: "moscow, nov 3 /tass/.", "seoul, oct. 31
-# (yonhap) --", "(reuters) -", "موسكو - ", "بيونغ يانغ, 5 مارس (شينخوا) --", and Reuters'
-# multi-city "seoul/moscow (reuters) -", whose second city must not count as a mention. A place
-# may be up to three words, never a pair joined by "and"/"و" ("موسكو وبيونغ يانغ - " is a
-# headline).
-_DATELINE = re.compile(
-    r"""^
-    (?P<place>[^\W\d_]+(?:[ .'][^\W\d_]+){0,2}\.?
-      (?:\s?/\s?[^\W\d_]+(?:[ .'][^\W\d_]+){0,2}\.?){0,3})?
-    (?:\s*,\s*(?:[^\W\d_]+\.?\s+)?\d{1,2}(?:\s+[^\W\d_]+)?(?:\s*,?\s*\d{4})?)?
-    \s*(?P<agency>\([^()]{1,40}\)|/[^/]{1,40}/)?
-    (?P<sep>\s*-{1,3}\s+|(?<=[)/])\s*[-.:]{1,3}\s*)?
-    """,
-    re.VERBOSE,
-)
-_JOINED_PLACE = re.compile(r"(?:^|\s)(?:and|و)\s|\sو")
-
-# What may stand between two members of a list of countries: a comma, a slash or nothing, then
-# a conjunction, then an English article ("China, Russia, Iran, and the DPRK", "روسيا والصين",
-# with و attached to the next name, "روسيا كوريا الشمالية إيران"). A hyphen is not a
-# separator: "Russia-North Korea" is a pair that names the link.
-_LIST_GAP = re.compile(r"\s*(?:[,;/&]\s*)?(?:(?:and|or|و|او)\s+)?(?:the\s+)?")
-_TOKEN_RE = re.compile(TOKEN_PATTERN)
-# A concessive clause after the main one, up to the next comma: "Kim assures Xi of friendship,
-# despite North Korea's alignment with Russia". What it names is background, not the subject.
-# A clause that opens the stretch ("Despite sanctions, Russia and North Korea …") is left alone.
-# Arabic: رغم, برغم, بالرغم (من), على الرغم (من), with و.
-_CONCESSIVE = re.compile(r"(?<=\S)\s+(?:despite|in spite of|و?(?:ب|بال|ال)?رغم)\s[^,;:]*")
-_CONCESSIVE_WORDS = ("despite", "spite", "رغم")
 
 # How much of an item is read, cut at a word: the decision rests on the title, the lead and the
 # sentences of a news item, and an item of any length must cost no more than this. The same as
@@ -98,61 +61,6 @@ _CUE_STEP = 0.02
 _CUE_CAP = 0.1
 
 
-def strip_dateline(normalized: str) -> str:
-    """``normalized`` without a leading dateline or agency tag, if it has one."""
-    match = _DATELINE.match(normalized)
-    if match is None or match.end() == 0:
-        return normalized
-    place, agency, sep = match.group("place"), match.group("agency"), match.group("sep")
-    if not agency and not (place and sep):
-        return normalized
-    if place and _JOINED_PLACE.search(place):
-        return normalized
-    return normalized[match.end() :]
-
-
-def _set_off_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
-    """A source name at the end of a title after a dash or a bar, or in brackets or quotes."""
-    if not names:
-        return None
-    alternatives = "|".join(
-        r"\s+".join(re.escape(word) for word in name.split())
-        for name in sorted(names, key=len, reverse=True)
-    )
-    return re.compile(
-        rf"\s[-|]{{1,2}}\s*(?:{alternatives})\s*$"
-        rf"|\(\s*(?:{alternatives})\s*\)"
-        rf"|\"\s*(?:{alternatives})\s*\""
-    )
-
-
-@dataclass(slots=True)
-class _Reading:
-    """What one stretch of text (a title or a sentence) names."""
-
-    strong: dict[str, list[str]] = field(default_factory=dict)
-    weak: dict[str, list[str]] = field(default_factory=dict)
-    bridges: list[str] = field(default_factory=list)
-    cues: set[str] = field(default_factory=set)
-    trap: bool = False
-    paired: dict[str, int] = field(default_factory=dict)
-    """Per side, how many of its strong mentions stand in a pair with a third country."""
-    aside: set[str] = field(default_factory=set)
-    """Sides named in a list of countries or a concessive clause, where that does not count."""
-
-    @property
-    def sides(self) -> frozenset[str]:
-        return frozenset(self.strong)
-
-    def firm(self, side: str) -> bool:
-        """The side is named here other than beside a third country."""
-        return len(self.strong.get(side, ())) > self.paired.get(side, 0)
-
-    def links(self) -> bool:
-        """Both sides named here, at least one of them not as one of a pair of countries."""
-        return len(self.strong) >= 2 and any(self.firm(side) for side in self.strong)
-
-
 class TopicMatcher:
     """Classifies items against a Lexicon's topic and names the entities they mention."""
 
@@ -161,16 +69,16 @@ class TopicMatcher:
         self._sides = lexicon.sides
         self._side_set = frozenset(lexicon.sides)
         self._generic = tuple(e.id for e in lexicon.entities if e.generic)
-        self._set_off = _set_off_pattern(lexicon.set_off_names)
+        self._set_off = set_off_pattern(lexicon.set_off_names)
         self._set_off_first = tuple(dict.fromkeys(n.split()[0] for n in lexicon.set_off_names))
         self._has_others = any(e.group == OTHER for e in lexicon.entities)
 
     # ── reading ──
 
-    def _read(self, hits: Sequence[Hit], text: str | None = None) -> _Reading:
+    def _read(self, hits: Sequence[Hit], text: str | None = None) -> Reading:
         """What ``hits`` name; with ``text``, the string they were found in, lists of countries
         and concessive clauses are read too (without it, every mention counts)."""
-        reading = _Reading()
+        reading = Reading()
         aside: frozenset[int] = frozenset()
         paired: frozenset[int] = frozenset()
         if text is not None and hits:
@@ -208,10 +116,10 @@ class TopicMatcher:
             return frozenset(), frozenset()
         aside: set[int] = set()
         spans: list[tuple[int, int]] = []
-        if any(word in text for word in _CONCESSIVE_WORDS):
-            clause = _CONCESSIVE.search(text)
+        if any(word in text for word in CONCESSIVE_WORDS):
+            clause = CONCESSIVE.search(text)
             if clause is not None:
-                spans = [match.span() for match in _TOKEN_RE.finditer(text)]
+                spans = [match.span() for match in TOKEN_RE.finditer(text)]
                 aside.update(
                     n
                     for n, hit in enumerate(hits)
@@ -219,7 +127,7 @@ class TopicMatcher:
                 )
         if not self._has_others or OTHER not in groups or len(hits) < 2:
             return frozenset(aside), frozenset()
-        spans = spans or [match.span() for match in _TOKEN_RE.finditer(text)]
+        spans = spans or [match.span() for match in TOKEN_RE.finditer(text)]
         member = sides | {OTHER, TRAP}
         runs: list[list[int]] = []
         last_end = -1
@@ -228,7 +136,7 @@ class TopicMatcher:
                 last_end = -1
                 continue
             start = spans[hit.start][0]
-            if runs and last_end >= 0 and _LIST_GAP.fullmatch(text, last_end, start):
+            if runs and last_end >= 0 and LIST_GAP.fullmatch(text, last_end, start):
                 runs[-1].append(number)
             else:
                 runs.append([number])
@@ -241,7 +149,7 @@ class TopicMatcher:
             (aside if len(run) >= 3 else paired).update(in_sides)
         return frozenset(aside), frozenset(paired - aside)
 
-    def _read_text(self, normalized: str) -> _Reading:
+    def _read_text(self, normalized: str) -> Reading:
         text = self._drop_set_off(normalized)
         return self._read(self.lexicon.find_tokens(tokenize(text)), text)
 
@@ -249,7 +157,7 @@ class TopicMatcher:
         """``normalized`` without source names set off as sources ("… - روسيا اليوم")."""
         if (
             self._set_off is None
-            or not any(mark in normalized for mark in _SET_OFF_MARKS)
+            or not any(mark in normalized for mark in SET_OFF_MARKS)
             or not any(word in normalized for word in self._set_off_first)
         ):
             return normalized
@@ -270,12 +178,12 @@ class TopicMatcher:
             normalized = self._drop_set_off(normalized)
             # The split and the tokenizing run in C; a Python loop over the tokens of a line
             # would cost more than both.
-            for sentence in _SENTENCE_END.split(normalized):
+            for sentence in SENTENCE_END.split(normalized):
                 tokens = tokenize(sentence)
                 if tokens:
                     yield sentence, tokens
 
-    def _promote_weak(self, reading: _Reading) -> None:
+    def _promote_weak(self, reading: Reading) -> None:
         """Rule 6: a weak alias counts in a title naming the other side strongly, and no trap."""
         if not reading.weak or reading.trap:
             return
@@ -296,10 +204,10 @@ class TopicMatcher:
         content = cut_at_word(content, MAX_BODY_CHARS)
         head = self._read_text(normalize(title))
         self._promote_weak(head)
-        body: list[_Reading] = []
+        body: list[Reading] = []
         seen: set[tuple[str, ...]] = set()
         find = self.lexicon.find_tokens
-        nothing = _Reading()  # shared by the sentences that name nothing; never modified
+        nothing = Reading()  # shared by the sentences that name nothing; never modified
         for text in (summary, content):
             for sentence, tokens in self._sentence_tokens(text):
                 key = tuple(tokens)
@@ -340,7 +248,7 @@ class TopicMatcher:
         return not required or any(side in present for side in required)
 
     def _verdict(
-        self, head: _Reading, body: Sequence[_Reading], bridges: Sequence[str]
+        self, head: Reading, body: Sequence[Reading], bridges: Sequence[str]
     ) -> tuple[str, str] | None:
         if bridges:
             return "bridge", f"bridge term: {bridges[0]}"
@@ -365,7 +273,7 @@ class TopicMatcher:
             return "body", f"{len(linked)} body sentences name both sides: {self._pair(linked[0])}"
         return None
 
-    def _pair(self, reading: _Reading) -> str:
+    def _pair(self, reading: Reading) -> str:
         return " + ".join(sorted(reading.strong[side][0] for side in self._sides))
 
     def _rejection(
