@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import Catalog
+from bot.search.filters import BadFilter, split_filters
 from bot.search.help import bad_filters, bad_filters_message
-from bot.search.query import BadFilter, split_filters
 from bot.store.archive import Archive
 from tests.test_archive import YES, article
 

@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.i18n import Catalog
+from bot.search.filters import split_filters
 from bot.search.help import bad_filters_message
-from bot.search.query import MAX_UNITS, build_match, match_units, split_filters
+from bot.search.query import MAX_UNITS, build_match, match_units
 from bot.store.archive import Archive
 from bot.topic.matcher import TopicMatcher
 from bot.topic.topic_file import load_lexicon

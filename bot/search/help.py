@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.i18n import Catalog
-from bot.search.query import BadFilter, split_filters
+from bot.search.filters import BadFilter, split_filters
 
 
 def bad_filters(query: str) -> tuple[BadFilter, ...]:

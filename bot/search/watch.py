@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.search.query import AliasExpander, build_match, split_filters
+from bot.search.filters import split_filters
+from bot.search.query import AliasExpander, build_match
 from bot.text.normalize import normalize
 
 MAX_TERMS = 10

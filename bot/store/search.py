@@ -18,14 +18,8 @@ from functools import partial
 from pathlib import Path
 
 from bot.models import Article, SearchHit
-from bot.search.query import (
-    AliasExpander,
-    SearchMatch,
-    WordCount,
-    build_search,
-    split_filters,
-    written_match,
-)
+from bot.search.filters import split_filters
+from bot.search.query import AliasExpander, SearchMatch, WordCount, build_search, written_match
 from bot.search.ranking import (
     RANK_CANDIDATES,
     candidates_bounds_sql,

@@ -36,8 +36,9 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Inline
 from bot.digest.render import HEADLINE_CAP, SOURCE_NAME_CAP
 from bot.i18n import Catalog
 from bot.models import Article, SearchHit
+from bot.search.filters import BadFilter
 from bot.search.help import bad_filters, bad_filters_message, named_filters
-from bot.search.query import AliasExpander, BadFilter
+from bot.search.query import AliasExpander
 from bot.store.archive import Archive
 from bot.text.display import for_chat, link_url
 
