@@ -72,6 +72,37 @@ def localize_digits(text: str, digits: Digits) -> str:
     return text.translate(_ARABIC_INDIC) if digits == "arab" else text
 
 
+TopicWords = Mapping[str, Mapping[str, str]]
+"""Per language, the topic's ``topic`` (its name) and ``about`` (what it is), as the messages
+write them: ``{topic}`` and ``{about}`` are the topic file's words, never the catalog's."""
+
+
+def builtin_topic_words() -> TopicWords:
+    """The built-in topic file's ``[topic]`` words (for a catalog made without a topic)."""
+    resource = resources.files("bot").joinpath("data", "topic", "default.toml")
+    table = tomllib.loads(resource.read_text(encoding="utf-8")).get("topic", {})
+    name = str(table.get("name", ""))
+    return {
+        "en": {"topic": name, "about": str(table.get("description") or name)},
+        "ar": {
+            "topic": str(table.get("name_ar") or name),
+            "about": str(table.get("description_ar") or table.get("name_ar") or name),
+        },
+    }
+
+
+def _with_topic(message: Message, words: Mapping[str, str]) -> Message:
+    def fill(text: str) -> str:
+        for key, value in words.items():
+            # braces in a topic's name must not be read as placeholders later
+            text = text.replace("{" + key + "}", value.replace("{", "(").replace("}", ")"))
+        return text
+
+    if isinstance(message, str):
+        return fill(message)
+    return {category: fill(form) for category, form in message.items()}
+
+
 @dataclass(frozen=True)
 class Catalog:
     """Messages by language and dotted key (``bot.help``)."""
@@ -79,10 +110,17 @@ class Catalog:
     messages: Mapping[str, Mapping[str, Message]]
 
     @classmethod
-    def load(cls) -> Catalog:
+    def load(cls, topic: TopicWords | None = None) -> Catalog:
+        """The catalogs, with the words of ``topic`` (the built-in topic's when None)."""
+        words = topic or builtin_topic_words()
         folder = resources.files("bot") / "data" / "messages"
         messages = {
-            lang: _flatten(tomllib.loads((folder / f"{lang}.toml").read_text(encoding="utf-8")))
+            lang: {
+                key: _with_topic(message, words.get(lang) or words["en"])
+                for key, message in _flatten(
+                    tomllib.loads((folder / f"{lang}.toml").read_text(encoding="utf-8"))
+                ).items()
+            }
             for lang in LANGS
         }
         return cls(messages)

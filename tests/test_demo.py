@@ -18,7 +18,7 @@ def test_demo_prints_a_bilingual_digest_with_links() -> None:
     out = io.StringIO()
     assert main(["demo"], out=out) == 0
     text = out.getvalue()
-    assert "📰 Russia–North Korea digest" in text
+    assert "📰 Russia–North Korea relations" in text
     assert "📰 موجز العلاقات الروسية الكورية الشمالية" in text
     links = re.findall(r"<(https://[^>]+)>", text)
     assert len(links) >= 10 and all(".example." in link for link in links)

@@ -45,7 +45,7 @@ def test_outbox_parts_are_the_same_messages_as_json() -> None:
 
 def test_story_embed_shape() -> None:
     [message] = render_discord_messages(sample_digest("en"), CATALOG)
-    assert message["content"].startswith("**📰 Russia–North Korea digest · 2 stories")
+    assert message["content"].startswith("**📰 Russia–North Korea relations · 2 stories")
     first, second = message["embeds"]
     assert first["title"] == "North Korean troops in Kursk"
     assert first["url"] == "https://a.example/1?x=1&y=2"  # the first source

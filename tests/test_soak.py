@@ -25,7 +25,7 @@ def test_a_small_soak_delivers_every_digest_once() -> None:
 
 
 def test_the_tally_counts_lost_duplicated_and_unexpected_parts() -> None:
-    header = "<b>📰 Russia–North Korea digest · 3 stories · since 2024-10-26 05:00 UTC</b>"
+    header = "<b>📰 Russia–North Korea relations · 3 stories · since 2024-10-26 05:00 UTC</b>"
     first = f"{header}\n\n<b>A</b>\n🔗 Sources: x\n\n<b>B</b>\n🔗 Sources: y"
     second = "<b>C</b>\n🔗 Sources: z"
     expected = {(1, "2024-10-26 05:00 UTC"): SLOT, (2, "2024-10-26 05:00 UTC"): SLOT}

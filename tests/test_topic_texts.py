@@ -13,6 +13,7 @@ import pytest
 from bot.app.container import services
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.i18n import Catalog
 from bot.models import Article, Decision, Story
 from bot.summarize.grounding import Sources, Ungrounded, check_grounding
 from bot.summarize.llm import LLMSummarizer
@@ -182,3 +183,35 @@ def test_a_bad_stands_for_table_is_refused(table: str, message: str) -> None:
 def test_a_topic_text_must_be_a_string() -> None:
     with pytest.raises(ConfigError, match=r"\[topic\].description must be a string"):
         parse_lexicon(CUSTOM.replace(f'description = "{ABOUT}"', "description = 1"))
+
+
+def test_the_messages_name_the_topic_of_the_topic_file(tmp_path: Path) -> None:
+    words = parse_lexicon(CUSTOM).topic.words()
+    catalog = Catalog.load(words)
+    header = catalog.t("en", "digest.header", count=2, period="p")
+    assert header == "📰 France–Mali · 2 stories · p"
+    assert (
+        catalog.t("ar", "digest.header", count=11, period="p") == "📰 موجز فرنسا ومالي · 11 قصة · p"
+    )
+    assert ABOUT in catalog.t("en", "digest.empty")
+    assert ABOUT in catalog.t("en", "bot.start", help="h")
+    packaged = Catalog.load()  # without a topic: the built-in topic file's words
+    assert "Russia–North Korea relations" in packaged.t("en", "digest.header", count=2, period="p")
+
+
+def test_the_message_catalogs_hold_no_topic_words() -> None:
+    folder = resources.files("bot").joinpath("data", "messages")
+    for lang in ("ar", "en"):
+        text = folder.joinpath(f"{lang}.toml").read_text("utf-8")
+        for word in ("Russia", "Korea", "روسي", "كوري", "روسيا", "كوريا"):
+            assert word not in text, (lang, word)
+
+
+async def test_the_running_bot_speaks_of_its_configured_topic(tmp_path: Path) -> None:
+    topic_file = tmp_path / "topic.toml"
+    topic_file.write_text(CUSTOM, encoding="utf-8")
+    settings = Settings.model_validate(
+        {"storage": {"data_dir": str(tmp_path)}, "topic": {"file": str(topic_file)}}
+    )
+    async with services(settings) as svc:
+        assert "France–Mali" in svc.catalog.t("en", "digest.header", count=3, period="p")

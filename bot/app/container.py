@@ -106,7 +106,7 @@ async def services(
 ) -> AsyncIterator[Services]:
     """Build the services for one command and close them all afterwards."""
     matcher = build_matcher(settings)
-    catalog = Catalog.load()
+    catalog = Catalog.load(matcher.lexicon.topic.words())
     state, archive = open_stores(settings)
     client = make_client(
         timeout_s=settings.ingest.timeout_s,

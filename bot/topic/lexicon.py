@@ -66,6 +66,12 @@ class Topic:
         """What the topic is, in ``lang``: its description, else its name."""
         return (self.description_ar if lang == "ar" else self.description) or self.label(lang)
 
+    def words(self) -> dict[str, dict[str, str]]:
+        """The topic's words for the message catalog (``bot.i18n.TopicWords``)."""
+        return {
+            lang: {"topic": self.label(lang), "about": self.about(lang)} for lang in ("ar", "en")
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Entity:
