@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +15,9 @@ import pytest
 from bot.app.container import Services, services
 from bot.app.jobs import Heartbeat, Jobs
 from bot.config import Settings
+from bot.delivery.channel import ChatMovedError
 from bot.delivery.pacing import RateLimits, telegram_group
+from bot.delivery.sender import DeliveryReport
 from bot.models import Article, Chat, Decision, Summary
 from bot.store.archive import Archive
 from tests.clock import Clock
@@ -277,3 +279,34 @@ async def test_stop_lets_the_message_in_flight_finish_and_sends_no_more(
     assert channel.sent == [(1, "part 1")]
     assert svc.archive.outbox_counts() == {"sent": 1, "pending": 2}
     assert {item.attempts for item in svc.archive.pending("telegram")} == {0}
+
+
+class MovingChannel(RecordingChannel):
+    """Every chat it is asked to send to has just become a supergroup with a new id."""
+
+    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
+        if chat_id > 0:
+            raise ChatMovedError("group upgraded", new_chat_id=-chat_id)
+        return await super().send(chat_id, text, thread_id=thread_id)
+
+
+async def test_the_delivery_report_of_the_running_bot_counts_every_outcome(
+    svc: Services, clock: Clock
+) -> None:
+    subscribe(svc, 5)
+    add_story(svc.archive, "moved", range(2), START - timedelta(minutes=20))
+    clock.now = datetime(2024, 11, 5, 17, 1, tzinfo=UTC)
+    channel = MovingChannel()
+    jobs = Jobs(svc, [channel], Heartbeat(started_at=START))
+    assert svc.digests.queue_digests(until=clock.now)
+    report = await jobs.deliver()
+    # the move is counted (it used to be dropped when the reports of the channels were summed)
+    assert report.chats_moved == 1
+    assert report.sent >= 1 and channel.texts_to(-5)
+
+
+def test_delivery_reports_add_up_field_by_field() -> None:
+    one = DeliveryReport(sent=1, failed=2, deferred=3, chats_gone=4)
+    two = DeliveryReport(chats_moved=5, flood_waits=6, network_errors=7)
+    total = one + two
+    assert [getattr(total, f.name) for f in fields(total)] == [1, 2, 3, 4, 5, 6, 7]

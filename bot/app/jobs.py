@@ -229,10 +229,7 @@ class Jobs:
         for platform, sender in self._senders.items():
             async with self._locks[platform]:
                 report = await sender.run()
-            total.sent += report.sent
-            total.failed += report.failed
-            total.deferred += report.deferred
-            total.chats_gone += report.chats_gone
+            total += report
         if total.sent or total.failed:
             log.info("delivered %d messages, %d failed", total.sent, total.failed)
         return total

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
@@ -160,12 +160,8 @@ async def run_cycle(
     for channel in channels:
         more, report = await digest_and_deliver(svc, channel)
         queued += more
-        delivery = _sum(delivery, report)
+        delivery += report
     return CycleReport(poll=poll, summarized=summarized, queued=queued, delivery=delivery)
-
-
-def _sum(a: DeliveryReport, b: DeliveryReport) -> DeliveryReport:
-    return type(a)(**{f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(a)})
 
 
 async def digest_and_deliver(

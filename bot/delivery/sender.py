@@ -30,7 +30,7 @@ import logging
 import math
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
 from bot.delivery.channel import (
@@ -72,6 +72,12 @@ class DeliveryReport:
     chats_moved: int = 0
     flood_waits: int = 0
     network_errors: int = 0
+
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
+        """Both reports counted together, every field (one way to sum them, for every caller)."""
+        return DeliveryReport(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
 
 
 def backoff(tries: int) -> float:
