@@ -117,12 +117,26 @@ class DiscordChannel:
 
     is_group = staticmethod(every_chat)
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+    ) -> int | None:
         message = parse_payload(text)
         target = self._client.get_partial_messageable(thread_id or chat_id)
+        # an update references the message that first carried its story; a message deleted
+        # since must not stop the update
+        reference = (
+            discord.MessageReference(
+                message_id=reply_to, channel_id=thread_id or chat_id, fail_if_not_exists=False
+            )
+            if reply_to is not None
+            else None
+        )
         try:
             sent = await target.send(
-                content=message.content, embeds=message.embeds, allowed_mentions=NO_MENTIONS
+                content=message.content,
+                embeds=message.embeds,
+                allowed_mentions=NO_MENTIONS,
+                reference=reference,
             )
         except (discord.DiscordException, *_NETWORK_ERRORS) as exc:
             raise _translate(exc, gone_codes=frozenset({UNKNOWN_CHANNEL})) from exc
@@ -131,7 +145,8 @@ class DiscordChannel:
 
 class DiscordWebhookChannel:
     """Posts through the channel webhooks the operator configured; ``chat_id`` is the webhook's
-    id. Needs neither a bot token nor the gateway."""
+    id. Needs neither a bot token nor the gateway. A webhook cannot reply to a message: an
+    update is sent without ``reply_to``."""
 
     platform = WEBHOOK_PLATFORM
     limits = DISCORD_WEBHOOK_LIMITS
@@ -152,7 +167,9 @@ class DiscordWebhookChannel:
             }
         )
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+    ) -> int | None:
         webhook = self._webhooks.get(chat_id)
         if webhook is None:
             raise ChatGoneError("this webhook is no longer in the config")
