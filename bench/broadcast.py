@@ -9,14 +9,19 @@ each chat's language and queued in a real outbox for enough chats to keep the se
 ``--seconds`` (a fifth of them groups); the real python-telegram-bot ``ExtBot`` with
 ``AIORateLimiter`` at the overall limit and the bot's ``JsonRequest`` (as the bot's Application
 has them) and the real ``Sender`` deliver it, the sender leaving ``--reply-share`` of the limit
-for replies to commands (``[telegram] reply_share``).
+for replies to commands (``[telegram] reply_share``). For a share of the chats (``--updates``,
+half by default) the digest carries updates of the stories of an earlier digest already sent, so
+each of its parts looks up and replies to that digest's message, as a grown story's update does
+(the fake never saw those messages: Telegram sends the reply as a plain message, as
+``allow_sending_without_reply`` asks).
 
-Prints, one line per rate in one run: messages a second delivered over the configured limit
-(the target) and over the sender's own share of it; messages lost, duplicated or out of order
-per chat; 429 answers; the bot's CPU time per message (the fake runs in another process).
+Prints, one line per rate in one run: messages a second delivered over the configured limit (the
+target) and over the sender's own share of it; messages lost, duplicated or out of order per
+chat; 429 answers; parts sent as replies; the bot's CPU time per message (the fake runs in
+another process).
 Targets: ratio ≥ 0.9, 0 lost, 0 answered 429. Run from the project root:
 
-    python bench/broadcast.py [--rates 30 300] [--seconds 30] [--reply-share 0.03]
+    python bench/broadcast.py [--rates 30 300] [--seconds 30] [--reply-share 0.03] [--updates 0.5]
 """
 
 from __future__ import annotations
@@ -41,13 +46,15 @@ from bench.support import STOP, child_server, fingerprint, telegram_bot
 from bot.config.sections import DEFAULT_REPLY_SHARE
 from bot.delivery.pacing import RateLimits
 from bot.delivery.sender import CONCURRENCY, DeliveryReport, Sender
+from bot.digest.render import Part
 from bot.i18n import Catalog
 from bot.models import ChatLang, Digest, DigestItem, Source, Summary
 from bot.platforms.telegram.channel import TelegramChannel, telegram_limits
-from bot.platforms.telegram.render import render_telegram
+from bot.platforms.telegram.render import telegram_parts
 from bot.platforms.telegram.request import JsonRequest
 from bot.store.archive import Archive
 from bot.store.state import StateStore
+from bot.store.story_messages import ShownStory
 from tests.fakes.telegram_api import FakeTelegramAPI, FloodLimits
 
 TOKEN = "123456:broadcast-bench"
@@ -73,7 +80,8 @@ async def _serve(conn: Connection, rate: int, latency: float) -> None:
         received: dict[int, list[str]] = {}
         for message in api.sent:
             received.setdefault(int(message.chat_id), []).append(fingerprint(message.text))
-        conn.send((received, len(api.flood_refusals)))
+        replies = sum(1 for call in api.calls if "reply_parameters" in call.params)
+        conn.send((received, len(api.flood_refusals), replies))
     await api.close()
 
 
@@ -111,36 +119,58 @@ def sample_digest(lang: ChatLang) -> Digest:
 @dataclass(frozen=True)
 class Plan:
     chats: list[int]
-    parts: dict[int, list[str]]
+    parts: dict[int, list[Part]]
+    updates: frozenset[int] = frozenset()
+    """The chats whose digest carries updates of an earlier digest's stories."""
 
     @property
     def messages(self) -> int:
         return sum(len(self.parts[c]) for c in self.chats)
 
 
-def plan(first_id: int, count: int, rendered: dict[ChatLang, list[str]]) -> Plan:
+def plan(first_id: int, count: int, rendered: dict[ChatLang, list[Part]], updates: float) -> Plan:
     langs: list[ChatLang] = ["ar", "en", "both"]
     chats: list[int] = []
-    parts: dict[int, list[str]] = {}
+    parts: dict[int, list[Part]] = {}
     for n in range(count):
         chat_id = -(first_id + n) if n % GROUP_SHARE == 0 else first_id + n
         chats.append(chat_id)
         parts[chat_id] = rendered[langs[n % len(langs)]]
-    return Plan(chats, parts)
+    updated = frozenset(chats[: round(count * updates)])
+    return Plan(chats, parts, updated)
+
+
+def shown(parts: list[Part], update: bool) -> list[list[ShownStory]]:
+    return [[ShownStory(story, update, ()) for story in part.stories] for part in parts]
 
 
 def queue(archive: Archive, plan: Plan) -> None:
+    earlier_end = NOW - timedelta(hours=12)
     with archive.transaction():
         for chat_id in plan.chats:
-            archive.queue_digest(
-                platform="telegram",
-                chat_id=chat_id,
-                thread_id=None,
-                digest_key=f"telegram:{chat_id}:{NOW.isoformat()}",
-                period_end=NOW,
-                parts=plan.parts[chat_id],
-                now=NOW,
-            )
+            parts = plan.parts[chat_id]
+            keys = [(f"telegram:{chat_id}:{NOW.isoformat()}", NOW, chat_id in plan.updates)]
+            if chat_id in plan.updates:
+                earlier = f"telegram:{chat_id}:{earlier_end.isoformat()}"
+                keys.insert(0, (earlier, earlier_end, False))
+            for key, end, update in keys:
+                archive.queue_digest(
+                    platform="telegram",
+                    chat_id=chat_id,
+                    thread_id=None,
+                    digest_key=key,
+                    period_end=end,
+                    parts=[part.text for part in parts],
+                    now=NOW,
+                )
+                archive.record_shown(
+                    platform="telegram", chat_id=chat_id, digest_key=key, parts=shown(parts, update)
+                )
+        # the earlier digests went out before: sent, with their messages' ids
+        for item in archive.pending("telegram"):
+            if item.digest_key.endswith(earlier_end.isoformat()):
+                archive.mark_sent(item.id, 1_000 + item.id, NOW)
+                archive.record_message(item.id, 1_000 + item.id)
 
 
 # -- one measured delivery -----------------------------------------------------------------------
@@ -159,6 +189,7 @@ class Outcome:
     duplicated: int
     disordered: int
     refusals: int
+    replies: int
 
     @property
     def throughput(self) -> float:
@@ -218,7 +249,7 @@ def check(plan: Plan, received: dict[int, list[str]]) -> tuple[int, int, int]:
     """Lost, duplicated and chats out of order, comparing what the fake received with the plan."""
     lost = duplicated = disordered = 0
     for chat_id in plan.chats:
-        expected = [fingerprint(p) for p in plan.parts[chat_id]]
+        expected = [fingerprint(p.text) for p in plan.parts[chat_id]]
         got = received.get(chat_id, [])
         missing = Counter(expected) - Counter(got)
         extra = Counter(got) - Counter(expected)
@@ -228,27 +259,28 @@ def check(plan: Plan, received: dict[int, list[str]]) -> tuple[int, int, int]:
     return lost, duplicated, disordered
 
 
-def chats_for(rate: int, seconds: float, rendered: dict[ChatLang, list[str]]) -> int:
+def chats_for(rate: int, seconds: float, rendered: dict[ChatLang, list[Part]]) -> int:
     """Chats whose digests keep a sender at ``rate`` busy about ``seconds``."""
     parts_per_chat = sum(len(p) for p in rendered.values()) / len(rendered)
     return max(GROUP_SHARE, round(rate * seconds / parts_per_chat))
 
 
 def measure(
-    args: argparse.Namespace, rate: int, rendered: dict[ChatLang, list[str]], scratch: Path
+    args: argparse.Namespace, rate: int, rendered: dict[ChatLang, list[Part]], scratch: Path
 ) -> Outcome:
     sender_limits = telegram_limits(args.reply_share, overall=rate)
-    full = plan(1_000_000, args.chats or chats_for(rate, args.seconds, rendered), rendered)
+    count = args.chats or chats_for(rate, args.seconds, rendered)
+    full = plan(1_000_000, count, rendered, args.updates)
     with child_server(serve_fake, rate, args.latency) as (conn, bot_url):
         seconds, cpu, waited, report = asyncio.run(
             deliver(bot_url, scratch / str(rate), full, rate, sender_limits, args.concurrency)
         )
         conn.send("report")
-        received, refusals = conn.recv()
+        received, refusals, replies = conn.recv()
     lost, duplicated, disordered = check(full, received)
     return Outcome(
         rate, sender_limits.overall, full, seconds, cpu, waited, report, lost, duplicated,
-        disordered, refusals,
+        disordered, refusals, replies,
     )  # fmt: skip
 
 
@@ -257,7 +289,7 @@ def line(o: Outcome) -> str:
         f"{o.rate:>5}/s {o.sender_rate:>5}/s {len(o.plan.chats):>6} {o.report.sent:>6}"
         f" {o.seconds:6.1f} s {o.throughput:7.1f} {o.ratio:7.3f}"
         f" {o.throughput / o.sender_rate:7.3f}"
-        f" {o.lost:>5} {o.duplicated:>4} {o.disordered:>5} {o.refusals:>5}"
+        f" {o.lost:>5} {o.duplicated:>4} {o.disordered:>5} {o.refusals:>5} {o.replies:>7}"
         f" {o.cpu_seconds * 1000 / max(o.report.sent, 1):7.2f} {o.cpu_seconds / o.seconds:5.2f}"
         f" {o.cpu_wait / o.seconds:5.2f}  {'PASS' if o.ok else 'FAIL'}"
     )
@@ -266,19 +298,20 @@ def line(o: Outcome) -> str:
 def main(argv: Iterable[str] | None = None) -> int:
     args = parse_args(argv)
     catalog = Catalog.load()
-    rendered: dict[ChatLang, list[str]] = {
-        lang: render_telegram(sample_digest(lang), catalog) for lang in ("ar", "en", "both")
+    rendered: dict[ChatLang, list[Part]] = {
+        lang: telegram_parts(sample_digest(lang), catalog) for lang in ("ar", "en", "both")
     }
     parts = Counter(len(p) for p in rendered.values())
     print(
         f"fake Bot API: the limit overall, 1/s per chat, 20/min per group,"
         f" {args.latency * 1000:.0f} ms latency; digest of {dict(sorted(parts.items()))} parts"
         f" (ar/en/both), a fifth of the chats groups; sender concurrency {args.concurrency},"
-        f" reply share {args.reply_share}"
+        f" reply share {args.reply_share}; {args.updates:.0%} of the chats get updates replying"
+        " to an earlier digest"
     )
     print(
         "  limit  sender  chats   sent     time   msg/s  /limit /sender  lost  dup disord   429"
-        "  cpu ms/msg  busy  wait"
+        " replies  cpu ms/msg  busy  wait"
     )
     outcomes = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -307,6 +340,9 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=0.02, help="seconds per answer")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
     parser.add_argument("--reply-share", type=float, default=DEFAULT_REPLY_SHARE)
+    parser.add_argument(
+        "--updates", type=float, default=0.5, help="share of chats whose digest holds updates"
+    )
     return parser.parse_args(list(argv) if argv is not None else None)
 
 

@@ -262,6 +262,7 @@ def to_old_scheme(path: Path) -> None:
         db.execute("ALTER TABLE articles DROP COLUMN link_key")
         db.execute("ALTER TABLE seen DROP COLUMN link_key")
         db.execute("ALTER TABLE stories DROP COLUMN merged_into")  # added by schema 5
+        db.execute("DROP TABLE story_messages")  # added by schema 6
     db.execute("PRAGMA user_version = 2")
     db.close()
 

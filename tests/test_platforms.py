@@ -57,12 +57,14 @@ def test_a_telegram_alert_is_html_within_one_message(lang: ChatLang) -> None:
 
 def test_digests_follow_the_chats_platform_and_unknown_names_get_plain_text() -> None:
     registry, digest = platforms(), sample_digest("en")
+    stories = tuple(item.story_id for item in digest.items)
     [telegram] = registry.render_digest(TELEGRAM, digest, CATALOG)
-    assert "<b>" in telegram
+    assert "<b>" in telegram.text and telegram.stories == stories
     [discord] = registry.render_digest(WEBHOOK_PLATFORM, digest, CATALOG)
-    assert parse_payload(discord).embeds
+    assert parse_payload(discord.text).embeds and discord.stories == stories
     [plain] = registry.render_digest("matrix", digest, CATALOG)
-    assert "<b>" not in plain and "<https://a.example/1?x=1&y=2>" in plain
+    assert "<b>" not in plain.text and "<https://a.example/1?x=1&y=2>" in plain.text
+    assert plain.stories == stories
     alert = registry.render_alert("matrix", digest.items[0], lang="en", sources=3, catalog=CATALOG)
     assert "<b>" not in alert and "<https://a.example/1?x=1&y=2>" in alert
 

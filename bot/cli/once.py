@@ -191,15 +191,7 @@ def _queue_console_digest(svc: Services, until: datetime) -> int:
     since = svc.digests.since_for(chat, until)
     if since >= until:
         return 0
-    digest = svc.digests.digest(lang=chat.lang, since=since, until=until)
+    digest = svc.digests.digest(lang=chat.lang, since=since, until=until, chat=chat)
     if not digest.items:
         return 0
-    return svc.archive.queue_digest(
-        platform=chat.platform,
-        chat_id=chat.chat_id,
-        thread_id=None,
-        digest_key=f"{chat.key}:{until.isoformat()}",
-        period_end=until,
-        parts=svc.platforms.render_digest(chat.platform, digest, svc.catalog),
-        now=svc.now(),
-    )
+    return svc.digests.queue(chat, digest, until)

@@ -53,6 +53,11 @@ class Channel(Protocol):
         """Whether ``chat_id`` is held to the group pace of ``limits``."""
         ...
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
-        """Send ``text``; returns the platform's message id when it has one."""
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+    ) -> int | None:
+        """Send ``text``; returns the platform's message id when it has one. ``reply_to`` is
+        an earlier message of the chat this one follows up (an update of a story): a platform
+        that can shows the reply, and sends anyway when that message is gone; one that
+        cannot sends without it."""
         ...

@@ -276,8 +276,12 @@ class _Run:
             self.pacer.withdrawn(chat_id)
             self._requeue(chat_id, now)
             return
+        # an update replies to the message that first carried its story
+        reply_to = self.s.archive.reply_target(item.id)
         try:
-            message_id = await channel.send(chat_id, item.text, thread_id=item.thread_id)
+            message_id = await channel.send(
+                chat_id, item.text, thread_id=item.thread_id, reply_to=reply_to
+            )
         except DeliveryError as exc:
             now = self.s._clock()
             self.pacer.answered(chat_id, now)
@@ -289,6 +293,8 @@ class _Run:
         now = self.s._clock()
         self.pacer.answered(chat_id, now)
         self.s.archive.mark_sent(item.id, message_id, self.s.now())
+        if message_id is not None:
+            self.s.archive.record_message(item.id, message_id)
         self.network_failures = 0
         self.report.sent += 1
         self.queues[chat_id].popleft()
@@ -370,3 +376,4 @@ def _move(archive: Archive, state: StateStore, platform: str, old: int, new: int
     if chat is not None:
         state.move_chat(chat, new)
     archive.move_chat(platform, old, new)
+    archive.move_chat_stories(platform, old, new)

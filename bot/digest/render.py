@@ -35,6 +35,23 @@ Line = tuple[Span, ...]
 Block = tuple[Line, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One message of a rendered digest and the stories it carries (their ids, in order): the
+    outbox keeps them, so that a later update of a story can reply to the message that carried
+    it (``bot.store.story_messages``)."""
+
+    text: str
+    stories: tuple[int, ...] = ()
+
+
+def with_update_mark(item: DigestItem, headline: str, lang: str, catalog: Catalog) -> str:
+    """``headline`` with "Update:" before it when the chat was sent the story before."""
+    if not item.update or not headline:
+        return headline
+    return f"{catalog.t(lang, 'digest.update')} {headline}"
+
+
 def langs(lang: ChatLang) -> tuple[str, ...]:
     """The languages a digest in ``lang`` is written in, in order."""
     return ("ar", "en") if lang == "both" else (lang,)
@@ -53,14 +70,21 @@ def _item_lines(item: DigestItem, lang: str, catalog: Catalog) -> list[Line]:
     # characters, nothing clickable, within the caps.
     headline = for_chat(item.summary.headline(lang) or "", HEADLINE_CAP)
     if headline:
-        lines: list[Line] = [(Span(headline, "bold"),)]
+        lines: list[Line] = [(Span(with_update_mark(item, headline, lang, catalog), "bold"),)]
         text = for_chat(item.summary.text(lang) or "", SUMMARY_CAP)
         if text:
             lines.append((Span(text),))
         return lines
     lines = [
         (Span(catalog.t(lang, "digest.no_translation"), "italic"),),
-        (Span(for_chat(original_headline(item, lang), HEADLINE_CAP), "bold"),),
+        (
+            Span(
+                with_update_mark(
+                    item, for_chat(original_headline(item, lang), HEADLINE_CAP), lang, catalog
+                ),
+                "bold",
+            ),
+        ),
     ]
     if item.entities:
         names = " · ".join(f"{e.en} / {e.ar}" for e in item.entities)
@@ -138,3 +162,8 @@ def render_plain(digest: Digest, catalog: Catalog) -> str:
     """The whole digest as plain text with URLs, for a terminal."""
     header, blocks, footer = layout(digest, catalog)
     return "\n\n".join(write_plain(b) for b in (header, *blocks, footer) if b)
+
+
+def plain_parts(digest: Digest, catalog: Catalog) -> list[Part]:
+    """The digest as one plain-text part carrying every story."""
+    return [Part(render_plain(digest, catalog), tuple(item.story_id for item in digest.items))]

@@ -1,5 +1,10 @@
 """The digest queue: for each chat whose digest is due, compose → render for its platform →
-outbox, in one transaction per digest (see ``bot.delivery.sender`` for the sending)."""
+outbox, in one transaction per digest (see ``bot.delivery.sender`` for the sending).
+
+A story the chat was shown before comes back only as an update with the links the chat has not
+seen (``bot.digest.compose``): the outbox keeps which stories each part carries and the links it
+shows (``bot.store.story_messages``), and the sender replies with it to the first message that
+carried the story."""
 
 from __future__ import annotations
 
@@ -11,17 +16,19 @@ from typing import Protocol
 from bot.config import DigestSettings
 from bot.digest.compose import EntityNamer, compose
 from bot.digest.labels import SourceLabeller
+from bot.digest.render import Part
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest, Digits, Story, Summary
 from bot.store.archive import Archive
 from bot.store.state import StateStore
+from bot.store.story_messages import ShownStory
 
 
 class DigestWriter(Protocol):
     """What writes a digest as a chat of a platform shows it (``bot.platforms.base.Platforms``;
     the pipeline does not know which platforms there are)."""
 
-    def render_digest(self, name: str, digest: Digest, catalog: Catalog) -> list[str]: ...
+    def render_digest(self, name: str, digest: Digest, catalog: Catalog) -> list[Part]: ...
 
 
 class DigestQueue:
@@ -50,14 +57,26 @@ class DigestQueue:
         self._now = now
 
     def digest(
-        self, *, lang: ChatLang, since: datetime | None, until: datetime, digits: Digits = "latn"
+        self,
+        *,
+        lang: ChatLang,
+        since: datetime | None,
+        until: datetime,
+        digits: Digits = "latn",
+        chat: Chat | None = None,
     ) -> Digest:
-        """The digest of the stories with news in (``since``, ``until``] that have a summary."""
+        """The digest of the stories with news in (``since``, ``until``] that have a summary;
+        for ``chat``, a story it was shown before only as an update with what it has not seen."""
         pairs: list[tuple[Story, Summary]] = []
         for story in self.archive.stories_with_news(since, until):
             summary = self.archive.summary(story.id)
             if summary is not None:
                 pairs.append((story, summary))
+        seen = (
+            self.archive.seen_links(chat.platform, chat.chat_id, [story.id for story, _ in pairs])
+            if chat is not None
+            else None
+        )
         return compose(
             pairs,
             lang=lang,
@@ -65,6 +84,7 @@ class DigestQueue:
             until=until,
             max_stories=self.settings.max_stories,
             entity_names=self._entity_names,
+            seen=seen,
             labels=self._labels,
             digits=digits,
         )
@@ -102,19 +122,47 @@ class DigestQueue:
         since = self.since_for(chat, until)
         if since >= until:
             return 0, None
-        digest = self.digest(lang=chat.lang, since=since, until=until, digits=chat.digits)
+        digest = self.digest(
+            lang=chat.lang, since=since, until=until, digits=chat.digits, chat=chat
+        )
         if not digest.items:
             return 0, None
-        queued = self.archive.queue_digest(
-            platform=chat.platform,
-            chat_id=chat.chat_id,
-            thread_id=chat.thread_id,
-            digest_key=f"{chat.key}:{until.isoformat()}",
-            period_end=until,
-            parts=self.platforms.render_digest(chat.platform, digest, self.catalog),
-            now=self._now(),
-        )
+        queued = self.queue(chat, digest, until)
         return queued, replace(chat, last_digest_at=until)
+
+    def queue(self, chat: Chat, digest: Digest, until: datetime) -> int:
+        """Write ``digest`` to the outbox for ``chat`` with the stories each part carries, in
+        one transaction; returns the parts queued. Idempotent per chat and period end."""
+        digest_key = f"{chat.key}:{until.isoformat()}"
+        parts = self.platforms.render_digest(chat.platform, digest, self.catalog)
+        items = {item.story_id: item for item in digest.items}
+        with self.archive.transaction():
+            queued = self.archive.queue_digest(
+                platform=chat.platform,
+                chat_id=chat.chat_id,
+                thread_id=chat.thread_id,
+                digest_key=digest_key,
+                period_end=until,
+                parts=[part.text for part in parts],
+                now=self._now(),
+            )
+            self.archive.record_shown(
+                platform=chat.platform,
+                chat_id=chat.chat_id,
+                digest_key=digest_key,
+                parts=[
+                    [
+                        ShownStory(
+                            story_id=story_id,
+                            update=items[story_id].update,
+                            links=tuple(source.url for source in items[story_id].sources),
+                        )
+                        for story_id in part.stories
+                    ]
+                    for part in parts
+                ],
+            )
+        return queued
 
     def queue_digests(self, *, until: datetime, platform: str | None = None) -> int:
         """Queue the digest up to ``until`` of every subscribed chat (of ``platform``)."""

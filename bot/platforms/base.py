@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from bot.config import Settings
+    from bot.digest.render import Part
     from bot.i18n import Catalog
     from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
     from bot.pipeline.digests import DigestQueue
@@ -72,8 +73,9 @@ class Platform(Protocol):
         """The ``Chat.platform`` values of its chats (one per kind of channel it opens)."""
         ...
 
-    def render_digest(self, digest: Digest, catalog: Catalog) -> list[str]:
-        """The digest as outbox message texts, split within the platform's limits."""
+    def render_digest(self, digest: Digest, catalog: Catalog) -> list[Part]:
+        """The digest as outbox message texts, split within the platform's limits, each with
+        the ids of the stories it carries."""
         ...
 
     def render_alert(
@@ -121,7 +123,7 @@ class Platforms:
         """The platform whose chats are stored under ``name``."""
         return self._by_name.get(name, self.fallback)
 
-    def render_digest(self, name: str, digest: Digest, catalog: Catalog) -> list[str]:
+    def render_digest(self, name: str, digest: Digest, catalog: Catalog) -> list[Part]:
         return self.of(name).render_digest(digest, catalog)
 
     def render_alert(

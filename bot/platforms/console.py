@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.delivery.pacing import RateLimits
 from bot.digest.alerts import alert_layout
-from bot.digest.render import render_plain, write_plain
+from bot.digest.render import Part, plain_parts, write_plain
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
 
@@ -25,7 +25,7 @@ CONSOLE = "console"
 
 
 class ConsoleChannel:
-    """Writes each message part to a stream; chat ids are ignored."""
+    """Writes each message part to a stream; chat ids and replies are ignored."""
 
     platform = CONSOLE
     limits = RateLimits()
@@ -38,7 +38,9 @@ class ConsoleChannel:
     def is_group(chat_id: int) -> bool:
         return False
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+    ) -> int | None:
         self._stream.write(text.rstrip() + "\n\n")
         self._stream.flush()
         self._count += 1
@@ -58,8 +60,8 @@ class ConsolePlatform:
 
     names = (CONSOLE,)
 
-    def render_digest(self, digest: Digest, catalog: Catalog) -> list[str]:
-        return [render_plain(digest, catalog)]
+    def render_digest(self, digest: Digest, catalog: Catalog) -> list[Part]:
+        return plain_parts(digest, catalog)
 
     def render_alert(
         self,

@@ -9,6 +9,7 @@ a module, in mixins over its one connection:
 - ``bot.store.summaries``   a summary per story, and what it was made from
 - ``bot.store.usage``       LLM calls, tokens and rejected answers per day
 - ``bot.store.outbox``      messages to send and alerts sent
+- ``bot.store.story_messages`` which stories each part carried to a chat, and its message id
 - ``bot.store.search``      full-text search, and its read-only connection for the chats
 - ``bot.store.upkeep``      retention, optimize, checkpoints and backups
 
@@ -39,6 +40,7 @@ from bot.store.migrations import MIGRATIONS, check_readable_version, migrate, sc
 from bot.store.outbox import ArchiveOutbox
 from bot.store.search import ArchiveSearch
 from bot.store.stories import ArchiveStories
+from bot.store.story_messages import ArchiveStoryMessages
 from bot.store.summaries import ArchiveSummaries
 from bot.store.transaction import StoreTransaction
 from bot.store.upkeep import ArchiveUpkeep
@@ -65,6 +67,7 @@ class Archive(
     ArchiveSummaries,
     ArchiveUsage,
     ArchiveOutbox,
+    ArchiveStoryMessages,
     ArchiveSearch,
     ArchiveUpkeep,
     ArchiveMerges,

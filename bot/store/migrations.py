@@ -133,6 +133,23 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE stories ADD COLUMN merged_into INTEGER;
     """,
+    # 6: which stories each digest part carried to a chat, the links it showed of each, and
+    # the platform's id of the message once sent: a story that grows is sent again as an
+    # update showing only the links the chat has not seen, in reply to that first message
+    """
+    CREATE TABLE story_messages (
+        outbox_id INTEGER NOT NULL,
+        platform TEXT NOT NULL,
+        chat_id INTEGER NOT NULL,
+        story_id INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        is_update INTEGER NOT NULL,
+        links TEXT NOT NULL,
+        message_id INTEGER,
+        PRIMARY KEY (outbox_id, story_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX story_messages_chat ON story_messages(platform, chat_id, story_id, outbox_id);
+    """,
 )
 
 

@@ -5,7 +5,10 @@ Routes, as Discord serves them:
 - ``GET /api/v10/users/@me`` and ``GET /api/v10/oauth2/applications/@me`` (what
   ``Client.login`` asks for), answering 401 to a wrong bot token;
 - ``PUT /api/v10/applications/{id}/commands`` (global slash-command sync), recorded;
-- ``POST /api/v10/channels/{id}/messages``, recorded;
+- ``POST /api/v10/channels/{id}/messages``, recorded; a ``message_reference`` to a message that
+  is not in the channel (never posted, or deleted with ``delete``) is refused with 400 (code
+  50035, ``REPLIES_UNKNOWN_MESSAGE``) unless ``fail_if_not_exists`` is false, when the message
+  goes out as no reply;
 - ``POST /api/webhooks/{id}/{token}`` (and under ``/api/v10``), recorded; an unknown webhook is
   404 (code 10015), a wrong token 401 (code 50027).
 
@@ -53,6 +56,8 @@ class Posted:
     payload: dict[str, Any]
     webhook_id: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    reference: int | None = None
+    """The message it replies to (``message_reference``), when that message still existed."""
 
 
 def _json(body: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -112,6 +117,9 @@ class FakeDiscordAPI:
         self.messages: list[Posted] = []
         self.synced_commands: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str]] = []
+        self.deleted: set[int] = set()
+        self.bodies: list[dict[str, Any]] = []
+        """Every message request with its JSON body, as ``spec_check`` reads them."""
         self.webhooks: dict[int, str] = {}
         self._failures: defaultdict[int, deque[tuple[int, float]]] = defaultdict(deque)
         self._ids = itertools.count(1_000_000_000_000_000_001)
@@ -133,6 +141,10 @@ class FakeDiscordAPI:
     def fail(self, target_id: int, status: int, *, retry_after: float = 1.0) -> None:
         """The next request to this channel or webhook fails with ``status``."""
         self._failures[target_id].append((status, retry_after))
+
+    def delete(self, message_id: int) -> None:
+        """A moderator deletes a message (the bot is not told)."""
+        self.deleted.add(message_id)
 
     def sent_to(self, target_id: int) -> list[dict[str, Any]]:
         return [m.payload for m in self.messages if target_id in (m.channel_id, m.webhook_id)]
@@ -255,7 +267,32 @@ class FakeDiscordAPI:
         failure = self._scripted(channel_id, bucket)
         if failure is not None:
             return failure
-        return self._accept(await request.json(), channel_id, None, request, bucket)
+        payload = await request.json()
+        self.bodies.append(
+            {"method": "POST", "path": request.path, "json": payload, "query": dict(request.query)}
+        )
+        reference = payload.get("message_reference")
+        replied = None
+        if reference is not None:
+            replied = self._existing(channel_id, int(reference.get("message_id") or 0))
+            if replied is None and reference.get("fail_if_not_exists", True):
+                errors = {
+                    "message_reference": {
+                        "_errors": [
+                            {"code": "REPLIES_UNKNOWN_MESSAGE", "message": "Unknown message"}
+                        ]
+                    }
+                }
+                body = {"message": "Invalid Form Body", "code": 50035, "errors": errors}
+                return _json(body, status=400, headers=self._headers(bucket))
+        return self._accept(payload, channel_id, None, request, bucket, reference=replied)
+
+    def _existing(self, channel_id: int, message_id: int) -> int | None:
+        """``message_id`` when it is a message of the channel that was not deleted."""
+        for message in self.messages:
+            if message.id == message_id and message.channel_id == channel_id:
+                return None if message_id in self.deleted else message_id
+        return None
 
     async def _execute_webhook(self, request: web.Request) -> web.Response:
         webhook_id = int(request.match_info["webhook_id"])
@@ -269,6 +306,9 @@ class FakeDiscordAPI:
         if failure is not None:
             return failure
         payload = await request.json()
+        self.bodies.append(
+            {"method": "POST", "path": request.path, "json": payload, "query": dict(request.query)}
+        )
         response = self._accept(payload, webhook_id + 1, webhook_id, request, bucket)
         if request.query.get("wait") in ("1", "true"):
             return response
@@ -281,6 +321,8 @@ class FakeDiscordAPI:
         webhook_id: int | None,
         request: web.Request,
         bucket: str,
+        *,
+        reference: int | None = None,
     ) -> web.Response:
         problems = limit_problems(payload)
         if problems:
@@ -292,7 +334,7 @@ class FakeDiscordAPI:
             return _json(body, status=400, headers=self._headers(bucket))
         message_id = next(self._ids)
         self.messages.append(
-            Posted(message_id, channel_id, payload, webhook_id, dict(request.headers))
+            Posted(message_id, channel_id, payload, webhook_id, dict(request.headers), reference)
         )
         if self._arrived is not None:
             self._arrived.set()
@@ -315,6 +357,13 @@ class FakeDiscordAPI:
         }
         if webhook_id is not None:
             data["webhook_id"] = str(webhook_id)
+        if reference is not None:
+            data["type"] = 19  # a reply
+            data["message_reference"] = {
+                "type": 0,
+                "message_id": str(reference),
+                "channel_id": str(channel_id),
+            }
         return _json(data, headers=self._headers(bucket))
 
     @staticmethod

@@ -233,6 +233,8 @@ class SentMessage:
     message_id: int
     method: str
     params: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    reply_to_message_id: int | None = None
+    """The message it replies to (``reply_parameters``), when that message still existed."""
 
 
 @dataclass(frozen=True)
@@ -1130,7 +1132,17 @@ class FakeTelegramAPI:
             message["message_thread_id"] = options["message_thread_id"]
         if markup is not None and "inline_keyboard" in markup:
             message["reply_markup"] = markup
+        reply = self._reply_parameters(params)
         with self._lock:
+            replied = None
+            if reply is not None:
+                # Telegram refuses a reply to a message that is gone unless the bot allowed
+                # sending without it; then the message goes out as no reply
+                replied = self._messages.get((chat["id"], reply[0]))
+                if replied is None and not reply[1]:
+                    raise _ApiError(400, "Bad Request: message to be replied not found")
+                if replied is not None:
+                    message["reply_to_message"] = replied
             message["message_id"] = self._take_message_id(chat["id"])
             self._messages[(chat["id"], message["message_id"])] = message
             self.sent.append(
@@ -1140,10 +1152,26 @@ class FakeTelegramAPI:
                     reply_markup=markup,
                     message_id=message["message_id"],
                     method="sendMessage",
+                    reply_to_message_id=None if replied is None else replied["message_id"],
                     **options,
                 )
             )
         return message
+
+    @staticmethod
+    def _reply_parameters(params: _Params) -> tuple[int, bool] | None:
+        """(message id, allow_sending_without_reply) of ``reply_parameters``, or None."""
+        value = params.get_json("reply_parameters")
+        if value is None:
+            return None
+        if not isinstance(value, dict) or not isinstance(value.get("message_id"), int):
+            raise _ApiError(400, "Bad Request: can't parse reply parameters JSON object")
+        return value["message_id"], bool(value.get("allow_sending_without_reply", False))
+
+    def user_deletes(self, chat_id: int | str, message_id: int) -> None:
+        """A chat's admin deletes a message (the bot is not told)."""
+        with self._lock:
+            del self._messages[(chat_id, message_id)]
 
     def _api_editmessagetext(self, params: _Params) -> dict[str, Any] | bool:
         text, _ = self._checked_text(params)

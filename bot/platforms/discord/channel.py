@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
@@ -25,6 +26,9 @@ from bot.delivery.channel import ChatGoneError, RetryLaterError, TransientDelive
 from bot.delivery.pacing import RateLimits
 from bot.errors import DeliveryError
 from bot.platforms.discord.platform import BOT_PLATFORM, WEBHOOK_PLATFORM
+
+if TYPE_CHECKING:
+    from discord.types.message import MessageReference as MessageReferencePayload
 
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_WEBHOOK = 10015
@@ -106,6 +110,18 @@ def redact(text: str) -> str:
 _NETWORK_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
 
+class _Reply(discord.MessageReference):
+    """A reply's ``message_reference`` with its ids as strings, as Discord's API spec types a
+    snowflake (discord.py writes JSON numbers, which JavaScript-based readers round above 2^53)."""
+
+    def to_message_reference_dict(self) -> MessageReferencePayload:
+        payload = self.to_dict()
+        for key in ("message_id", "channel_id", "guild_id"):
+            if payload.get(key) is not None:
+                payload[key] = str(payload[key])
+        return payload
+
+
 class DiscordChannel:
     """Posts to Discord channels by id with the bot's token (REST only: no gateway needed)."""
 
@@ -117,13 +133,28 @@ class DiscordChannel:
 
     is_group = staticmethod(every_chat)
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+    ) -> int | None:
         message = parse_payload(text)
         target = self._client.get_partial_messageable(thread_id or chat_id)
         try:
-            sent = await target.send(
-                content=message.content, embeds=message.embeds, allowed_mentions=NO_MENTIONS
-            )
+            if reply_to is None:
+                sent = await target.send(
+                    content=message.content, embeds=message.embeds, allowed_mentions=NO_MENTIONS
+                )
+            else:
+                # an update references the message that first carried its story; a message
+                # deleted since must not stop the update
+                reference = _Reply(
+                    message_id=reply_to, channel_id=thread_id or chat_id, fail_if_not_exists=False
+                )
+                sent = await target.send(
+                    content=message.content,
+                    embeds=message.embeds,
+                    allowed_mentions=NO_MENTIONS,
+                    reference=reference,
+                )
         except (discord.DiscordException, *_NETWORK_ERRORS) as exc:
             raise _translate(exc, gone_codes=frozenset({UNKNOWN_CHANNEL})) from exc
         return sent.id
@@ -131,7 +162,8 @@ class DiscordChannel:
 
 class DiscordWebhookChannel:
     """Posts through the channel webhooks the operator configured; ``chat_id`` is the webhook's
-    id. Needs neither a bot token nor the gateway."""
+    id. Needs neither a bot token nor the gateway. A webhook cannot reply to a message: an
+    update is sent without ``reply_to``."""
 
     platform = WEBHOOK_PLATFORM
     limits = DISCORD_WEBHOOK_LIMITS
@@ -152,7 +184,9 @@ class DiscordWebhookChannel:
             }
         )
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+    ) -> int | None:
         webhook = self._webhooks.get(chat_id)
         if webhook is None:
             raise ChatGoneError("this webhook is no longer in the config")

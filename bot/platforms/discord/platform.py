@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.digest.render import Part
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
-from bot.platforms.discord.render import render_discord, render_discord_alert
+from bot.platforms.discord.render import discord_parts, render_discord_alert
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -26,8 +27,8 @@ WEBHOOK_PLATFORM = "discord-webhook"
 class DiscordPlatform:
     names = (BOT_PLATFORM, WEBHOOK_PLATFORM)
 
-    def render_digest(self, digest: Digest, catalog: Catalog) -> list[str]:
-        return render_discord(digest, catalog)
+    def render_digest(self, digest: Digest, catalog: Catalog) -> list[Part]:
+        return discord_parts(digest, catalog)
 
     def render_alert(
         self,

@@ -19,10 +19,12 @@ from bot.digest.render import (
     HEADLINE_CAP,
     SOURCE_NAME_CAP,
     SUMMARY_CAP,
+    Part,
     header_line,
     langs,
     original_headline,
     source_label,
+    with_update_mark,
 )
 from bot.i18n import Catalog
 from bot.models import ChatLang, Digest, DigestItem, Digits, Source
@@ -65,7 +67,9 @@ def _story_text(item: DigestItem, lang: str, catalog: Catalog) -> tuple[str, str
     """The headline, a note to show before it (an untranslated story) and the text after it."""
     # Feed titles, offline extracts and model text alike: no hidden characters, nothing
     # clickable, within the caps (see bot.text.display).
-    headline = for_chat(item.summary.headline(lang) or "", HEADLINE_CAP)
+    headline = with_update_mark(
+        item, for_chat(item.summary.headline(lang) or "", HEADLINE_CAP), lang, catalog
+    )
     if headline:
         return headline, "", escape_markdown(for_chat(item.summary.text(lang) or "", SUMMARY_CAP))
     note = f"*{escape_markdown(catalog.t(lang, 'digest.no_translation'))}*"
@@ -73,7 +77,8 @@ def _story_text(item: DigestItem, lang: str, catalog: Catalog) -> tuple[str, str
     if item.entities:
         names = " · ".join(f"{e.en} / {e.ar}" for e in item.entities)
         text = escape_markdown(f"{catalog.t(lang, 'digest.entities')}: {names}")
-    return for_chat(original_headline(item, lang), HEADLINE_CAP), note, text
+    original = for_chat(original_headline(item, lang), HEADLINE_CAP)
+    return with_update_mark(item, original, lang, catalog), note, text
 
 
 def _source_fields(
@@ -166,21 +171,30 @@ def header_text(digest: Digest, catalog: Catalog) -> str:
 
 def render_discord_messages(digest: Digest, catalog: Catalog) -> list[Message]:
     """The digest as Discord message payloads, split between stories."""
+    return [message for message, _ in discord_messages(digest, catalog)]
+
+
+def discord_messages(digest: Digest, catalog: Catalog) -> list[tuple[Message, tuple[int, ...]]]:
+    """The digest as Discord message payloads, split between stories, each with the ids of
+    the stories it carries."""
     codes = langs(digest.lang)
-    messages: list[Message] = []
+    messages: list[tuple[Message, tuple[int, ...]]] = []
     current: list[Embed] = []
+    stories: list[int] = []
     size = 0
     for item in digest.items:
         embed = story_embed(item, codes, catalog)
         grow = embed_size(embed)
         if current and (len(current) >= MAX_EMBEDS or size + grow > MAX_EMBEDS_TOTAL):
-            messages.append({"embeds": current})
-            current, size = [], 0
+            messages.append(({"embeds": current}, tuple(stories)))
+            current, stories, size = [], [], 0
         current.append(embed)
+        stories.append(item.story_id)
         size += grow
     if current or not messages:
-        messages.append({"embeds": current})
-    messages[0] = {"content": header_text(digest, catalog), **messages[0]}
+        messages.append(({"embeds": current}, tuple(stories)))
+    first, carried = messages[0]
+    messages[0] = ({"content": header_text(digest, catalog), **first}, carried)
     return messages
 
 
@@ -190,7 +204,14 @@ def _payload(message: Message) -> str:
 
 def render_discord(digest: Digest, catalog: Catalog) -> list[str]:
     """The digest as JSON message payloads, ready for the outbox."""
-    return [_payload(message) for message in render_discord_messages(digest, catalog)]
+    return [part.text for part in discord_parts(digest, catalog)]
+
+
+def discord_parts(digest: Digest, catalog: Catalog) -> list[Part]:
+    """The digest as JSON message payloads, each with the ids of the stories it carries."""
+    return [
+        Part(_payload(message), stories) for message, stories in discord_messages(digest, catalog)
+    ]
 
 
 def render_discord_alert(

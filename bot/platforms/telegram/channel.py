@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -91,7 +91,9 @@ class TelegramChannel:
 
     is_group = staticmethod(telegram_group)
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+    ) -> int | None:
         try:
             message = await self._bot.send_message(
                 chat_id=chat_id,
@@ -99,6 +101,13 @@ class TelegramChannel:
                 parse_mode=ParseMode.HTML,
                 link_preview_options=_NO_PREVIEW,
                 message_thread_id=thread_id,
+                # an update follows up the message that first carried its story; a message
+                # deleted since must not stop the update
+                reply_parameters=(
+                    ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+                    if reply_to is not None
+                    else None
+                ),
             )
         except RetryAfter as exc:
             raise RetryLaterError(str(exc), retry_seconds(exc)) from exc

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.digest.render import Part
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
-from bot.platforms.telegram.render import render_telegram, render_telegram_alert
+from bot.platforms.telegram.render import render_telegram_alert, telegram_parts
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -23,8 +24,8 @@ TELEGRAM = "telegram"
 class TelegramPlatform:
     names = (TELEGRAM,)
 
-    def render_digest(self, digest: Digest, catalog: Catalog) -> list[str]:
-        return render_telegram(digest, catalog)
+    def render_digest(self, digest: Digest, catalog: Catalog) -> list[Part]:
+        return telegram_parts(digest, catalog)
 
     def render_alert(
         self,

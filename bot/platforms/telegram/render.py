@@ -12,7 +12,7 @@ import html
 from collections.abc import Sequence
 
 from bot.digest.alerts import alert_layout
-from bot.digest.render import Block, Span, layout
+from bot.digest.render import Block, Part, Span, layout
 from bot.i18n import Catalog
 from bot.models import ChatLang, Digest, DigestItem, Digits
 from bot.text.display import utf16_len
@@ -47,12 +47,28 @@ def _entities(block: Block) -> int:
 
 def render_telegram(digest: Digest, catalog: Catalog) -> list[str]:
     """Telegram HTML messages (parse_mode=HTML), split between stories."""
+    return [part.text for part in telegram_parts(digest, catalog)]
+
+
+def telegram_parts(digest: Digest, catalog: Catalog) -> list[Part]:
+    """Telegram HTML messages, split between stories, each with the ids of the stories it
+    carries."""
     header, blocks, footer = layout(digest, catalog)
-    ordered: Sequence[Block] = [b for b in (header, *blocks, footer) if b]
-    messages: list[str] = []
+    # layout gives one block per item, in the digest's order
+    ordered: Sequence[tuple[Block, int | None]] = [
+        (block, story)
+        for block, story in (
+            (header, None),
+            *zip(blocks, (item.story_id for item in digest.items), strict=True),
+            (footer, None),
+        )
+        if block
+    ]
+    messages: list[Part] = []
     current: list[Block] = []
+    stories: list[int] = []
     chars = entities = 0
-    for block in ordered:
+    for block, story in ordered:
         block = _fit(block, TELEGRAM_MAX_CHARS, TELEGRAM_MAX_ENTITIES)
         size, count = _visible_len(block), _entities(block)
         separator = 2 if current else 0
@@ -60,13 +76,15 @@ def render_telegram(digest: Digest, catalog: Catalog) -> list[str]:
             chars + separator + size > TELEGRAM_MAX_CHARS
             or entities + count > TELEGRAM_MAX_ENTITIES
         ):
-            messages.append("\n\n".join(write_html(b) for b in current))
-            current, chars, entities, separator = [], 0, 0, 0
+            messages.append(Part("\n\n".join(write_html(b) for b in current), tuple(stories)))
+            current, stories, chars, entities, separator = [], [], 0, 0, 0
         current.append(block)
+        if story is not None:
+            stories.append(story)
         chars += separator + size
         entities += count
     if current:
-        messages.append("\n\n".join(write_html(b) for b in current))
+        messages.append(Part("\n\n".join(write_html(b) for b in current), tuple(stories)))
     return messages
 
 
