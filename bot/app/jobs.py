@@ -56,13 +56,17 @@ class SendGate:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None = None, markup: str | None = None
+    ) -> int | None:
         if self._closed:
             await asyncio.Event().wait()  # parked until the job is cancelled
         self._in_flight += 1
         self._idle.clear()
         try:
-            return await self._inner.send(chat_id, text, thread_id=thread_id)
+            if markup is None:
+                return await self._inner.send(chat_id, text, thread_id=thread_id)
+            return await self._inner.send(chat_id, text, thread_id=thread_id, markup=markup)
         finally:
             self._in_flight -= 1
             if not self._in_flight:

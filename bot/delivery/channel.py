@@ -53,6 +53,10 @@ class Channel(Protocol):
         """Whether ``chat_id`` is held to the group pace of ``limits``."""
         ...
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
-        """Send ``text``; returns the platform's message id when it has one."""
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None = None, markup: str | None = None
+    ) -> int | None:
+        """Send ``text``; returns the platform's message id when it has one. ``markup`` is the
+        part's button in the platform's own markup (JSON, made by its ``offer_more``), given
+        only to parts that have one."""
         ...

@@ -267,7 +267,12 @@ class _Run:
             self._requeue(chat_id, now)
             return
         try:
-            message_id = await channel.send(chat_id, item.text, thread_id=item.thread_id)
+            if item.markup is None:
+                message_id = await channel.send(chat_id, item.text, thread_id=item.thread_id)
+            else:  # a digest's "more" button: only the parts that carry one pass it
+                message_id = await channel.send(
+                    chat_id, item.text, thread_id=item.thread_id, markup=item.markup
+                )
         except DeliveryError as exc:
             now = self.s._clock()
             self.pacer.answered(chat_id, now)

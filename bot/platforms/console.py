@@ -38,7 +38,9 @@ class ConsoleChannel:
     def is_group(chat_id: int) -> bool:
         return False
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None = None, markup: str | None = None
+    ) -> int | None:
         self._stream.write(text.rstrip() + "\n\n")
         self._stream.flush()
         self._count += 1

@@ -9,6 +9,7 @@ a module, in mixins over its one connection:
 - ``bot.store.summaries``   a summary per story, and what it was made from
 - ``bot.store.usage``       LLM calls, tokens and rejected answers per day
 - ``bot.store.outbox``      messages to send and alerts sent
+- ``bot.store.pages``       the stories a digest had no room for, page by page
 - ``bot.store.search``      full-text search, and its read-only connection for the chats
 - ``bot.store.upkeep``      retention, optimize, checkpoints and backups
 
@@ -37,6 +38,7 @@ from bot.store.boundary import store_boundary
 from bot.store.merges import ArchiveMerges, content_key
 from bot.store.migrations import MIGRATIONS, check_readable_version, migrate, schema_version
 from bot.store.outbox import ArchiveOutbox
+from bot.store.pages import ArchivePages
 from bot.store.search import ArchiveSearch
 from bot.store.stories import ArchiveStories
 from bot.store.summaries import ArchiveSummaries
@@ -65,6 +67,7 @@ class Archive(
     ArchiveSummaries,
     ArchiveUsage,
     ArchiveOutbox,
+    ArchivePages,
     ArchiveSearch,
     ArchiveUpkeep,
     ArchiveMerges,

@@ -106,6 +106,32 @@ def redact(text: str) -> str:
 _NETWORK_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
 
+def buttons(markup: str | None) -> discord.ui.View | None:
+    """An outbox part's components (action rows of buttons, as JSON) as a discord.py view.
+
+    The view is stopped before it is sent: discord.py then keeps no copy of it in memory per
+    message (one per digest, for ever); the client answers the presses itself
+    (``bot.platforms.discord.more``), after a restart too."""
+    if not markup:
+        return None
+    try:
+        view = discord.ui.View(timeout=None)
+        for row, action_row in enumerate(json.loads(markup)):
+            for component in action_row["components"]:
+                view.add_item(
+                    discord.ui.Button(
+                        style=discord.ButtonStyle(component.get("style", 2)),
+                        label=component["label"],
+                        custom_id=component["custom_id"],
+                        row=row,
+                    )
+                )
+    except (ValueError, TypeError, KeyError) as exc:
+        raise DeliveryError(f"not Discord components: {exc}") from None
+    view.stop()
+    return view
+
+
 class DiscordChannel:
     """Posts to Discord channels by id with the bot's token (REST only: no gateway needed)."""
 
@@ -117,12 +143,18 @@ class DiscordChannel:
 
     is_group = staticmethod(every_chat)
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None = None, markup: str | None = None
+    ) -> int | None:
         message = parse_payload(text)
         target = self._client.get_partial_messageable(thread_id or chat_id)
+        view = buttons(markup)
         try:
             sent = await target.send(
-                content=message.content, embeds=message.embeds, allowed_mentions=NO_MENTIONS
+                content=message.content,
+                embeds=message.embeds,
+                allowed_mentions=NO_MENTIONS,
+                view=view or discord.utils.MISSING,
             )
         except (discord.DiscordException, *_NETWORK_ERRORS) as exc:
             raise _translate(exc, gone_codes=frozenset({UNKNOWN_CHANNEL})) from exc
@@ -152,7 +184,9 @@ class DiscordWebhookChannel:
             }
         )
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None = None, markup: str | None = None
+    ) -> int | None:
         webhook = self._webhooks.get(chat_id)
         if webhook is None:
             raise ChatGoneError("this webhook is no longer in the config")

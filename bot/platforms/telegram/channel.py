@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import warnings
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -60,6 +61,16 @@ def retry_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
+def keyboard(markup: str | None) -> InlineKeyboardMarkup | None:
+    """An outbox part's markup (``{"inline_keyboard": …}`` as JSON) as PTB's keyboard."""
+    if not markup:
+        return None
+    try:
+        return InlineKeyboardMarkup.de_json(json.loads(markup), None)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise DeliveryError(f"not an inline keyboard: {exc}") from None
+
+
 class TelegramChannel:
     """Sends HTML message parts with link previews off."""
 
@@ -71,7 +82,9 @@ class TelegramChannel:
 
     is_group = staticmethod(telegram_group)
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None = None) -> int | None:
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None = None, markup: str | None = None
+    ) -> int | None:
         try:
             message = await self._bot.send_message(
                 chat_id=chat_id,
@@ -79,6 +92,7 @@ class TelegramChannel:
                 parse_mode=ParseMode.HTML,
                 link_preview_options=_NO_PREVIEW,
                 message_thread_id=thread_id,
+                reply_markup=keyboard(markup),
             )
         except RetryAfter as exc:
             raise RetryLaterError(str(exc), retry_seconds(exc)) from exc

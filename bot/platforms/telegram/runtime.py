@@ -25,6 +25,7 @@ from bot.errors import DigestbotError
 from bot.models import Chat
 from bot.platforms.telegram.channel import TelegramChannel, build_application
 from bot.platforms.telegram.commands import TelegramCommands
+from bot.platforms.telegram.more import TelegramMore
 from bot.platforms.telegram.platform import TELEGRAM
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ def telegram_application(svc: Services) -> Application:  # type: ignore[type-arg
         sources=svc.settings.feed_sources(),
     )
     commands.install(application)
+    TelegramMore(state=svc.state, digests=svc.digests, catalog=svc.catalog).install(application)
     application.bot_data["commands"] = commands
     return application
 
