@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -457,3 +458,31 @@ async def test_page_tokens_are_per_digest_per_chat_and_expire_with_the_outbox(
             assert taken == "stale"
         kept = archive.take_page(token=fresh, platform="telegram", chat_id=CHAT, offset=0, size=9)
         assert not isinstance(kept, str) and kept.story_ids == (5, 6, 7) and kept.rest == ()
+
+
+def test_an_archive_from_before_pages_keeps_its_pending_parts_without_a_button(
+    tmp_path: Path,
+) -> None:
+    from bot.store.archive import ARCHIVE_FILE, MIGRATIONS, Archive
+
+    path = tmp_path / ARCHIVE_FILE
+    Archive(path).close()
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("ALTER TABLE outbox DROP COLUMN markup")  # as the schema before pages left it
+    db.execute("DROP TABLE digest_pages")
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    db.execute(
+        "INSERT INTO outbox (platform, chat_id, digest_key, period_end, part, text, created_at)"
+        " VALUES ('telegram', 1, 'telegram:1:x', '2024-11-05T09:00:00+00:00', 0, 'hi',"
+        " '2024-11-05T09:00:00+00:00')"
+    )
+    db.close()
+    archive = Archive(path)
+    try:
+        [part] = archive.pending("telegram")
+        assert part.text == "hi" and part.markup is None
+        assert archive.take_page(token="x", platform="telegram", chat_id=1, offset=0, size=1) == (
+            "stale"
+        )
+    finally:
+        archive.close()

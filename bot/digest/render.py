@@ -108,7 +108,7 @@ def header_line(digest: Digest, lang: str, catalog: Catalog) -> str:
 
 
 def more_line(digest: Digest, lang: str, catalog: Catalog) -> str:
-    """ "+56 more stories" for the stories past ``max_stories`` (offered page by page, see
+    """The line "+56 more stories" for the stories past ``max_stories`` (offered page by page, see
     ``bot.digest.more``), in the chat's digits; "" when the digest holds them all."""
     if not digest.rest:
         return ""
