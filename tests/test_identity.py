@@ -263,6 +263,8 @@ def to_old_scheme(path: Path) -> None:
         db.execute("ALTER TABLE seen DROP COLUMN link_key")
         db.execute("ALTER TABLE stories DROP COLUMN merged_into")  # added by schema 5
         db.execute("DROP TABLE story_messages")  # added by schema 6
+        db.execute("ALTER TABLE outbox DROP COLUMN markup")  # added by schema 7
+        db.execute("DROP TABLE digest_pages")  # added by schema 7
     db.execute("PRAGMA user_version = 2")
     db.close()
 

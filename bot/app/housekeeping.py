@@ -41,6 +41,7 @@ def housekeep(svc: Services) -> HousekeepingReport:
     if todo.articles_before is not None:
         stories = archive.prune_articles(todo.articles_before, now=now)
     outbox = archive.prune_outbox(todo.outbox_before)
+    archive.prune_pages(todo.outbox_before)  # a digest's "more" button expires with it
     pruned = Pruned(seen=seen, articles=stories.articles, stories=stories.stories, outbox=outbox)
     archive.optimize()
     if todo.optimize_fts:

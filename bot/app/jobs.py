@@ -57,14 +57,24 @@ class SendGate:
         self._idle.set()
 
     async def send(
-        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        markup: str | None = None,
     ) -> int | None:
         if self._closed:
             await asyncio.Event().wait()  # parked until the job is cancelled
         self._in_flight += 1
         self._idle.clear()
         try:
-            return await self._inner.send(chat_id, text, thread_id=thread_id, reply_to=reply_to)
+            if markup is None:
+                return await self._inner.send(chat_id, text, thread_id=thread_id, reply_to=reply_to)
+            return await self._inner.send(
+                chat_id, text, thread_id=thread_id, reply_to=reply_to, markup=markup
+            )
         finally:
             self._in_flight -= 1
             if not self._in_flight:

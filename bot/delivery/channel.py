@@ -54,10 +54,17 @@ class Channel(Protocol):
         ...
 
     async def send(
-        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        markup: str | None = None,
     ) -> int | None:
         """Send ``text``; returns the platform's message id when it has one. ``reply_to`` is
         an earlier message of the chat this one follows up (an update of a story): a platform
         that can shows the reply, and sends anyway when that message is gone; one that
-        cannot sends without it."""
+        cannot sends without it. ``markup`` is the part's button in the platform's own markup
+        (JSON, made by its ``offer_more``), given only to parts that have one."""
         ...

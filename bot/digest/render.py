@@ -131,6 +131,14 @@ def header_line(digest: Digest, lang: str, catalog: Catalog) -> str:
     return catalog.t(lang, "digest.header", count=count, period=period, digits=digest.digits)
 
 
+def more_line(digest: Digest, lang: str, catalog: Catalog) -> str:
+    """The line "+56 more stories" for the stories past ``max_stories`` (offered page by page, see
+    ``bot.digest.more``), in the chat's digits; "" when the digest holds them all."""
+    if not digest.rest:
+        return ""
+    return catalog.t(lang, "digest.more", count=len(digest.rest), digits=digest.digits)
+
+
 def layout(digest: Digest, catalog: Catalog) -> tuple[Block, list[Block], Block]:
     """The header block, one block per story, and the footer block."""
     codes = langs(digest.lang)
@@ -145,6 +153,10 @@ def layout(digest: Digest, catalog: Catalog) -> tuple[Block, list[Block], Block]
     footer: list[Line] = []
     if any(item.summary.method == "offline" for item in digest.items):
         footer = [(Span(catalog.t(lang, "digest.offline_note"), "italic"),) for lang in codes]
+    # Nothing silently dropped: the last part ends with how many stories did not fit.
+    footer += [
+        (Span(line, "bold"),) for lang in codes if (line := more_line(digest, lang, catalog))
+    ]
     return tuple(header), blocks, tuple(footer)
 
 

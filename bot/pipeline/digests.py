@@ -16,6 +16,7 @@ from typing import Protocol
 from bot.config import DigestSettings
 from bot.digest.compose import EntityNamer, compose
 from bot.digest.labels import SourceLabeller
+from bot.digest.more import MoreOffer, offer_after
 from bot.digest.render import Part
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest, Digits, Story, Summary
@@ -29,6 +30,10 @@ class DigestWriter(Protocol):
     the pipeline does not know which platforms there are)."""
 
     def render_digest(self, name: str, digest: Digest, catalog: Catalog) -> list[Part]: ...
+
+    def offer_more(
+        self, name: str, parts: list[str], offer: MoreOffer, catalog: Catalog
+    ) -> tuple[list[str], list[str | None]]: ...
 
 
 class DigestQueue:
@@ -89,6 +94,55 @@ class DigestQueue:
             digits=digits,
         )
 
+    def page(
+        self,
+        pairs: Sequence[tuple[Story, Summary]],
+        *,
+        lang: ChatLang,
+        since: datetime | None,
+        until: datetime,
+        digits: Digits,
+        rest: Sequence[int],
+    ) -> Digest:
+        """A page of a digest's rest (``bot.pipeline.pages``): ``pairs`` laid out as a digest
+        whose own rest is ``rest``."""
+        digest = compose(
+            pairs,
+            lang=lang,
+            since=since,
+            until=until,
+            max_stories=max(len(pairs), 1),
+            entity_names=self._entity_names,
+            labels=self._labels,
+            digits=digits,
+        )
+        return replace(digest, rest=tuple(rest))
+
+    def render(self, chat: Chat, digest: Digest, key: str) -> tuple[list[Part], list[str | None]]:
+        """The parts of ``digest`` for ``chat``, with their markup; when stories did not fit,
+        they are kept under a page token (``bot.store.pages``) that the last part offers."""
+        parts = self.platforms.render_digest(chat.platform, digest, self.catalog)
+        if not digest.rest:
+            return parts, [None] * len(parts)
+        token = self.archive.save_pages(
+            platform=chat.platform,
+            chat_id=chat.chat_id,
+            digest_key=key,
+            story_ids=digest.rest,
+            offset=0,
+            period_start=digest.period_start,
+            period_end=digest.period_end,
+            now=self._now(),
+        )
+        offer = offer_after(
+            token, 0, len(digest.rest), self.settings.max_stories, chat.ui_lang, chat.digits
+        )
+        assert offer is not None
+        texts, markups = self.platforms.offer_more(
+            chat.platform, [part.text for part in parts], offer, self.catalog
+        )
+        return [replace(part, text=text) for part, text in zip(parts, texts, strict=True)], markups
+
     def since_for(self, chat: Chat, now: datetime) -> datetime:
         """Where a chat's next digest starts: after its last one, or N hours back for a new chat."""
         last = self.archive.last_digest_end(chat.platform, chat.chat_id)
@@ -134,9 +188,10 @@ class DigestQueue:
         """Write ``digest`` to the outbox for ``chat`` with the stories each part carries, in
         one transaction; returns the parts queued. Idempotent per chat and period end."""
         digest_key = f"{chat.key}:{until.isoformat()}"
-        parts = self.platforms.render_digest(chat.platform, digest, self.catalog)
         items = {item.story_id: item for item in digest.items}
         with self.archive.transaction():
+            # the page token of the stories past max_stories is saved with the digest
+            parts, markups = self.render(chat, digest, digest_key)
             queued = self.archive.queue_digest(
                 platform=chat.platform,
                 chat_id=chat.chat_id,
@@ -145,6 +200,7 @@ class DigestQueue:
                 period_end=until,
                 parts=[part.text for part in parts],
                 now=self._now(),
+                markups=markups,
             )
             self.archive.record_shown(
                 platform=chat.platform,

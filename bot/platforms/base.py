@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.delivery.channel import Channel
 from bot.errors import DigestbotError
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from bot.config import Settings
+    from bot.digest.more import MoreOffer
     from bot.digest.render import Part
     from bot.i18n import Catalog
     from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
@@ -107,6 +108,19 @@ class Platform(Protocol):
         ...
 
 
+@runtime_checkable
+class OffersMore(Protocol):
+    """A platform that can offer the stories a digest had no room for (``bot.digest.more``)."""
+
+    def offer_more(
+        self, name: str, parts: list[str], offer: MoreOffer, catalog: Catalog
+    ) -> tuple[list[str], list[str | None]]:
+        """The parts of a digest or page of chats stored under ``name``, with their markup
+        (JSON, for the outbox) by part: the button offering the next page under the last one,
+        or a hint in the last part's text where the chat has no buttons."""
+        ...
+
+
 class Platforms:
     """The platforms the bot knows, in the container's order; ``fallback`` (the terminal)
     renders for chats of any other name and runs when no platform is configured."""
@@ -139,6 +153,16 @@ class Platforms:
         return self.of(name).render_alert(
             item, lang=lang, sources=sources, catalog=catalog, digits=digits
         )
+
+    def offer_more(
+        self, name: str, parts: list[str], offer: MoreOffer, catalog: Catalog
+    ) -> tuple[list[str], list[str | None]]:
+        """``parts`` with their markup by part; none for a platform without buttons (the
+        terminal: the count line says it all)."""
+        platform = self.of(name)
+        if isinstance(platform, OffersMore):
+            return platform.offer_more(name, parts, offer, catalog)
+        return parts, [None] * len(parts)
 
     def configured(self, settings: Settings) -> list[Platform]:
         return [platform for platform in self._platforms if platform.configured(settings)]

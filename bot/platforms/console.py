@@ -39,7 +39,13 @@ class ConsoleChannel:
         return False
 
     async def send(
-        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        markup: str | None = None,
     ) -> int | None:
         self._stream.write(text.rstrip() + "\n\n")
         self._stream.flush()

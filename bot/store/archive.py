@@ -10,6 +10,7 @@ a module, in mixins over its one connection:
 - ``bot.store.usage``       LLM calls, tokens and rejected answers per day
 - ``bot.store.outbox``      messages to send and alerts sent
 - ``bot.store.story_messages`` which stories each part carried to a chat, and its message id
+- ``bot.store.pages``       the stories a digest had no room for, page by page
 - ``bot.store.search``      full-text search, and its read-only connection for the chats
 - ``bot.store.upkeep``      retention, optimize, checkpoints and backups
 
@@ -38,6 +39,7 @@ from bot.store.boundary import store_boundary
 from bot.store.merges import ArchiveMerges, content_key
 from bot.store.migrations import MIGRATIONS, check_readable_version, migrate, schema_version
 from bot.store.outbox import ArchiveOutbox
+from bot.store.pages import ArchivePages
 from bot.store.search import ArchiveSearch
 from bot.store.stories import ArchiveStories
 from bot.store.story_messages import ArchiveStoryMessages
@@ -68,6 +70,7 @@ class Archive(
     ArchiveUsage,
     ArchiveOutbox,
     ArchiveStoryMessages,
+    ArchivePages,
     ArchiveSearch,
     ArchiveUpkeep,
     ArchiveMerges,

@@ -150,6 +150,24 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX story_messages_chat ON story_messages(platform, chat_id, story_id, outbox_id);
     """,
+    # 7: nothing silently dropped: the stories a digest had no room for, kept under a short
+    # page token per (chat, digest) that a button carries back (``bot.store.pages``), and the
+    # outbox part's button, as the platform's own markup (JSON)
+    """
+    ALTER TABLE outbox ADD COLUMN markup TEXT;
+    CREATE TABLE digest_pages (
+        token TEXT PRIMARY KEY,
+        platform TEXT NOT NULL,
+        chat_id INTEGER NOT NULL,
+        digest_key TEXT NOT NULL UNIQUE,
+        stories TEXT NOT NULL,
+        next INTEGER NOT NULL DEFAULT 0,
+        period_start TEXT,
+        period_end TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX digest_pages_created ON digest_pages(created_at);
+    """,
 )
 
 

@@ -23,6 +23,8 @@ class OutboxItem:
     part: int
     text: str
     attempts: int
+    markup: str | None = None
+    """The part's button as the platform's markup (JSON), or None."""
 
 
 class ArchiveOutbox:
@@ -40,14 +42,16 @@ class ArchiveOutbox:
         period_end: datetime,
         parts: Sequence[str],
         now: datetime,
+        markups: Sequence[str | None] = (),
     ) -> int:
-        """Write every part of a digest to the outbox in one transaction. Idempotent per key."""
+        """Write every part of a digest to the outbox in one transaction. Idempotent per key.
+        ``markups`` holds the parts' buttons (the platform's markup), by part, if any."""
         with Transaction(self._db):
             for index, text in enumerate(parts):
                 self._db.execute(
                     """INSERT OR IGNORE INTO outbox (platform, chat_id, thread_id, digest_key,
-                           period_end, part, text, created_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                           period_end, part, text, created_at, markup)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         platform,
                         chat_id,
@@ -57,6 +61,7 @@ class ArchiveOutbox:
                         index,
                         text,
                         _iso(now),
+                        markups[index] if index < len(markups) else None,
                     ),
                 )
         return len(parts)
@@ -144,6 +149,7 @@ class ArchiveOutbox:
                 part=row["part"],
                 text=row["text"],
                 attempts=row["attempts"],
+                markup=row["markup"],
             )
             for row in rows
         ]

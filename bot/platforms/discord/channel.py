@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -122,6 +122,32 @@ class _Reply(discord.MessageReference):
         return payload
 
 
+def buttons(markup: str | None) -> discord.ui.View | None:
+    """An outbox part's components (action rows of buttons, as JSON) as a discord.py view.
+
+    The view is stopped before it is sent: discord.py then keeps no copy of it in memory per
+    message (one per digest, for ever); the client answers the presses itself
+    (``bot.platforms.discord.more``), after a restart too."""
+    if not markup:
+        return None
+    try:
+        view = discord.ui.View(timeout=None)
+        for row, action_row in enumerate(json.loads(markup)):
+            for component in action_row["components"]:
+                view.add_item(
+                    discord.ui.Button(
+                        style=discord.ButtonStyle(component.get("style", 2)),
+                        label=component["label"],
+                        custom_id=component["custom_id"],
+                        row=row,
+                    )
+                )
+    except (ValueError, TypeError, KeyError) as exc:
+        raise DeliveryError(f"not Discord components: {exc}") from None
+    view.stop()
+    return view
+
+
 class DiscordChannel:
     """Posts to Discord channels by id with the bot's token (REST only: no gateway needed)."""
 
@@ -134,27 +160,33 @@ class DiscordChannel:
     is_group = staticmethod(every_chat)
 
     async def send(
-        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        markup: str | None = None,
     ) -> int | None:
         message = parse_payload(text)
         target = self._client.get_partial_messageable(thread_id or chat_id)
+        view = buttons(markup)
         try:
-            if reply_to is None:
-                sent = await target.send(
-                    content=message.content, embeds=message.embeds, allowed_mentions=NO_MENTIONS
-                )
-            else:
+            options: dict[str, Any] = {}
+            if reply_to is not None:
                 # an update references the message that first carried its story; a message
                 # deleted since must not stop the update
-                reference = _Reply(
+                options["reference"] = _Reply(
                     message_id=reply_to, channel_id=thread_id or chat_id, fail_if_not_exists=False
                 )
-                sent = await target.send(
-                    content=message.content,
-                    embeds=message.embeds,
-                    allowed_mentions=NO_MENTIONS,
-                    reference=reference,
-                )
+            if view is not None:
+                options["view"] = view
+            sent = await target.send(
+                content=message.content,
+                embeds=message.embeds,
+                allowed_mentions=NO_MENTIONS,
+                **options,
+            )
         except (discord.DiscordException, *_NETWORK_ERRORS) as exc:
             raise _translate(exc, gone_codes=frozenset({UNKNOWN_CHANNEL})) from exc
         return sent.id
@@ -185,7 +217,13 @@ class DiscordWebhookChannel:
         )
 
     async def send(
-        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        markup: str | None = None,
     ) -> int | None:
         webhook = self._webhooks.get(chat_id)
         if webhook is None:

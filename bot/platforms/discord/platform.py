@@ -7,15 +7,22 @@ only when Discord starts (``bot.platforms.discord.runtime``).
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from bot.digest.render import Part
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
-from bot.platforms.discord.render import discord_parts, render_discord_alert
+from bot.platforms.discord.render import (
+    add_more_hint,
+    discord_parts,
+    more_components,
+    render_discord_alert,
+)
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.digest.more import MoreOffer
     from bot.platforms.base import Runtime, Services
 
 BOT_PLATFORM = "discord"
@@ -29,6 +36,16 @@ class DiscordPlatform:
 
     def render_digest(self, digest: Digest, catalog: Catalog) -> list[Part]:
         return discord_parts(digest, catalog)
+
+    def offer_more(
+        self, name: str, parts: list[str], offer: MoreOffer, catalog: Catalog
+    ) -> tuple[list[str], list[str | None]]:
+        """A component button under the last message in the bot's channels; a webhook cannot
+        receive a button's interaction, so its last message hints ``/latest`` instead."""
+        if name == WEBHOOK_PLATFORM:
+            return [*parts[:-1], add_more_hint(parts[-1], offer.lang, catalog)], [None] * len(parts)
+        components = json.dumps(more_components(offer, catalog), ensure_ascii=False)
+        return parts, [None] * (len(parts) - 1) + [components]
 
     def render_alert(
         self,

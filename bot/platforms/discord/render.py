@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from bot.digest.more import MoreOffer
 from bot.digest.render import (
     HEADLINE_CAP,
     SOURCE_NAME_CAP,
@@ -22,6 +23,7 @@ from bot.digest.render import (
     Part,
     header_line,
     langs,
+    more_line,
     original_headline,
     source_label,
     with_update_mark,
@@ -40,6 +42,7 @@ MAX_FIELDS = 25
 MAX_FIELD_NAME = 256
 MAX_FIELD_VALUE = 1024
 MAX_FOOTER = 2048
+MAX_BUTTON_LABEL = 80
 EMBED_COLOUR = 0x2B6CB0
 
 Embed = dict[str, Any]
@@ -195,6 +198,15 @@ def discord_messages(digest: Digest, catalog: Catalog) -> list[tuple[Message, tu
         messages.append(({"embeds": current}, tuple(stories)))
     first, carried = messages[0]
     messages[0] = ({"content": header_text(digest, catalog), **first}, carried)
+    more = [
+        f"**{escape_markdown(line)}**"
+        for code in codes
+        if (line := more_line(digest, code, catalog))
+    ]
+    if more:  # the stories that did not fit, counted at the end of the last message
+        last, carried = messages[-1]
+        content = "\n\n".join(part for part in (last.get("content", ""), "\n".join(more)) if part)
+        messages[-1] = ({**last, "content": clip(content, MAX_CONTENT)}, carried)
     return messages
 
 
@@ -212,6 +224,26 @@ def discord_parts(digest: Digest, catalog: Catalog) -> list[Part]:
     return [
         Part(_payload(message), stories) for message, stories in discord_messages(digest, catalog)
     ]
+
+
+def more_components(offer: MoreOffer, catalog: Catalog) -> list[dict[str, Any]]:
+    """The "Show 20 more" button as Discord components (an action row with one secondary
+    button whose ``custom_id`` is ``more:TOKEN:OFFSET``)."""
+    button = {
+        "type": 2,
+        "style": 2,
+        "label": clip(offer.label(catalog), MAX_BUTTON_LABEL),
+        "custom_id": offer.data,
+    }
+    return [{"type": 1, "components": [button]}]
+
+
+def add_more_hint(payload: str, lang: str, catalog: Catalog) -> str:
+    """The last message of a webhook's digest with a hint to ``/latest`` after its count line."""
+    message: Message = json.loads(payload)
+    hint = f"*{escape_markdown(catalog.t(lang, 'bot.more.hint'))}*"
+    content = "\n".join(part for part in (message.get("content") or "", hint) if part)
+    return _payload({**message, "content": clip(content, MAX_CONTENT)})
 
 
 def render_discord_alert(

@@ -33,6 +33,7 @@ from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest
 from bot.platforms.discord.channel import DiscordChannel, DiscordWebhookChannel
 from bot.platforms.discord.commands import CatalogTranslator, DiscordCommands, build_commands
+from bot.platforms.discord.more import DiscordMore
 from bot.platforms.discord.platform import WEBHOOK_PLATFORM
 from bot.store.state import StateStore
 from bot.subscriptions import ui_lang_for
@@ -81,6 +82,13 @@ class DigestbotClient(discord.Client):
             self.tree.add_command(command)
         self.catalog = catalog
         self._sync_commands = sync_commands
+        self.more: DiscordMore | None = None
+        """Answers the digests' "more" buttons (set once the bot's channel exists)."""
+
+    async def on_interaction(self, interaction: discord.Interaction[DigestbotClient]) -> None:
+        """Every interaction; the slash commands are the tree's, the "more" buttons here."""
+        if self.more is not None:
+            await self.more.on_interaction(interaction)
 
     async def setup_hook(self) -> None:
         """Runs inside ``login``: the translator, then the commands' sync with Discord."""
@@ -200,7 +208,11 @@ async def start_discord(svc: Services, *, gateway: bool = True) -> DiscordRuntim
             )
             runtime.client = client
             await client.login(settings.token.get_secret_value())
-            runtime.channels.append(DiscordChannel(client))
+            channel = DiscordChannel(client)
+            client.more = DiscordMore(
+                state=svc.state, digests=svc.digests, catalog=svc.catalog, channel=channel
+            )
+            runtime.channels.append(channel)
             if gateway:
                 runtime.gateway = asyncio.create_task(client.connect(reconnect=True))
                 runtime.gateway.add_done_callback(_log_gateway_end)

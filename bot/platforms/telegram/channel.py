@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import warnings
 
-from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -79,6 +80,16 @@ def retry_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
+def keyboard(markup: str | None) -> InlineKeyboardMarkup | None:
+    """An outbox part's markup (``{"inline_keyboard": …}`` as JSON) as PTB's keyboard."""
+    if not markup:
+        return None
+    try:
+        return InlineKeyboardMarkup.de_json(json.loads(markup), None)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise DeliveryError(f"not an inline keyboard: {exc}") from None
+
+
 class TelegramChannel:
     """Sends HTML message parts with link previews off."""
 
@@ -92,7 +103,13 @@ class TelegramChannel:
     is_group = staticmethod(telegram_group)
 
     async def send(
-        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        markup: str | None = None,
     ) -> int | None:
         try:
             message = await self._bot.send_message(
@@ -108,6 +125,7 @@ class TelegramChannel:
                     if reply_to is not None
                     else None
                 ),
+                reply_markup=keyboard(markup),
             )
         except RetryAfter as exc:
             raise RetryLaterError(str(exc), retry_seconds(exc)) from exc

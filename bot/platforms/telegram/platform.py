@@ -6,6 +6,7 @@ is loaded only when Telegram starts or resolves an @username (``bot.platforms.te
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from bot.digest.render import Part
@@ -15,10 +16,17 @@ from bot.platforms.telegram.render import render_telegram_alert, telegram_parts
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.digest.more import MoreOffer
     from bot.platforms.base import Runtime, Services
 
 TELEGRAM = "telegram"
 """The platform name of Telegram's chats (users, groups and channels)."""
+
+
+def more_keyboard(offer: MoreOffer, catalog: Catalog) -> str:
+    """The "Show 20 more" inline keyboard as Bot API JSON (what the outbox keeps)."""
+    button = {"text": offer.label(catalog), "callback_data": offer.data}
+    return json.dumps({"inline_keyboard": [[button]]}, ensure_ascii=False)
 
 
 class TelegramPlatform:
@@ -26,6 +34,12 @@ class TelegramPlatform:
 
     def render_digest(self, digest: Digest, catalog: Catalog) -> list[Part]:
         return telegram_parts(digest, catalog)
+
+    def offer_more(
+        self, name: str, parts: list[str], offer: MoreOffer, catalog: Catalog
+    ) -> tuple[list[str], list[str | None]]:
+        """An inline button under the last part; its callback data is ``more:TOKEN:OFFSET``."""
+        return parts, [None] * (len(parts) - 1) + [more_keyboard(offer, catalog)]
 
     def render_alert(
         self,

@@ -31,6 +31,7 @@ from bot.platforms.telegram.channel import (
     telegram_limits,
 )
 from bot.platforms.telegram.commands import TelegramCommands
+from bot.platforms.telegram.more import TelegramMore
 from bot.platforms.telegram.platform import TELEGRAM
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def telegram_application(svc: Services) -> Application:  # type: ignore[type-arg
         sources=svc.settings.feed_sources(),
     )
     commands.install(application)
+    TelegramMore(state=svc.state, digests=svc.digests, catalog=svc.catalog).install(application)
     application.bot_data["commands"] = commands
     return application
 
