@@ -3,7 +3,8 @@ of the bot asks. A platform sends through ``Channel``s (``bot.delivery.channel``
 
 Nothing outside ``bot.platforms`` names a platform: the composition root lists them
 (``bot.app.container.platforms``), the pipeline asks the registry to render a chat's digest,
-the alert job to render its alerts, the sender asks the channel for its pacing, and
+the alert jobs to render their alerts (big stories, watched terms), the sender asks the
+channel for its pacing, and
 ``digestbot once``/``run`` ask it to start whatever the settings configure. Adding a platform is
 one folder here and one line in the container.
 """
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from bot.config import Settings
+    from bot.digest.watch_alerts import WatchAlert
     from bot.i18n import Catalog
     from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
     from bot.pipeline.digests import DigestQueue
@@ -89,6 +91,11 @@ class Platform(Protocol):
         count in the chat's ``digits``."""
         ...
 
+    def render_watch(self, alert: WatchAlert, *, lang: ChatLang, catalog: Catalog) -> str:
+        """A watch alert (a new article matching a term the chat watches) as one outbox
+        message text."""
+        ...
+
     def configured(self, settings: Settings) -> bool:
         """Whether the settings turn the platform on."""
         ...
@@ -137,6 +144,11 @@ class Platforms:
         return self.of(name).render_alert(
             item, lang=lang, sources=sources, catalog=catalog, digits=digits
         )
+
+    def render_watch(
+        self, name: str, alert: WatchAlert, *, lang: ChatLang, catalog: Catalog
+    ) -> str:
+        return self.of(name).render_watch(alert, lang=lang, catalog=catalog)
 
     def configured(self, settings: Settings) -> list[Platform]:
         return [platform for platform in self._platforms if platform.configured(settings)]

@@ -11,6 +11,8 @@ a module, in mixins over its one connection:
 - ``bot.store.outbox``      messages to send and alerts sent
 - ``bot.store.search``      full-text search, and its read-only connection for the chats
 - ``bot.store.upkeep``      retention, optimize, checkpoints and backups
+- ``bot.store.watch``       watched terms run against each poll's new articles, and the
+                            alerts they sent
 
 Its error contract (``bot.store.boundary``): every public method raises ``StoreError``, with the
 SQLite error as its cause, never ``sqlite3.Error``.
@@ -43,6 +45,7 @@ from bot.store.summaries import ArchiveSummaries
 from bot.store.transaction import StoreTransaction
 from bot.store.upkeep import ArchiveUpkeep
 from bot.store.usage import REJECTED, ArchiveUsage
+from bot.store.watch import ArchiveWatch
 
 # What callers import from here, wherever it is kept.
 __all__ = [
@@ -68,6 +71,7 @@ class Archive(
     ArchiveSearch,
     ArchiveUpkeep,
     ArchiveMerges,
+    ArchiveWatch,
 ):
     """Articles, stories, summaries and the outbox in ``<data_dir>/archive.sqlite3``.
 

@@ -133,6 +133,25 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE stories ADD COLUMN merged_into INTEGER;
     """,
+    # 8 (watch lists; numbered after the migrations of the other issue-17 branches at merge):
+    # which (chat, story, term) a watch alert was queued for, so a story that grows later
+    # alerts no more; and the last article of the full-text index the watch terms were run
+    # against, so each poll looks at its new articles only
+    """
+    CREATE TABLE watch_alerts (
+        platform TEXT NOT NULL,
+        chat_id INTEGER NOT NULL,
+        story_id INTEGER NOT NULL,
+        term TEXT NOT NULL,
+        alerted_at TEXT NOT NULL,
+        PRIMARY KEY (platform, chat_id, story_id, term)
+    ) WITHOUT ROWID;
+    CREATE TABLE watch_mark (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        last_rowid INTEGER NOT NULL
+    );
+    INSERT INTO watch_mark (id, last_rowid) SELECT 1, coalesce(max(rowid), 0) FROM articles;
+    """,
 )
 
 

@@ -123,6 +123,9 @@ class ArchiveUpkeep:
                 articles = self._db.execute(f"DELETE FROM articles WHERE {_STALE_ARTICLES}", args)
                 self._db.execute(f"DELETE FROM summaries WHERE story_id IN ({stale_stories})", args)
                 self._db.execute(f"DELETE FROM alerts WHERE story_id IN ({stale_stories})", args)
+                self._db.execute(
+                    f"DELETE FROM watch_alerts WHERE story_id IN ({stale_stories})", args
+                )
                 stories = self._db.execute("DELETE FROM stories WHERE updated_at < :before", args)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: pruning failed: {exc}") from exc
