@@ -93,6 +93,8 @@ async def test_each_distinct_term_is_run_once_however_many_chats_watch_it(
     archive_one(svc.archive, "k1", "North Korean troops seen in the Kursk region", clock, None)
     assert jobs.queue_watch_alerts() == 40
     assert len(asked) == 3
+    assert jobs.queue_watch_alerts() == 0  # the mark moved past it: no term is run again
+    assert len(asked) == 3
     await jobs.deliver()
     assert sorted(to for to, _ in channel.sent) == list(range(1, 41))
     assert all("https://wire.example/k1" in text for _, text in channel.sent)

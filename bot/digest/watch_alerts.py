@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from bot.digest.render import HEADLINE_CAP, Block, Line, Span, langs
@@ -58,6 +59,7 @@ class WatchWriter(Protocol):
     ) -> str: ...
 
 
+@lru_cache(maxsize=8192)
 def term_key(term: str) -> str:
     """What a term is remembered and compared by: its words as the search engine reads them."""
     return normalize(" ".join(term.split()))
@@ -94,21 +96,27 @@ def share_out(
     return found
 
 
+@lru_cache(maxsize=8192)
+def _display(text: str, limit: int) -> str:
+    # a poll renders the same terms and headlines for many chats: each is made safe once
+    return for_chat(text, limit)
+
+
 def _shown(terms: Sequence[str], lang: str) -> str:
     # ten terms of 100 characters would crowd out the headline: the line is cut instead
-    return for_chat(_SEPARATOR[lang].join(terms), TERMS_CAP)
+    return _display(_SEPARATOR[lang].join(terms), TERMS_CAP)
 
 
 def watch_layout(alert: WatchAlert, lang: ChatLang, catalog: Catalog) -> Block:
     """The alert line (the terms) in each of the chat's languages, then the story's headline
     in each, the first linked to the article."""
-    terms = [for_chat(term, MAX_TERM_CHARS) for term in alert.terms]
+    terms = [_display(term, MAX_TERM_CHARS) for term in alert.terms]
     lines: list[Line] = [
         (Span(catalog.t(code, "watch.alert", terms=_shown(terms, code)), "bold"),)
         for code in langs(lang)
     ]
     url = link_url(alert.url)
-    headlines = dict.fromkeys(for_chat(alert.headline(code), HEADLINE_CAP) for code in langs(lang))
+    headlines = dict.fromkeys(_display(alert.headline(code), HEADLINE_CAP) for code in langs(lang))
     for index, headline in enumerate(h for h in headlines if h):
         if index == 0 and url is not None:
             lines.append((Span(headline, "link", href=url),))
