@@ -235,3 +235,12 @@ def test_an_export_with_a_term_that_cannot_be_watched_is_refused(
     }
     with pytest.raises(DigestbotError, match="watch"):
         parse_document(json.dumps(document).encode(), source="bad.json")
+
+
+async def test_a_pruned_story_leaves_no_watch_record(svc: Services, clock: Clock) -> None:
+    subscribe(svc, 1, watch=("Kursk",))
+    archive_one(svc.archive, "p1", "Kursk, long ago", clock, None)
+    assert Jobs(svc, [RecordingChannel()], Heartbeat(started_at=START)).queue_watch_alerts() == 1
+    svc.archive.prune_articles(clock.now + timedelta(days=1), now=clock.now + timedelta(days=1))
+    rows = svc.archive._db.execute("SELECT count(*) FROM watch_alerts").fetchone()[0]
+    assert rows == 0  # a later story given the same id is not taken for one already alerted
