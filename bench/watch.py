@@ -67,13 +67,12 @@ def term_pool(rows: list[dict[str, str]], size: int, rng: random.Random) -> list
     # past the 30 commonest (Russia, Korea, …): a reader follows a thread, not the topic
     common = [word for word, _ in words.most_common(size * 2)][30:]
     pool = list(dict.fromkeys(NAMES + common))[: size - size // 10]
-    titles = [row["title"].split() for row in rows]
-    while len(pool) < size:
-        words_of = rng.choice(titles)
-        if len(words_of) > 3:
-            start = rng.randrange(len(words_of) - 2)
-            pool.append('"' + " ".join(words_of[start : start + 2]) + '"')
-            pool = list(dict.fromkeys(pool))
+    titles = [row["title"].split() for row in rows if len(row["title"].split()) > 3]
+    phrases = {
+        '"' + " ".join(words[i : i + 2]) + '"' for words in titles for i in range(len(words) - 2)
+    }
+    extra = rng.sample(sorted(phrases), min(len(phrases), max(0, size - len(pool))))
+    pool = list(dict.fromkeys(pool + extra))
     return pool
 
 
