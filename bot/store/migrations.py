@@ -136,9 +136,10 @@ MIGRATIONS: tuple[str, ...] = (
     # 8 (watch lists; numbered after the migrations of the other issue-17 branches at merge):
     # which (chat, story, term) a watch alert was queued for, so a story that grows later
     # alerts no more; and the last article of the full-text index the watch terms were run
-    # against, so each poll looks at its new articles only
+    # against, so each poll looks at its new articles only. (IF NOT EXISTS: the tests that
+    # build an older archive from a new one wind back user_version without dropping these.)
     """
-    CREATE TABLE watch_alerts (
+    CREATE TABLE IF NOT EXISTS watch_alerts (
         platform TEXT NOT NULL,
         chat_id INTEGER NOT NULL,
         story_id INTEGER NOT NULL,
@@ -146,11 +147,12 @@ MIGRATIONS: tuple[str, ...] = (
         alerted_at TEXT NOT NULL,
         PRIMARY KEY (platform, chat_id, story_id, term)
     ) WITHOUT ROWID;
-    CREATE TABLE watch_mark (
+    CREATE TABLE IF NOT EXISTS watch_mark (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         last_rowid INTEGER NOT NULL
     );
-    INSERT INTO watch_mark (id, last_rowid) SELECT 1, coalesce(max(rowid), 0) FROM articles;
+    INSERT OR IGNORE INTO watch_mark (id, last_rowid) SELECT 1, coalesce(max(rowid), 0)
+        FROM articles;
     """,
 )
 
