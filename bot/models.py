@@ -242,6 +242,8 @@ class Chat:
     alerts: bool = False
     digits: Digits = "latn"
     """Western (``latn``) or Arabic-Indic (``arab``) digits in the bot's counts and dates."""
+    watch: tuple[str, ...] = ()
+    """The terms the chat watches (``/watch``), as typed and checked (``bot.search.watch``)."""
 
     @property
     def key(self) -> str:

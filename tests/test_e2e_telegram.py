@@ -122,6 +122,8 @@ async def test_subscribe_digest_and_search(
         "subscribe",
         "unsubscribe",
         "search",
+        "watch",
+        "unwatch",
         "settings",
         "latest",
         "sources",

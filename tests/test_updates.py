@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -36,13 +33,13 @@ from tests.clock import Clock
 from tests.fakes.discord_api import BOT_TOKEN, FakeDiscordAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.settings_support import settings_for
+from tests.spec_support import spec_problems
 from tests.test_render import sample_digest
 
 TOKEN = "123456:UPDATES"
 CHAT = 4242
 CHANNEL = 111111111111111111
 START = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
-SPEC_CHECK = Path(__file__).resolve().parents[1] / "../shared/tools/spec_check/spec_check.py"
 CATALOG = Catalog.load()
 
 
@@ -166,9 +163,8 @@ async def test_telegram_an_update_replies_to_the_first_message_and_shows_only_ne
     assert third.reply_to_message_id is None
     assert len(telegram_api.messages_to(CHAT)) == 3
 
-    spec_check(
-        tmp_records(svc, [{"method": c.method, "params": c.params} for c in telegram_api.calls])
-    )
+    records = [{"method": c.method, "params": c.params} for c in telegram_api.calls]
+    assert spec_problems(records, Path(svc.settings.storage.data_dir)) == []
 
 
 async def test_an_arabic_update_is_marked_in_arabic(
@@ -227,7 +223,7 @@ async def test_discord_an_update_references_the_first_message_even_when_gone(
     assert third.payload["embeds"][0]["title"] == "Update: Headline a"
     assert third.reference is None and len(discord_api.messages) == 3
 
-    spec_check(tmp_records(svc, discord_api.bodies))
+    assert spec_problems(discord_api.bodies, Path(svc.settings.storage.data_dir)) == []
 
 
 async def test_a_webhook_sends_an_update_without_a_reference(
@@ -260,25 +256,3 @@ def test_each_part_names_the_stories_it_carries_in_order() -> None:
         for part in parts:
             marks = part.text.count("Update:")
             assert marks == sum(1 for story in part.stories if story % 3 == 0)
-
-
-def tmp_records(svc: Services, records: list[dict[str, object]]) -> Path:
-    path = Path(svc.settings.storage.data_dir) / "requests.jsonl"
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), "utf-8")
-    return path
-
-
-def spec_check(records: Path) -> None:
-    """Run the project's standing spec check on recorded requests; skip when it is absent."""
-    if not SPEC_CHECK.is_file():
-        pytest.skip("../shared/tools/spec_check is not here")
-    # the checker wants jsonschema for Discord; use an interpreter that has it
-    for python in (sys.executable, shutil.which("python3")):
-        if python and subprocess.run([python, "-c", "import jsonschema"]).returncode == 0:
-            break
-    else:
-        pytest.skip("no Python with jsonschema for spec_check")
-    done = subprocess.run(
-        [python, str(SPEC_CHECK), str(records)], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stdout + done.stderr

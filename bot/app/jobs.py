@@ -2,7 +2,8 @@
 
 ::
 
-    poll tick     poller.poll (feeds that are due) → summaries → queue alerts → deliver
+    poll tick     poller.poll (feeds that are due) → summaries → queue alerts (big stories,
+                  watched terms) → deliver
     digest tick   due_digests(chats, handled, now) → queue each due digest → deliver
     deliver       outbox → every running channel; one delivery at a time per channel
     stop          no new sends; the message in flight finishes; running jobs are cancelled
@@ -23,6 +24,7 @@ from datetime import datetime
 
 from bot.app.container import Services
 from bot.app.scheduler import Job, due_digests
+from bot.app.watch_job import queue_watch_alerts, watch_chats
 from bot.delivery.channel import Channel
 from bot.delivery.sender import DeliveryReport, Sender
 from bot.digest.alerts import ALERT_WINDOW, alert_chats, alert_messages, big_stories
@@ -150,6 +152,7 @@ class Jobs:
             report = await self.svc.poller.poll()
             await self.svc.summaries.summarize()
             alerts = self.queue_alerts()
+            alerts += self.queue_watch_alerts()
         if report.polled:
             log.info(
                 "poll: %d feeds ok, %d unchanged, %d failed, %d new, %d relevant",
@@ -196,6 +199,19 @@ class Jobs:
             log.info("alert: story %d, %d sources, %d chats", story_id, sources, len(messages))
             queued += len(messages)
         return queued
+
+    def queue_watch_alerts(self) -> int:
+        """Queue an alert for each new story matching a term a chat watches; returns the
+        messages queued (see ``bot.app.watch_job``)."""
+        svc = self.svc
+        return queue_watch_alerts(
+            archive=svc.archive,
+            chats=watch_chats(svc.state.chats(subscribed_only=True), self.gates),
+            expand=svc.matcher.alias_expander(),
+            catalog=svc.catalog,
+            writer=svc.platforms,
+            now=svc.now(),
+        )
 
     async def digests(self) -> None:
         async with self._pipeline:

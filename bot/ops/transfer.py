@@ -1,5 +1,5 @@
-"""``digestbot export`` / ``digestbot import``: chats (subscription, platform, thread, settings)
-and feeds (with the state worth moving) in one versioned JSON document.
+"""``digestbot export`` / ``digestbot import``: chats (subscription, platform, thread, settings,
+watched terms) and feeds (with the state worth moving) in one versioned JSON document.
 
 ::
 
@@ -38,6 +38,7 @@ from pydantic import (
 from bot.config import ClockTime, HttpUrl
 from bot.errors import DigestbotError
 from bot.models import Chat, FeedState
+from bot.search.watch import MAX_TERMS, BadWatchTerm, add_term
 from bot.subscriptions import MAX_TIMES, parse_times, valid_timezone
 
 FORMAT = "digestbot-export"
@@ -48,6 +49,18 @@ def _zone(value: str) -> str:
     if value and not valid_timezone(value):
         raise ValueError(f"unknown timezone: {value!r}")
     return value
+
+
+def _watch(value: list[str]) -> list[str]:
+    """The rules of ``/watch``: each term checked as it is when saved, at most ``MAX_TERMS``,
+    each once."""
+    terms: tuple[str, ...] = ()
+    for text in value:
+        try:
+            terms = add_term(terms, text)
+        except BadWatchTerm as bad:
+            raise ValueError(f"cannot watch {text[:100]!r} ({bad.key})") from None
+    return list(terms)
 
 
 def _times(value: list[str]) -> list[str]:
@@ -82,6 +95,9 @@ class ChatRecord(_Record):
     timezone: Annotated[str, AfterValidator(_zone)] = ""
     alerts: StrictBool = False
     digits: Literal["latn", "arab"] = "latn"  # absent from exports made before it existed
+    watch: Annotated[list[str], AfterValidator(_watch)] = Field(  # absent before it existed
+        default_factory=list, max_length=MAX_TERMS
+    )
 
 
 class FeedRecord(_Record):
@@ -135,6 +151,7 @@ def export_document(
             "timezone": chat.timezone,
             "alerts": chat.alerts,
             "digits": chat.digits,
+            "watch": list(chat.watch),
         }
         chat_rows.append(_exported(ChatRecord, values, f"chat {chat.key}"))
     feed_rows = [
@@ -247,6 +264,10 @@ def _chat(record: ChatRecord, existing: Chat | None) -> Chat:
         digits=record.digits
         if "digits" in record.model_fields_set or existing is None
         else existing.digits,
+        # likewise the chat's watched terms
+        watch=tuple(record.watch)
+        if "watch" in record.model_fields_set or existing is None
+        else existing.watch,
     )
 
 

@@ -3,7 +3,8 @@ of the bot asks. A platform sends through ``Channel``s (``bot.delivery.channel``
 
 Nothing outside ``bot.platforms`` names a platform: the composition root lists them
 (``bot.app.container.platforms``), the pipeline asks the registry to render a chat's digest,
-the alert job to render its alerts, the sender asks the channel for its pacing, and
+the alert jobs to render their alerts (big stories, watched terms), the sender asks the
+channel for its pacing, and
 ``digestbot once``/``run`` ask it to start whatever the settings configure. Adding a platform is
 one folder here and one line in the container.
 """
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.digest.more import MoreOffer
     from bot.digest.render import Part
+    from bot.digest.watch_alerts import WatchAlert
     from bot.i18n import Catalog
     from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
     from bot.pipeline.digests import DigestQueue
@@ -90,6 +92,11 @@ class Platform(Protocol):
     ) -> str:
         """An instant alert for a story that became big, as one outbox message text, its
         count in the chat's ``digits``."""
+        ...
+
+    def render_watch(self, alert: WatchAlert, *, lang: ChatLang, catalog: Catalog) -> str:
+        """A watch alert (a new article matching a term the chat watches) as one outbox
+        message text."""
         ...
 
     def configured(self, settings: Settings) -> bool:
@@ -163,6 +170,11 @@ class Platforms:
         if isinstance(platform, OffersMore):
             return platform.offer_more(name, parts, offer, catalog)
         return parts, [None] * len(parts)
+
+    def render_watch(
+        self, name: str, alert: WatchAlert, *, lang: ChatLang, catalog: Catalog
+    ) -> str:
+        return self.of(name).render_watch(alert, lang=lang, catalog=catalog)
 
     def configured(self, settings: Settings) -> list[Platform]:
         return [platform for platform in self._platforms if platform.configured(settings)]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 from bot.delivery.pacing import RateLimits
 from bot.digest.alerts import alert_layout
 from bot.digest.render import Part, plain_parts, write_plain
+from bot.digest.watch_alerts import WatchAlert, watch_layout
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
 
@@ -80,6 +81,9 @@ class ConsolePlatform:
     ) -> str:
         blocks = alert_layout(item, lang, sources, catalog, digits)
         return "\n\n".join(write_plain(block) for block in blocks)
+
+    def render_watch(self, alert: WatchAlert, *, lang: ChatLang, catalog: Catalog) -> str:
+        return write_plain(watch_layout(alert, lang, catalog))
 
     def configured(self, settings: Settings) -> bool:
         return False

@@ -13,6 +13,8 @@ a module, in mixins over its one connection:
 - ``bot.store.pages``       the stories a digest had no room for, page by page
 - ``bot.store.search``      full-text search, and its read-only connection for the chats
 - ``bot.store.upkeep``      retention, optimize, checkpoints and backups
+- ``bot.store.watch``       watched terms run against each poll's new articles, and the
+                            alerts they sent
 
 Its error contract (``bot.store.boundary``): every public method raises ``StoreError``, with the
 SQLite error as its cause, never ``sqlite3.Error``.
@@ -47,6 +49,7 @@ from bot.store.summaries import ArchiveSummaries
 from bot.store.transaction import StoreTransaction
 from bot.store.upkeep import ArchiveUpkeep
 from bot.store.usage import REJECTED, ArchiveUsage
+from bot.store.watch import ArchiveWatch
 
 # What callers import from here, wherever it is kept.
 __all__ = [
@@ -74,6 +77,7 @@ class Archive(
     ArchiveSearch,
     ArchiveUpkeep,
     ArchiveMerges,
+    ArchiveWatch,
 ):
     """Articles, stories, summaries and the outbox in ``<data_dir>/archive.sqlite3``.
 

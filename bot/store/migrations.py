@@ -168,6 +168,27 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX digest_pages_created ON digest_pages(created_at);
     """,
+    # 8 (watch lists; numbered after the migrations of the other issue-17 branches at merge):
+    # which (chat, story, term) a watch alert was queued for, so a story that grows later
+    # alerts no more; and the last article of the full-text index the watch terms were run
+    # against, so each poll looks at its new articles only. (IF NOT EXISTS: the tests that
+    # build an older archive from a new one wind back user_version without dropping these.)
+    """
+    CREATE TABLE IF NOT EXISTS watch_alerts (
+        platform TEXT NOT NULL,
+        chat_id INTEGER NOT NULL,
+        story_id INTEGER NOT NULL,
+        term TEXT NOT NULL,
+        alerted_at TEXT NOT NULL,
+        PRIMARY KEY (platform, chat_id, story_id, term)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS watch_mark (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        last_rowid INTEGER NOT NULL
+    );
+    INSERT OR IGNORE INTO watch_mark (id, last_rowid) SELECT 1, coalesce(max(rowid), 0)
+        FROM articles;
+    """,
 )
 
 

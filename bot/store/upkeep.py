@@ -126,6 +126,9 @@ class ArchiveUpkeep:
                 self._db.execute(
                     f"DELETE FROM story_messages WHERE story_id IN ({stale_stories})", args
                 )
+                self._db.execute(
+                    f"DELETE FROM watch_alerts WHERE story_id IN ({stale_stories})", args
+                )
                 stories = self._db.execute("DELETE FROM stories WHERE updated_at < :before", args)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: pruning failed: {exc}") from exc

@@ -1,4 +1,5 @@
-"""Discord slash commands: /subscribe, /unsubscribe, /settings, /search, /latest, /sources.
+"""Discord slash commands: /subscribe, /unsubscribe, /settings, /search, /watch, /unwatch,
+/latest, /sources (watch lists in ``bot.platforms.discord.watch``).
 
 A Discord chat is a channel (``Chat(platform="discord", chat_id=<channel id>)``). Changing a
 channel's subscription or settings takes the Manage Channel permission: Discord hides those
@@ -41,6 +42,7 @@ from bot.platforms.discord.settings import (
     parse_times,
     parse_timezone,
 )
+from bot.platforms.discord.watch import DiscordWatch
 from bot.platforms.sources import sources_lines
 from bot.search.help import bad_filters, bad_filters_message
 from bot.search.query import AliasExpander
@@ -50,7 +52,16 @@ from bot.subscriptions import ui_lang_for
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("subscribe", "unsubscribe", "settings", "search", "latest", "sources")
+COMMANDS = (
+    "subscribe",
+    "unsubscribe",
+    "settings",
+    "search",
+    "watch",
+    "unwatch",
+    "latest",
+    "sources",
+)
 MAX_DESCRIPTION_TEXT = 100  # Discord's limit for command, option and choice descriptions
 ENGLISH_LOCALES = frozenset({discord.Locale.american_english, discord.Locale.british_english})
 
@@ -115,6 +126,7 @@ class DiscordCommands:
         self.now = now
         self.feeds = tuple(sources)
         self.labels = labels or builtin_labels()
+        self.watching = DiscordWatch(self)
 
     # helpers
 
@@ -374,6 +386,18 @@ def build_commands(handlers: DiscordCommands) -> list[app_commands.Command[Any, 
     async def search(interaction: discord.Interaction[Any], query: str) -> None:
         await handlers.search(interaction, query)
 
+    @app_commands.command(name="watch", description=text("cmd_watch"))
+    @app_commands.describe(term=text("opt_term"))
+    @app_commands.guild_only()
+    async def watch(interaction: discord.Interaction[Any], term: str | None = None) -> None:
+        await handlers.watching.watch(interaction, term)
+
+    @app_commands.command(name="unwatch", description=text("cmd_unwatch"))
+    @app_commands.describe(term=text("opt_term"))
+    @app_commands.guild_only()
+    async def unwatch(interaction: discord.Interaction[Any], term: str) -> None:
+        await handlers.watching.unwatch(interaction, term)
+
     @app_commands.command(name="latest", description=text("cmd_latest"))
     async def latest(interaction: discord.Interaction[Any]) -> None:
         await handlers.latest(interaction)
@@ -382,4 +406,4 @@ def build_commands(handlers: DiscordCommands) -> list[app_commands.Command[Any, 
     async def sources(interaction: discord.Interaction[Any]) -> None:
         await handlers.sources(interaction)
 
-    return [subscribe, unsubscribe, settings, search, latest, sources]
+    return [subscribe, unsubscribe, settings, search, watch, unwatch, latest, sources]

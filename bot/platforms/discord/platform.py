@@ -11,6 +11,7 @@ import json
 from typing import TYPE_CHECKING
 
 from bot.digest.render import Part
+from bot.digest.watch_alerts import WatchAlert
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
 from bot.platforms.discord.render import (
@@ -18,6 +19,7 @@ from bot.platforms.discord.render import (
     discord_parts,
     more_components,
     render_discord_alert,
+    render_discord_watch,
 )
 
 if TYPE_CHECKING:
@@ -59,6 +61,9 @@ class DiscordPlatform:
         return render_discord_alert(
             item, lang=lang, sources=sources, catalog=catalog, digits=digits
         )
+
+    def render_watch(self, alert: WatchAlert, *, lang: ChatLang, catalog: Catalog) -> str:
+        return render_discord_watch(alert, lang=lang, catalog=catalog)
 
     def configured(self, settings: Settings) -> bool:
         return settings.discord.enabled or bool(settings.discord.webhooks)

@@ -28,6 +28,7 @@ from bot.digest.render import (
     source_label,
     with_update_mark,
 )
+from bot.digest.watch_alerts import WatchAlert, watch_layout
 from bot.i18n import Catalog
 from bot.models import ChatLang, Digest, DigestItem, Digits, Source
 from bot.text.display import MAX_URL, for_chat, link_url, utf16_len
@@ -259,3 +260,22 @@ def render_discord_alert(
     return _payload(
         {"content": clip(header, MAX_CONTENT), "embeds": [story_embed(item, codes, catalog)]}
     )
+
+
+def render_discord_watch(alert: WatchAlert, *, lang: ChatLang, catalog: Catalog) -> str:
+    """A watch alert as one JSON message payload of content only: the terms in bold, the
+    headline as a markdown link (a short message; a story embed is for digests and big-story
+    alerts)."""
+    lines = []
+    for line in watch_layout(alert, lang, catalog):
+        parts = []
+        for span in line:
+            text = escape_markdown(span.text)
+            if span.style == "bold":
+                parts.append(f"**{text}**")
+            elif span.style == "link" and len(_link_url(span.href)) <= MAX_URL:
+                parts.append(f"[{text}](<{_link_url(span.href)}>)")
+            else:
+                parts.append(text)
+        lines.append("".join(parts))
+    return _payload({"content": clip("\n".join(lines), MAX_CONTENT)})

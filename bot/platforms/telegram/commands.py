@@ -1,5 +1,5 @@
-"""Telegram commands: /start, /help, /subscribe, /unsubscribe, /search, /settings, /latest,
-/sources, /about.
+"""Telegram commands: /start, /help, /subscribe, /unsubscribe, /search, /watch, /unwatch,
+/settings, /latest, /sources, /about.
 
 Handlers read and write the state and the archive on the event loop's thread, like the rest of
 the bot. Every reply goes through the message catalog in the chat's language.
@@ -43,6 +43,7 @@ from bot.platforms.telegram.browse import (
 )
 from bot.platforms.telegram.search import TelegramSearch
 from bot.platforms.telegram.settings import apply_setting
+from bot.platforms.telegram.watch import TelegramWatch
 from bot.search.query import AliasExpander
 from bot.store.archive import Archive
 from bot.store.state import StateStore
@@ -58,6 +59,8 @@ COMMANDS = (
     "settings",
     "latest",
     "search",
+    "watch",
+    "unwatch",
     "sources",
     "about",
 )
@@ -94,9 +97,17 @@ class TelegramCommands:
         self.search = TelegramSearch(
             archive=archive, catalog=catalog, expand=expand, ui_lang=self._update_lang
         )
+        self.watch = TelegramWatch(
+            state=state,
+            catalog=catalog,
+            expand=expand,
+            chat=self._chat,
+            may_manage=self._may_manage,
+        )
 
     def install(self, application: Application) -> None:  # type: ignore[type-arg]
         self.search.install(application)
+        self.watch.install(application)
         application.add_handler(CallbackQueryHandler(self.on_language, pattern=r"^lang:"))
         application.add_handler(CallbackQueryHandler(self.on_settings_button, pattern=r"^set:"))
         for name in COMMANDS:
@@ -278,6 +289,12 @@ class TelegramCommands:
 
     async def cmd_search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.search.cmd_search(update, context)
+
+    async def cmd_watch(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.watch.cmd_watch(update, context)
+
+    async def cmd_unwatch(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.watch.cmd_unwatch(update, context)
 
     async def cmd_unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lang = self._lang(self._chat(update))

@@ -10,9 +10,14 @@ import json
 from typing import TYPE_CHECKING
 
 from bot.digest.render import Part
+from bot.digest.watch_alerts import WatchAlert
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest, DigestItem, Digits
-from bot.platforms.telegram.render import render_telegram_alert, telegram_parts
+from bot.platforms.telegram.render import (
+    render_telegram_alert,
+    render_telegram_watch,
+    telegram_parts,
+)
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -53,6 +58,9 @@ class TelegramPlatform:
         return render_telegram_alert(
             item, lang=lang, sources=sources, catalog=catalog, digits=digits
         )
+
+    def render_watch(self, alert: WatchAlert, *, lang: ChatLang, catalog: Catalog) -> str:
+        return render_telegram_watch(alert, lang=lang, catalog=catalog)
 
     def configured(self, settings: Settings) -> bool:
         return settings.telegram.enabled

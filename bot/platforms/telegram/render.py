@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from bot.digest.alerts import alert_layout
 from bot.digest.render import Block, Part, Span, layout
+from bot.digest.watch_alerts import WatchAlert, watch_layout
 from bot.i18n import Catalog
 from bot.models import ChatLang, Digest, DigestItem, Digits
 from bot.text.display import utf16_len
@@ -94,6 +95,11 @@ def render_telegram_alert(
     """One alert as one HTML message: the alert line, the story, its sources."""
     blocks = alert_layout(item, lang, sources, catalog, digits)
     return "\n\n".join(write_html(block) for block in blocks)
+
+
+def render_telegram_watch(alert: WatchAlert, *, lang: ChatLang, catalog: Catalog) -> str:
+    """A watch alert as one short HTML message: the terms, the headline linked."""
+    return write_html(watch_layout(alert, lang, catalog))
 
 
 def _fit(block: Block, max_chars: int, max_entities: int) -> Block:
