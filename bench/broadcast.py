@@ -13,7 +13,8 @@ for replies to commands (``[telegram] reply_share``). For a share of the chats (
 half by default) the digest carries updates of the stories of an earlier digest already sent, so
 each of its parts looks up and replies to that digest's message, as a grown story's update does
 (the fake never saw those messages: Telegram sends the reply as a plain message, as
-``allow_sending_without_reply`` asks).
+``allow_sending_without_reply`` asks); for another share (``--watch``) a watch alert is queued
+in the same outbox after the digest.
 
 Prints, one line per rate in one run: messages a second delivered over the configured limit (the
 target) and over the sender's own share of it; messages lost, duplicated or out of order per
@@ -22,6 +23,7 @@ another process).
 Targets: ratio ≥ 0.9, 0 lost, 0 answered 429. Run from the project root:
 
     python bench/broadcast.py [--rates 30 300] [--seconds 30] [--reply-share 0.03] [--updates 0.5]
+        [--watch 0.5]
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -47,14 +49,16 @@ from bot.config.sections import DEFAULT_REPLY_SHARE
 from bot.delivery.pacing import RateLimits
 from bot.delivery.sender import CONCURRENCY, DeliveryReport, Sender
 from bot.digest.render import Part
+from bot.digest.watch_alerts import WatchAlert
 from bot.i18n import Catalog
 from bot.models import ChatLang, Digest, DigestItem, Source, Summary
 from bot.platforms.telegram.channel import TelegramChannel, telegram_limits
-from bot.platforms.telegram.render import telegram_parts
+from bot.platforms.telegram.render import render_telegram_watch, telegram_parts
 from bot.platforms.telegram.request import JsonRequest
 from bot.store.archive import Archive
 from bot.store.state import StateStore
 from bot.store.story_messages import ShownStory
+from bot.store.watch import WatchMessage, WatchWindow
 from tests.fakes.telegram_api import FakeTelegramAPI, FloodLimits
 
 TOKEN = "123456:broadcast-bench"
@@ -122,13 +126,41 @@ class Plan:
     parts: dict[int, list[Part]]
     updates: frozenset[int] = frozenset()
     """The chats whose digest carries updates of an earlier digest's stories."""
+    watch: dict[int, str] = field(default_factory=dict)
+    """The chats that also get a watch alert (``/watch``), queued after their digest."""
 
     @property
     def messages(self) -> int:
-        return sum(len(self.parts[c]) for c in self.chats)
+        return sum(len(self.expected(c)) for c in self.chats)
+
+    def expected(self, chat_id: int) -> list[str]:
+        """The texts the chat should receive, in order."""
+        alert = [self.watch[chat_id]] if chat_id in self.watch else []
+        return [part.text for part in self.parts[chat_id]] + alert
 
 
-def plan(first_id: int, count: int, rendered: dict[ChatLang, list[Part]], updates: float) -> Plan:
+def watch_alert(lang: ChatLang, catalog: Catalog) -> str:
+    """A watch alert as the bot renders one for Telegram."""
+    alert = WatchAlert(
+        story_id=1,
+        terms=("كورسك",),
+        headlines={"ar": "جنود كوريون شماليون في كورسك", "en": "North Korean troops in Kursk"},
+        title="North Korean troops in Kursk",
+        url="https://eastern-wire.example/news/kursk?a=1",
+    )
+    return render_telegram_watch(alert, lang=lang, catalog=catalog)
+
+
+def plan(
+    first_id: int,
+    count: int,
+    rendered: dict[ChatLang, list[Part]],
+    updates: float,
+    watch: float = 0.0,
+    catalog: Catalog | None = None,
+) -> Plan:
+    """``count`` chats (a fifth groups), languages in turn; the first ``updates`` share get
+    updates, the last ``watch`` share also a watch alert."""
     langs: list[ChatLang] = ["ar", "en", "both"]
     chats: list[int] = []
     parts: dict[int, list[Part]] = {}
@@ -137,7 +169,12 @@ def plan(first_id: int, count: int, rendered: dict[ChatLang, list[Part]], update
         chats.append(chat_id)
         parts[chat_id] = rendered[langs[n % len(langs)]]
     updated = frozenset(chats[: round(count * updates)])
-    return Plan(chats, parts, updated)
+    alerts: dict[int, str] = {}
+    if watch and catalog is not None:
+        texts = {lang: watch_alert(lang, catalog) for lang in langs}
+        first = count - round(count * watch)
+        alerts = {chats[n]: texts[langs[n % len(langs)]] for n in range(first, count)}
+    return Plan(chats, parts, updated, alerts)
 
 
 def shown(parts: list[Part], update: bool) -> list[list[ShownStory]]:
@@ -166,6 +203,11 @@ def queue(archive: Archive, plan: Plan) -> None:
                 archive.record_shown(
                     platform="telegram", chat_id=chat_id, digest_key=key, parts=shown(parts, update)
                 )
+        watch = [
+            WatchMessage("telegram", chat_id, None, 1, ("kursk",), text)
+            for chat_id, text in plan.watch.items()
+        ]
+        archive.queue_watch_alerts(watch, WatchWindow(after=0, upto=0), NOW)
         # the earlier digests went out before: sent, with their messages' ids
         for item in archive.pending("telegram"):
             if item.digest_key.endswith(earlier_end.isoformat()):
@@ -249,7 +291,7 @@ def check(plan: Plan, received: dict[int, list[str]]) -> tuple[int, int, int]:
     """Lost, duplicated and chats out of order, comparing what the fake received with the plan."""
     lost = duplicated = disordered = 0
     for chat_id in plan.chats:
-        expected = [fingerprint(p.text) for p in plan.parts[chat_id]]
+        expected = [fingerprint(text) for text in plan.expected(chat_id)]
         got = received.get(chat_id, [])
         missing = Counter(expected) - Counter(got)
         extra = Counter(got) - Counter(expected)
@@ -270,7 +312,7 @@ def measure(
 ) -> Outcome:
     sender_limits = telegram_limits(args.reply_share, overall=rate)
     count = args.chats or chats_for(rate, args.seconds, rendered)
-    full = plan(1_000_000, count, rendered, args.updates)
+    full = plan(1_000_000, count, rendered, args.updates, args.watch, Catalog.load())
     with child_server(serve_fake, rate, args.latency) as (conn, bot_url):
         seconds, cpu, waited, report = asyncio.run(
             deliver(bot_url, scratch / str(rate), full, rate, sender_limits, args.concurrency)
@@ -307,7 +349,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         f" {args.latency * 1000:.0f} ms latency; digest of {dict(sorted(parts.items()))} parts"
         f" (ar/en/both), a fifth of the chats groups; sender concurrency {args.concurrency},"
         f" reply share {args.reply_share}; {args.updates:.0%} of the chats get updates replying"
-        " to an earlier digest"
+        f" to an earlier digest, {args.watch:.0%} a watch alert in the same outbox"
     )
     print(
         "  limit  sender  chats   sent     time   msg/s  /limit /sender  lost  dup disord   429"
@@ -342,6 +384,9 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--reply-share", type=float, default=DEFAULT_REPLY_SHARE)
     parser.add_argument(
         "--updates", type=float, default=0.5, help="share of chats whose digest holds updates"
+    )
+    parser.add_argument(
+        "--watch", type=float, default=0.5, help="share of chats that also get a watch alert"
     )
     return parser.parse_args(list(argv) if argv is not None else None)
 
