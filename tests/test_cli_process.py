@@ -110,7 +110,7 @@ def test_run_serves_telegram_and_stops_on_sigterm(tmp_path: Path, feeds: FeedSer
             deadline = time.monotonic() + 30
             while not telegram.messages_to(31337) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            assert "Russia–North Korea" in telegram.messages_to(31337)[0].text
+            assert "relations between Russia and North Korea" in telegram.messages_to(31337)[0].text
             started = time.monotonic()
             process.send_signal(signal.SIGTERM)
             _, stderr = process.communicate(timeout=15)

@@ -88,7 +88,7 @@ def test_try_it_runs_as_written_and_leaves_the_clone_as_it_was(tmp_path: Path) -
         code, out = run_digestbot(words, tmp_path)
         assert code == 0, (words, out)
         if words[1] == "demo":
-            assert "📰 Russia–North Korea digest" in out
+            assert "📰 Russia–North Korea relations" in out
         if words[1] == "search":
             assert out.startswith("1. "), out  # the kept demo archive has Kursk in it
         ran += 1
