@@ -20,9 +20,9 @@ from bot.config import Settings
 from bot.errors import StoreError
 from bot.ops.demo import load_manifest
 from bot.platforms.telegram.channel import TelegramChannel
-from bot.platforms.telegram.runtime import telegram_application
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegramAPI, parse_telegram_html
+from tests.telegram_support import polling
 
 TOKEN = "123456:E2E-token"
 USER_CHAT = 4242
@@ -53,18 +53,8 @@ async def svc(
 
 @pytest.fixture
 async def application(svc: Services) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    app = telegram_application(svc)
-    await app.initialize()
-    await app.bot_data["commands"].register_menus(app)
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.05)
-    try:
+    async with polling(svc, menus=True) as app:
         yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
 
 
 async def test_subscribe_digest_and_search(

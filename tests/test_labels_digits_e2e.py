@@ -21,10 +21,10 @@ from bot.platforms.discord.channel import DiscordChannel
 from bot.platforms.discord.platform import BOT_PLATFORM
 from bot.platforms.discord.runtime import DigestbotClient, start_discord
 from bot.platforms.telegram.channel import TelegramChannel
-from bot.platforms.telegram.runtime import telegram_application
 from tests.fakes.discord_api import BOT_TOKEN, FakeDiscordAPI, limit_problems
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegramAPI, parse_telegram_html
+from tests.telegram_support import polling
 from tests.test_discord_commands import CHANNEL, FakeInteraction, choice, command
 
 TOKEN = "123456:E2E-labels"
@@ -79,17 +79,8 @@ async def telegram_svc(
 
 @pytest.fixture
 async def application(telegram_svc: Services) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    app = telegram_application(telegram_svc)
-    await app.initialize()
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.05)
-    try:
+    async with polling(telegram_svc) as app:
         yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
 
 
 async def test_telegram_labels_sources_and_arabic_indic_digits(

@@ -29,11 +29,11 @@ from bot.platforms.discord.channel import buttons
 from bot.platforms.discord.platform import BOT_PLATFORM
 from bot.platforms.discord.runtime import DigestbotClient, start_discord
 from bot.platforms.telegram.channel import TelegramChannel
-from bot.platforms.telegram.runtime import telegram_application
 from tests.fakes.discord_api import BOT_TOKEN, FakeDiscordAPI, limit_problems
 from tests.fakes.telegram_api import FakeTelegramAPI, SentMessage, parse_telegram_html
 from tests.settings_support import settings_for
 from tests.spec_support import spec_problems
+from tests.telegram_support import polling
 from tests.test_jobs import add_story
 
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
@@ -115,17 +115,8 @@ async def telegram_svc(tmp_path: Path, telegram_api: FakeTelegramAPI) -> AsyncIt
 
 @pytest.fixture
 async def application(telegram_svc: Services) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    app = telegram_application(telegram_svc)
-    await app.initialize()
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.05)
-    try:
+    async with polling(telegram_svc) as app:
         yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
 
 
 def headlines(messages: list[SentMessage]) -> list[str]:

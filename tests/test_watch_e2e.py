@@ -25,12 +25,12 @@ from bot.platforms.discord.platform import BOT_PLATFORM
 from bot.platforms.discord.runtime import DigestbotClient, start_discord
 from bot.platforms.discord.watch import WatchView
 from bot.platforms.telegram.channel import TelegramChannel
-from bot.platforms.telegram.runtime import telegram_application
 from tests.clock import Clock
 from tests.fakes.discord_api import BOT_TOKEN, FakeDiscordAPI, limit_problems
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegramAPI, parse_telegram_html
 from tests.spec_support import spec_problems
+from tests.telegram_support import polling
 from tests.test_discord_commands import CHANNEL, FakeInteraction, command
 
 TOKEN = "123456:E2E-watch"
@@ -100,17 +100,8 @@ async def telegram_svc(
 
 @pytest.fixture
 async def application(telegram_svc: Services) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    app = telegram_application(telegram_svc)
-    await app.initialize()
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.05)
-    try:
+    async with polling(telegram_svc) as app:
         yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
 
 
 async def test_telegram_watch_list_buttons_refusals_and_one_cross_lingual_alert(
