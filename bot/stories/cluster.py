@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.stories.features import Features
-from bot.stories.similarity import DEFAULT_HORIZON, Weigher, rarity, similarity
+from bot.stories.similarity import DEFAULT_HORIZON, Weigher, rarity
 
 DEFAULT_THRESHOLD = 0.19
 """The average similarity at which two clusters join (``[stories] threshold``)."""
@@ -98,13 +98,7 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
     kept = {story: _first(reports) for story, reports in members.items()}
 
     def score(a: Report, b: Report) -> float:
-        return similarity(
-            a.features,
-            b.features,
-            weigher,
-            contrast=rules.contrast,
-            horizon=rules.horizon,
-        )
+        return weigher.similarity(a.features, b.features, rules.contrast, rules.horizon)
 
     # Every pair (new, any) that shares a term, then the pairs between the stories reached: every
     # story with a report at least ``threshold`` alike to a new one (an average reaches the
@@ -147,12 +141,15 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
             stories={story},
             size=len(kept[story]),
             fresh=0,
+            label=min(r.key for r in kept[story]),
         )
         for r in kept[story]:
             owner[r.key] = number
     for report in fresh:
         number = len(clusters)
-        clusters[number] = _Cluster(keys=[report.key], stories=set(), size=1, fresh=1)
+        clusters[number] = _Cluster(
+            keys=[report.key], stories=set(), size=1, fresh=1, label=report.key
+        )
         owner[report.key] = number
     links: dict[int, dict[int, float]] = defaultdict(dict)
     between: dict[int, dict[int, float]] = defaultdict(dict)  # links of stories' own reports
@@ -178,10 +175,8 @@ class _Cluster:
     size: int
     fresh: int
     """How many of ``keys`` are new reports (the rest are recent stories' reports)."""
-
-    @property
-    def label(self) -> str:
-        return min(self.keys)
+    label: str
+    """The smallest of ``keys``: breaks ties (kept, not recomputed for every candidate join)."""
 
 
 def _first(reports: Sequence[Report]) -> list[Report]:
@@ -259,7 +254,7 @@ def _agglomerate(
     are, on average, at least half the threshold alike: one roundup report that resembles two
     events ("troops arrive as the Duma ratifies the treaty") must not fuse them for good.
     """
-    heap: list[tuple[float, str, str, int, int]] = []
+    heap = _Pairs()
 
     def push(a: int, b: int) -> None:
         one, other = clusters[a], clusters[b]
@@ -272,8 +267,7 @@ def _agglomerate(
             own = (one.size - one.fresh) * (other.size - other.fresh)
             if between[a].get(b, 0.0) / own < threshold / 2:
                 return
-        first, second = sorted((one.label, other.label))
-        heapq.heappush(heap, (-average, first, second, a, b))
+        heap.push(-average, one.label, other.label, a, b)
 
     for a in sorted(links):
         for b in sorted(links[a]):
@@ -281,23 +275,25 @@ def _agglomerate(
                 push(a, b)
     alive = set(clusters)
     next_id = max(clusters, default=-1) + 1
-    while heap:
-        _, _, _, a, b = heapq.heappop(heap)
-        if a not in alive or b not in alive:
-            continue
+    while (found := heap.pop(alive)) is not None:
+        a, b = found
+        one, two = clusters[a], clusters[b]
         merged = _Cluster(
-            keys=clusters[a].keys + clusters[b].keys,
-            stories=clusters[a].stories | clusters[b].stories,
-            size=clusters[a].size + clusters[b].size,
-            fresh=clusters[a].fresh + clusters[b].fresh,
+            keys=one.keys + two.keys,
+            stories=one.stories | two.stories,
+            size=one.size + two.size,
+            fresh=one.fresh + two.fresh,
+            label=min(one.label, two.label),
         )
         alive -= {a, b}
+        heap.forget(a, b, alive)
         for table in (links, between):
             joined: dict[int, float] = {}
             for old in (a, b):
                 for other, value in table.pop(old, {}).items():
-                    table[other].pop(old, None)
+                    # a cluster merged away keeps its links to ``old``: nothing reads them
                     if other in alive:
+                        table[other].pop(old, None)
                         joined[other] = joined.get(other, 0.0) + value
             table[next_id] = joined
             for other, value in joined.items():
@@ -308,6 +304,57 @@ def _agglomerate(
         for other in sorted(links[next_id]):
             push(next_id, other)
         next_id += 1
+
+
+class _Pairs:
+    """The candidate joins, best first: (-average, labels in order, cluster numbers).
+
+    A join of a cluster that has since been merged away is stale and skipped. Every entry is
+    distinct (it names its two clusters), so the order in which the live ones come out depends
+    only on which are in the heap: dropping the stale ones all at once, when they are half of
+    it, changes nothing but the cost (a big poll's clusters have hundreds of neighbours each,
+    and each merge leaves all their entries stale)."""
+
+    __slots__ = ("_count", "_heap", "_stale")
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, str, str, int, int]] = []
+        self._count: dict[int, int] = defaultdict(int)
+        """Entries in the heap that name each cluster (stale ones included)."""
+        self._stale = 0
+
+    def push(self, key: float, label_a: str, label_b: str, a: int, b: int) -> None:
+        first, second = (label_a, label_b) if label_a < label_b else (label_b, label_a)
+        heapq.heappush(self._heap, (key, first, second, a, b))
+        self._count[a] += 1
+        self._count[b] += 1
+
+    def pop(self, alive: set[int]) -> tuple[int, int] | None:
+        """The best join of two live clusters, or None when there is none."""
+        heap = self._heap
+        while heap:
+            _, _, _, a, b = heapq.heappop(heap)
+            if a in alive and b in alive:
+                self._count[a] -= 1
+                self._count[b] -= 1
+                return a, b
+            self._stale -= 1
+        return None
+
+    def forget(self, a: int, b: int, alive: set[int]) -> None:
+        """Clusters ``a`` and ``b`` are merged away (no longer in ``alive``): their entries
+        are stale."""
+        self._stale += self._count.pop(a, 0) + self._count.pop(b, 0)
+        if self._stale * 2 > len(self._heap):
+            live = [e for e in self._heap if e[3] in alive and e[4] in alive]
+            heapq.heapify(live)
+            self._heap = live
+            count: dict[int, int] = defaultdict(int)
+            for e in live:
+                count[e[3]] += 1
+                count[e[4]] += 1
+            self._count = count
+            self._stale = 0
 
 
 def _decide(clusters: dict[int, _Cluster], fresh: Sequence[Report]) -> Clustering:
