@@ -19,7 +19,7 @@ def _plain_order(seed: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]
     def push(a: int, b: int) -> None:
         key = -round(rng.random(), 2)  # coarse: ties are common and go by the labels
         labels = sorted((f"k{a:03}", f"k{b:03}"))
-        pairs.push(key, labels[1], labels[0], a, b)
+        pairs.push([(key, labels[1], labels[0], a, b)])
         heapq.heappush(plain, (key, labels[0], labels[1], a, b))
 
     for a in sorted(alive):
@@ -59,8 +59,8 @@ def test_joins_come_out_as_from_a_plain_heap() -> None:
 def test_the_stale_entries_are_dropped() -> None:
     pairs = _Pairs()
     for b in range(1, 50):
-        pairs.push(-0.5, "a", f"b{b:02}", 0, b)
-    pairs.push(-0.9, "x", "y", 60, 61)
+        pairs.push([(-0.5, "a", f"b{b:02}", 0, b)])
+    pairs.push([(-0.9, "y", "x", 60, 61)])
     assert pairs.pop({0, 60, 61, *range(1, 50)}) == (60, 61)
     alive = set(range(1, 50))
     pairs.forget(0, 60, alive)  # cluster 0 is gone: its 49 entries are stale

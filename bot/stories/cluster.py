@@ -27,10 +27,11 @@ first about).
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from operator import itemgetter
 
 from bot.stories.features import Features
 from bot.stories.similarity import DEFAULT_HORIZON, Weigher, rarity
@@ -255,24 +256,30 @@ def _agglomerate(
     events ("troops arrive as the Duma ratifies the treaty") must not fuse them for good.
     """
     heap = _Pairs()
+    half = threshold / 2
 
-    def push(a: int, b: int) -> None:
-        one, other = clusters[a], clusters[b]
-        average = links[a].get(b, 0.0) / (one.size * other.size)
-        if average < threshold:
-            return
-        if one.stories and other.stories:
-            if not one.fresh and not other.fresh:
-                return
-            own = (one.size - one.fresh) * (other.size - other.fresh)
-            if between[a].get(b, 0.0) / own < threshold / 2:
-                return
-        heap.push(-average, one.label, other.label, a, b)
+    def push(a: int, others: Iterable[int]) -> None:
+        """Offer the joins of ``a`` with each of ``others`` (one loop: a merge in a big poll
+        offers hundreds)."""
+        one, row, own_between = clusters[a], links[a], between.get(a, {})
+        size, fresh, stories, label = one.size, one.fresh, one.stories, one.label
+        offered = []
+        for b in others:
+            other = clusters[b]
+            average = row.get(b, 0.0) / (size * other.size)
+            if average < threshold:
+                continue
+            if stories and other.stories:
+                if not fresh and not other.fresh:
+                    continue
+                own = (size - fresh) * (other.size - other.fresh)
+                if own_between.get(b, 0.0) / own < half:
+                    continue
+            offered.append((-average, label, other.label, a, b))
+        heap.push(offered)
 
     for a in sorted(links):
-        for b in sorted(links[a]):
-            if a < b:
-                push(a, b)
+        push(a, [b for b in sorted(links[a]) if a < b])
     alive = set(clusters)
     next_id = max(clusters, default=-1) + 1
     while (found := heap.pop(alive)) is not None:
@@ -301,8 +308,7 @@ def _agglomerate(
         del clusters[a], clusters[b]
         clusters[next_id] = merged
         alive.add(next_id)
-        for other in sorted(links[next_id]):
-            push(next_id, other)
+        push(next_id, sorted(links[next_id]))
         next_id += 1
 
 
@@ -319,15 +325,18 @@ class _Pairs:
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, str, str, int, int]] = []
-        self._count: dict[int, int] = defaultdict(int)
+        self._count: Counter[int] = Counter()
         """Entries in the heap that name each cluster (stale ones included)."""
         self._stale = 0
 
-    def push(self, key: float, label_a: str, label_b: str, a: int, b: int) -> None:
-        first, second = (label_a, label_b) if label_a < label_b else (label_b, label_a)
-        heapq.heappush(self._heap, (key, first, second, a, b))
-        self._count[a] += 1
-        self._count[b] += 1
+    def push(self, offered: Iterable[tuple[float, str, str, int, int]]) -> None:
+        """Add joins given as (-average, the two labels in any order, the two clusters)."""
+        heap, count, heappush = self._heap, self._count, heapq.heappush
+        for key, label_a, label_b, a, b in offered:
+            first, second = (label_a, label_b) if label_a < label_b else (label_b, label_a)
+            heappush(heap, (key, first, second, a, b))
+            count[a] += 1
+            count[b] += 1
 
     def pop(self, alive: set[int]) -> tuple[int, int] | None:
         """The best join of two live clusters, or None when there is none."""
@@ -349,10 +358,8 @@ class _Pairs:
             live = [e for e in self._heap if e[3] in alive and e[4] in alive]
             heapq.heapify(live)
             self._heap = live
-            count: dict[int, int] = defaultdict(int)
-            for e in live:
-                count[e[3]] += 1
-                count[e[4]] += 1
+            count = Counter(map(itemgetter(3), live))
+            count.update(map(itemgetter(4), live))
             self._count = count
             self._stale = 0
 

@@ -129,7 +129,18 @@ class Weigher:
         if not near:
             return 0.0
         if a.lang == b.lang:
-            score = self.both(a.words, a.marks, b.words, b.marks)
+            # ``both`` with marks weighing ``MARKS``, written out: the same sums in the same order
+            mass = self.mass
+            words_a, marks_a, words_b, marks_b = a.words, a.marks, b.words, b.marks
+            total = mass(words_a) + mass(words_b) + MARKS * (mass(marks_a) + mass(marks_b))
+            if not total:
+                score = 0.0
+            else:
+                weight = self._weights.__getitem__
+                shared = math.fsum(map(weight, words_a & words_b)) if words_a and words_b else 0.0
+                if marks_a and marks_b:
+                    shared += MARKS * math.fsum(map(weight, marks_a & marks_b))
+                score = 2 * shared / total
         else:
             score = self.both(a.marks, frozenset(), b.marks, frozenset(), marks=1.0)
         if contrast and bool(a.marks & contrast) != bool(b.marks & contrast):
