@@ -27,11 +27,10 @@ first about).
 from __future__ import annotations
 
 import heapq
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from operator import itemgetter
 
 from bot.stories.features import Features
 from bot.stories.similarity import DEFAULT_HORIZON, Weigher, rarity
@@ -263,7 +262,7 @@ def _agglomerate(
         offers hundreds)."""
         one, row, own_between = clusters[a], links[a], between.get(a, {})
         size, fresh, stories, label = one.size, one.fresh, one.stories, one.label
-        offered = []
+        offered: list[_Join] = []
         for b in others:
             other = clusters[b]
             average = row.get(b, 0.0) / (size * other.size)
@@ -293,7 +292,6 @@ def _agglomerate(
             label=min(one.label, two.label),
         )
         alive -= {a, b}
-        heap.forget(a, b, alive)
         for table in (links, between):
             joined: dict[int, float] = {}
             for old in (a, b):
@@ -312,56 +310,53 @@ def _agglomerate(
         next_id += 1
 
 
+_Join = tuple[float, str, str, int, int]
+"""A candidate join: (-average, the two labels in order, the offering cluster, the other)."""
+
+
 class _Pairs:
-    """The candidate joins, best first: (-average, labels in order, cluster numbers).
+    """The candidate joins, best first.
 
-    A join of a cluster that has since been merged away is stale and skipped. Every entry is
-    distinct (it names its two clusters), so the order in which the live ones come out depends
-    only on which are in the heap: dropping the stale ones all at once, when they are half of
-    it, changes nothing but the cost (a big poll's clusters have hundreds of neighbours each,
-    and each merge leaves all their entries stale)."""
+    A join of a cluster that has since been merged away is stale and skipped. Every join is
+    distinct (its labels name its two clusters), so the order in which the live ones come out
+    depends only on which were offered. Each cluster's offers are kept as one sorted run, and
+    the heap holds the head of each run: when the cluster that offered a run is merged away,
+    the rest of the run is dropped unread. A big poll's clusters have hundreds of neighbours
+    each, and each merge would otherwise leave all their joins in the heap to be popped."""
 
-    __slots__ = ("_count", "_heap", "_stale")
+    __slots__ = ("_heap",)
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, str, str, int, int]] = []
-        self._count: Counter[int] = Counter()
-        """Entries in the heap that name each cluster (stale ones included)."""
-        self._stale = 0
+        self._heap: list[tuple[_Join, Iterator[_Join]]] = []
 
-    def push(self, offered: Iterable[tuple[float, str, str, int, int]]) -> None:
-        """Add joins given as (-average, the two labels in any order, the two clusters)."""
-        heap, count, heappush = self._heap, self._count, heapq.heappush
-        for key, label_a, label_b, a, b in offered:
-            first, second = (label_a, label_b) if label_a < label_b else (label_b, label_a)
-            heappush(heap, (key, first, second, a, b))
-            count[a] += 1
-            count[b] += 1
+    def push(self, offered: list[_Join]) -> None:
+        """Add the joins one cluster offers, given as (-average, the two labels in any order,
+        that cluster, the other cluster)."""
+        run = sorted(
+            (key, label_a, label_b, a, b) if label_a < label_b else (key, label_b, label_a, a, b)
+            for key, label_a, label_b, a, b in offered
+        )
+        if run:
+            rest = iter(run)
+            heapq.heappush(self._heap, (next(rest), rest))
 
     def pop(self, alive: set[int]) -> tuple[int, int] | None:
         """The best join of two live clusters, or None when there is none."""
         heap = self._heap
         while heap:
-            _, _, _, a, b = heapq.heappop(heap)
-            if a in alive and b in alive:
-                self._count[a] -= 1
-                self._count[b] -= 1
+            join, rest = heap[0]
+            a, b = join[3], join[4]
+            if a not in alive:
+                heapq.heappop(heap)  # every join left in the run names ``a``: all stale
+                continue
+            following = next(rest, None)
+            if following is None:
+                heapq.heappop(heap)
+            else:
+                heapq.heapreplace(heap, (following, rest))
+            if b in alive:
                 return a, b
-            self._stale -= 1
         return None
-
-    def forget(self, a: int, b: int, alive: set[int]) -> None:
-        """Clusters ``a`` and ``b`` are merged away (no longer in ``alive``): their entries
-        are stale."""
-        self._stale += self._count.pop(a, 0) + self._count.pop(b, 0)
-        if self._stale * 2 > len(self._heap):
-            live = [e for e in self._heap if e[3] in alive and e[4] in alive]
-            heapq.heapify(live)
-            self._heap = live
-            count = Counter(map(itemgetter(3), live))
-            count.update(map(itemgetter(4), live))
-            self._count = count
-            self._stale = 0
 
 
 def _decide(clusters: dict[int, _Cluster], fresh: Sequence[Report]) -> Clustering:
