@@ -69,6 +69,22 @@ class _Weights(dict[str, float]):
         return found
 
 
+class _Masses(dict[frozenset[str], float]):
+    """Each bag's mass, the exact sum of its weights, computed on first use."""
+
+    __slots__ = ("_weights",)
+
+    def __init__(self, weights: _Weights) -> None:
+        super().__init__()
+        self._weights = weights
+
+    def __missing__(self, terms: frozenset[str]) -> float:
+        # fsum: exact whatever the order of the set, which varies with the hash seed, so
+        # equal scores stay equal and ties go by the keys
+        found = self[terms] = math.fsum(map(self._weights.__getitem__, terms))
+        return found
+
+
 class Weigher:
     """Weighted overlaps under one ``Rarity``, remembering the mass of each bag it weighed (one
     report is compared with many others)."""
@@ -77,19 +93,14 @@ class Weigher:
 
     def __init__(self, rare: Rarity) -> None:
         self._rare = rare
-        self._masses: dict[frozenset[str], float] = {}
         self._weights = _Weights(rare)
+        self._masses = _Masses(self._weights)
 
     def weight(self, term: str) -> float:
         return self._weights[term]
 
     def mass(self, terms: frozenset[str]) -> float:
-        found = self._masses.get(terms)
-        if found is None:
-            # fsum: exact whatever the order of the set, which varies with the hash seed, so
-            # equal scores stay equal and ties go by the keys
-            found = self._masses[terms] = math.fsum(map(self._weights.__getitem__, terms))
-        return found
+        return self._masses[terms]
 
     def dice(self, a: frozenset[str], b: frozenset[str]) -> float:
         """Weighted Dice overlap of two bags."""
@@ -130,9 +141,9 @@ class Weigher:
             return 0.0
         if a.lang == b.lang:
             # ``both`` with marks weighing ``MARKS``, written out: the same sums in the same order
-            mass = self.mass
+            mass = self._masses
             words_a, marks_a, words_b, marks_b = a.words, a.marks, b.words, b.marks
-            total = mass(words_a) + mass(words_b) + MARKS * (mass(marks_a) + mass(marks_b))
+            total = mass[words_a] + mass[words_b] + MARKS * (mass[marks_a] + mass[marks_b])
             if not total:
                 score = 0.0
             else:
