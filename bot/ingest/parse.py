@@ -306,19 +306,21 @@ def _from_struct(value: Any) -> datetime | None:
 
 
 def _entry(raw: dict[str, Any], base: str) -> Entry:
-    summary = _text(raw.get("summary"))
-    content = raw.get("content")
+    # dict.get throughout: FeedParserDict.get maps aliases ("guid", "description"), and none of
+    # these keys is one, so it would only cost time (five keys for every entry)
+    summary = _text(dict.get(raw, "summary"))
+    content = dict.get(raw, "content")
     if isinstance(content, list) and content and isinstance(content[0], Mapping):
         body = _text(content[0].get("value"))
         if len(body) > len(summary):
             summary = body
     return Entry(
-        guid=_text(raw.get("id")) or None,
-        link=_http_link(raw.get("link"), base),
-        title=_text(raw.get("title")),
+        guid=_text(dict.get(raw, "id")) or None,
+        link=_http_link(dict.get(raw, "link"), base),
+        title=_text(dict.get(raw, "title")),
         summary=summary,
-        # dict.get: FeedParserDict.get("updated_parsed") falls back to the published date with a
-        # DeprecationWarning (feedparser issue 310).
+        # and FeedParserDict.get("updated_parsed") falls back to the published date with a
+        # DeprecationWarning (feedparser issue 310)
         published=_from_struct(dict.get(raw, "published_parsed"))
         or _from_struct(dict.get(raw, "updated_parsed")),
     )

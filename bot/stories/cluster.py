@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.stories.features import Features
-from bot.stories.similarity import DEFAULT_HORIZON, Weigher, rarity, similarity
+from bot.stories.similarity import DEFAULT_HORIZON, Weigher, rarity
 
 DEFAULT_THRESHOLD = 0.19
 """The average similarity at which two clusters join (``[stories] threshold``)."""
@@ -98,13 +98,7 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
     kept = {story: _first(reports) for story, reports in members.items()}
 
     def score(a: Report, b: Report) -> float:
-        return similarity(
-            a.features,
-            b.features,
-            weigher,
-            contrast=rules.contrast,
-            horizon=rules.horizon,
-        )
+        return weigher.similarity(a.features, b.features, rules.contrast, rules.horizon)
 
     # Every pair (new, any) that shares a term, then the pairs between the stories reached: every
     # story with a report at least ``threshold`` alike to a new one (an average reaches the
@@ -147,12 +141,15 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
             stories={story},
             size=len(kept[story]),
             fresh=0,
+            label=min(r.key for r in kept[story]),
         )
         for r in kept[story]:
             owner[r.key] = number
     for report in fresh:
         number = len(clusters)
-        clusters[number] = _Cluster(keys=[report.key], stories=set(), size=1, fresh=1)
+        clusters[number] = _Cluster(
+            keys=[report.key], stories=set(), size=1, fresh=1, label=report.key
+        )
         owner[report.key] = number
     links: dict[int, dict[int, float]] = defaultdict(dict)
     between: dict[int, dict[int, float]] = defaultdict(dict)  # links of stories' own reports
@@ -178,10 +175,8 @@ class _Cluster:
     size: int
     fresh: int
     """How many of ``keys`` are new reports (the rest are recent stories' reports)."""
-
-    @property
-    def label(self) -> str:
-        return min(self.keys)
+    label: str
+    """The smallest of ``keys``: breaks ties (kept, not recomputed for every candidate join)."""
 
 
 def _first(reports: Sequence[Report]) -> list[Report]:
@@ -259,45 +254,51 @@ def _agglomerate(
     are, on average, at least half the threshold alike: one roundup report that resembles two
     events ("troops arrive as the Duma ratifies the treaty") must not fuse them for good.
     """
-    heap: list[tuple[float, str, str, int, int]] = []
+    heap = _Pairs()
+    half = threshold / 2
 
-    def push(a: int, b: int) -> None:
-        one, other = clusters[a], clusters[b]
-        average = links[a].get(b, 0.0) / (one.size * other.size)
-        if average < threshold:
-            return
-        if one.stories and other.stories:
-            if not one.fresh and not other.fresh:
-                return
-            own = (one.size - one.fresh) * (other.size - other.fresh)
-            if between[a].get(b, 0.0) / own < threshold / 2:
-                return
-        first, second = sorted((one.label, other.label))
-        heapq.heappush(heap, (-average, first, second, a, b))
+    def push(a: int, others: Iterable[int]) -> None:
+        """Offer the joins of ``a`` with each of ``others`` (one loop: a merge in a big poll
+        offers hundreds)."""
+        one, row, own_between = clusters[a], links[a], between.get(a, {})
+        size, fresh, stories, label = one.size, one.fresh, one.stories, one.label
+        offered: list[_Join] = []
+        for b in others:
+            other = clusters[b]
+            average = row.get(b, 0.0) / (size * other.size)
+            if average < threshold:
+                continue
+            if stories and other.stories:
+                if not fresh and not other.fresh:
+                    continue
+                own = (size - fresh) * (other.size - other.fresh)
+                if own_between.get(b, 0.0) / own < half:
+                    continue
+            offered.append((-average, label, other.label, a, b))
+        heap.push(offered)
 
     for a in sorted(links):
-        for b in sorted(links[a]):
-            if a < b:
-                push(a, b)
+        push(a, [b for b in sorted(links[a]) if a < b])
     alive = set(clusters)
     next_id = max(clusters, default=-1) + 1
-    while heap:
-        _, _, _, a, b = heapq.heappop(heap)
-        if a not in alive or b not in alive:
-            continue
+    while (found := heap.pop(alive)) is not None:
+        a, b = found
+        one, two = clusters[a], clusters[b]
         merged = _Cluster(
-            keys=clusters[a].keys + clusters[b].keys,
-            stories=clusters[a].stories | clusters[b].stories,
-            size=clusters[a].size + clusters[b].size,
-            fresh=clusters[a].fresh + clusters[b].fresh,
+            keys=one.keys + two.keys,
+            stories=one.stories | two.stories,
+            size=one.size + two.size,
+            fresh=one.fresh + two.fresh,
+            label=min(one.label, two.label),
         )
         alive -= {a, b}
         for table in (links, between):
             joined: dict[int, float] = {}
             for old in (a, b):
                 for other, value in table.pop(old, {}).items():
-                    table[other].pop(old, None)
+                    # a cluster merged away keeps its links to ``old``: nothing reads them
                     if other in alive:
+                        table[other].pop(old, None)
                         joined[other] = joined.get(other, 0.0) + value
             table[next_id] = joined
             for other, value in joined.items():
@@ -305,9 +306,57 @@ def _agglomerate(
         del clusters[a], clusters[b]
         clusters[next_id] = merged
         alive.add(next_id)
-        for other in sorted(links[next_id]):
-            push(next_id, other)
+        push(next_id, sorted(links[next_id]))
         next_id += 1
+
+
+_Join = tuple[float, str, str, int, int]
+"""A candidate join: (-average, the two labels in order, the offering cluster, the other)."""
+
+
+class _Pairs:
+    """The candidate joins, best first.
+
+    A join of a cluster that has since been merged away is stale and skipped. Every join is
+    distinct (its labels name its two clusters), so the order in which the live ones come out
+    depends only on which were offered. Each cluster's offers are kept as one sorted run, and
+    the heap holds the head of each run: when the cluster that offered a run is merged away,
+    the rest of the run is dropped unread. A big poll's clusters have hundreds of neighbours
+    each, and each merge would otherwise leave all their joins in the heap to be popped."""
+
+    __slots__ = ("_heap",)
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[_Join, Iterator[_Join]]] = []
+
+    def push(self, offered: list[_Join]) -> None:
+        """Add the joins one cluster offers, given as (-average, the two labels in any order,
+        that cluster, the other cluster)."""
+        run = sorted(
+            (key, label_a, label_b, a, b) if label_a < label_b else (key, label_b, label_a, a, b)
+            for key, label_a, label_b, a, b in offered
+        )
+        if run:
+            rest = iter(run)
+            heapq.heappush(self._heap, (next(rest), rest))
+
+    def pop(self, alive: set[int]) -> tuple[int, int] | None:
+        """The best join of two live clusters, or None when there is none."""
+        heap = self._heap
+        while heap:
+            join, rest = heap[0]
+            a, b = join[3], join[4]
+            if a not in alive:
+                heapq.heappop(heap)  # every join left in the run names ``a``: all stale
+                continue
+            following = next(rest, None)
+            if following is None:
+                heapq.heappop(heap)
+            else:
+                heapq.heapreplace(heap, (following, rest))
+            if b in alive:
+                return a, b
+        return None
 
 
 def _decide(clusters: dict[int, _Cluster], fresh: Sequence[Report]) -> Clustering:
