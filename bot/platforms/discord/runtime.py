@@ -32,9 +32,10 @@ from bot.errors import DigestbotError
 from bot.i18n import Catalog
 from bot.models import Chat, ChatLang, Digest
 from bot.platforms.discord.channel import DiscordChannel, DiscordWebhookChannel
-from bot.platforms.discord.commands import CatalogTranslator, DiscordCommands, build_commands
+from bot.platforms.discord.commands import DiscordCommands
 from bot.platforms.discord.more import DiscordMore
 from bot.platforms.discord.platform import WEBHOOK_PLATFORM
+from bot.platforms.discord.slash import CatalogTranslator, build_commands
 from bot.store.state import StateStore
 from bot.subscriptions import ui_lang_for
 
