@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import discord
 import pytest
+from telegram import Bot
 
 from bot.digest.render import render_plain
 from bot.i18n import Catalog, localize_digits, plural_category
+from bot.models import Digest
+from bot.platforms.discord.channel import DiscordChannel
+from bot.platforms.discord.platform import DiscordPlatform
+from bot.platforms.telegram.channel import TelegramChannel
+from bot.platforms.telegram.platform import TelegramPlatform
+from tests.delivery_support import TOKEN
+from tests.fakes.discord_api import BOT_TOKEN, FakeDiscordAPI
+from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.test_render import sample_digest
 
 CATALOG = Catalog.load()
@@ -86,3 +96,45 @@ def test_numbers_in_arabic_indic_digits() -> None:
     assert "٢٠ قصة" in header
     assert localize_digits("08:30, 2024", "arab") == "٠٨:٣٠, ٢٠٢٤"
     assert localize_digits("08:30", "latn") == "08:30"
+
+
+# Through the real libraries to the fake platforms: the header a chat receives.
+
+CHAT = 4242
+CHANNEL = 111111111111111111
+
+
+def digest_of(lang: str, count: int) -> Digest:
+    digest = sample_digest(lang)  # type: ignore[arg-type]
+    story = digest.items[0]
+    return replace(digest, items=tuple(replace(story, story_id=n) for n in range(1, count + 1)))
+
+
+CASES = [("ar", 3, "3 قصص"), ("ar", 11, "11 قصة"), ("ar", 20, "20 قصة"), ("ar", 100, "100 قصة")]
+CASES += [("en", 1, "1 story"), ("en", 2, "2 stories")]
+
+
+@pytest.mark.parametrize(("lang", "count", "expected"), CASES)
+async def test_a_telegram_chat_receives_the_right_plural(
+    telegram_api: FakeTelegramAPI, lang: str, count: int, expected: str
+) -> None:
+    parts = TelegramPlatform().render_digest(digest_of(lang, count), CATALOG)
+    async with Bot(TOKEN, base_url=telegram_api.bot_url) as bot:
+        await TelegramChannel(bot).send(CHAT, parts[0].text)
+    [received] = telegram_api.messages_to(CHAT)
+    assert f" {expected} " in received.text.splitlines()[0]
+
+
+@pytest.mark.parametrize(("lang", "count", "expected"), CASES)
+async def test_a_discord_channel_receives_the_right_plural(
+    discord_api: FakeDiscordAPI, lang: str, count: int, expected: str
+) -> None:
+    parts = DiscordPlatform().render_digest(digest_of(lang, count), CATALOG)
+    client = discord.Client(intents=discord.Intents.none())
+    await client.login(BOT_TOKEN)  # REST only: no gateway
+    try:
+        await DiscordChannel(client).send(CHANNEL, parts[0].text)
+    finally:
+        await client.close()
+    [payload] = discord_api.sent_to(CHANNEL)
+    assert f" {expected} " in payload["content"].splitlines()[0]
