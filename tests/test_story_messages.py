@@ -108,3 +108,45 @@ def test_the_record_follows_a_moved_chat_and_leaves_with_its_story(archive: Arch
     assert count == 1
     archive.prune_articles(datetime(2100, 1, 1, tzinfo=UTC), now=NOW)  # the story leaves
     assert archive._db.execute("SELECT count(*) FROM story_messages").fetchone()[0] == 0
+
+
+def test_a_moved_chat_forgets_its_old_message_ids_and_keeps_its_pages_and_watch_alerts(
+    archive: Archive,
+) -> None:
+    story = report(archive, "a", 0, NOW, None)
+    [part] = queue(archive, "d1", [[ShownStory(story, False, ("a",))]])
+    sent(archive, part, 500)
+    token = archive.save_pages(
+        platform="telegram",
+        chat_id=CHAT,
+        digest_key="d1",
+        story_ids=(story,),
+        offset=0,
+        period_start=None,
+        period_end=NOW,
+        now=NOW,
+    )
+    archive._db.execute(
+        "INSERT INTO watch_alerts (platform, chat_id, story_id, term, alerted_at)"
+        " VALUES ('telegram', ?, ?, 'kursk', '2024-11-05T09:00:00+00:00')",
+        (CHAT, story),
+    )
+    archive.move_chat_stories("telegram", CHAT, -100123)
+    # a supergroup numbers its messages anew: the group's ids must not be replied to there
+    ids = archive._db.execute("SELECT message_id FROM story_messages").fetchall()
+    assert [row[0] for row in ids] == [None]
+    assert archive.watch_alerted([story]) == {("telegram", -100123, story, "kursk")}
+    taken = archive.take_page(token=token, platform="telegram", chat_id=-100123, offset=0, size=1)
+    assert taken != "stale"
+
+
+def test_a_merged_story_keeps_what_each_chat_was_shown(archive: Archive) -> None:
+    older = report(archive, "a", 0, NOW, None)
+    younger = report(archive, "b", 1, NOW, None)
+    [part] = queue(archive, "d1", [[ShownStory(younger, False, ("b1", "b2"))]])
+    sent(archive, part, 700)
+    archive.merge_stories(older, younger, now=NOW)
+    # the survivor's next digest is an update of what the chat saw, replying to its message
+    assert archive.seen_links("telegram", CHAT, [older]) == {older: frozenset({"b1", "b2"})}
+    [update] = queue(archive, "d2", [[ShownStory(older, True, ("a1",))]])
+    assert archive.reply_target(update) == 700

@@ -78,6 +78,15 @@ class ArchiveMerges:
                 (survivor, absorbed),
             )
             self._db.execute("DELETE FROM alerts WHERE story_id = ?", (absorbed,))
+            # what each chat was shown of the absorbed story, and the watch alerts it had, are
+            # the survivor's now: its next digest is an update of what the chat saw, never
+            # the same links again as a new story (a part that carried both keeps one row)
+            for table in ("story_messages", "watch_alerts"):
+                self._db.execute(
+                    f"UPDATE OR IGNORE {table} SET story_id = ? WHERE story_id = ?",
+                    (survivor, absorbed),
+                )
+                self._db.execute(f"DELETE FROM {table} WHERE story_id = ?", (absorbed,))
             self._db.execute("DELETE FROM summaries WHERE story_id IN (?, ?)", (survivor, absorbed))
             self._db.execute(
                 "UPDATE stories SET merged_into = ?, announced_at = NULL, content_key = '',"

@@ -107,8 +107,23 @@ class ArchiveStoryMessages:
         )
 
     def move_chat_stories(self, platform: str, old_id: int, new_id: int) -> None:
-        """A chat's shown stories follow it to its new id."""
-        self._db.execute(
-            "UPDATE story_messages SET chat_id = ? WHERE platform = ? AND chat_id = ?",
-            (new_id, platform, old_id),
-        )
+        """A chat's shown stories, its watch alerts and its digests' page tokens follow it to
+        its new id. The old chat's message ids are forgotten: a group that became a supergroup
+        numbers its messages anew, and an update must not reply to an unrelated message there."""
+        with Transaction(self._db):
+            self._db.execute(
+                "UPDATE story_messages SET chat_id = ?, message_id = NULL"
+                " WHERE platform = ? AND chat_id = ?",
+                (new_id, platform, old_id),
+            )
+            self._db.execute(
+                "UPDATE OR IGNORE watch_alerts SET chat_id = ? WHERE platform = ? AND chat_id = ?",
+                (new_id, platform, old_id),
+            )
+            self._db.execute(
+                "DELETE FROM watch_alerts WHERE platform = ? AND chat_id = ?", (platform, old_id)
+            )
+            self._db.execute(
+                "UPDATE digest_pages SET chat_id = ? WHERE platform = ? AND chat_id = ?",
+                (new_id, platform, old_id),
+            )
