@@ -446,3 +446,47 @@ def test_an_archive_from_before_pages_keeps_its_pending_parts_without_a_button(
         )
     finally:
         archive.close()
+
+
+def story_id(svc: Services, key: str) -> int:
+    row = svc.archive._db.execute("SELECT story_id FROM articles WHERE id = ?", (f"{key}-0",))
+    return int(row.fetchone()[0])
+
+
+async def test_a_page_that_failed_is_offered_again_and_one_whose_stories_left_is_passed_over(
+    telegram_svc: Services,
+    application: Application,  # type: ignore[type-arg]
+    telegram_api: FakeTelegramAPI,
+) -> None:
+    subscribe(telegram_svc, "telegram", CHAT)
+    telegram_svc.digests.queue_digests(until=NOW)
+    channel = TelegramChannel(application.bot)
+    await deliver(
+        archive=telegram_svc.archive, state=telegram_svc.state, channel=channel, now=lambda: NOW
+    )
+    digest = telegram_api.messages_to(CHAT)
+    offer = button(digest[-1])
+    order = expected_order()
+
+    # Telegram refuses the page's first message: nothing went out, so the next press sends it
+    telegram_api.fail_next("sendMessage", status=500, chat_id=CHAT)
+    calls = len(telegram_api.calls_to("sendMessage"))
+    telegram_api.user_presses(
+        offer["callback_data"], message_id=digest[-1].message_id, chat_id=CHAT
+    )
+    await telegram_api.wait_until(
+        lambda: len(telegram_api.calls_to("sendMessage")) > calls, "the refused send"
+    )
+    await press(telegram_api, offer["callback_data"], digest[-1].message_id, 2 * PAGE)
+    page = telegram_api.messages_to(CHAT)[len(digest) :]
+    assert headlines(page) == order[PAGE : 2 * PAGE]
+
+    # every story of the next page left the archive since: the press brings the one after
+    gone = [story_id(telegram_svc, key) for key in order[2 * PAGE : 3 * PAGE]]
+    marks = ",".join("?" * len(gone))
+    telegram_svc.archive._db.execute(f"DELETE FROM summaries WHERE story_id IN ({marks})", gone)
+    sent = len(telegram_api.messages_to(CHAT))
+    await press(telegram_api, button(page[-1])["callback_data"], page[-1].message_id, 3 * PAGE - 4)
+    after = telegram_api.messages_to(CHAT)[sent:]
+    assert headlines(after) == order[3 * PAGE :]
+    assert "No new stories" not in "".join(m.text for m in after)

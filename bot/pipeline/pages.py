@@ -16,10 +16,19 @@ from bot.store.pages import PageRefusal
 
 @dataclass(frozen=True, slots=True)
 class PageParts:
-    """A page as the chat's platform shows it: its parts and their markup by part."""
+    """A page as the chat's platform shows it: its parts and their markup by part, and where
+    it was taken from (``give_back`` when it could not be sent)."""
 
     parts: list[str]
     markups: list[str | None]
+    token: str = ""
+    offset: int = 0
+    next_offset: int = 0
+
+
+def give_back(queue: DigestQueue, page: PageParts) -> None:
+    """A page that could not be sent at all is offered again: the next press sends it."""
+    queue.archive.give_back_page(token=page.token, offset=page.offset, taken=page.next_offset)
 
 
 def next_page(queue: DigestQueue, chat: Chat, data: str | None) -> PageParts | PageRefusal:
@@ -35,17 +44,24 @@ def next_page(queue: DigestQueue, chat: Chat, data: str | None) -> PageParts | P
     taken = queue.archive.take_page(
         token=token, platform=chat.platform, chat_id=chat.chat_id, offset=offset, size=size
     )
+    pairs: list[tuple[Story, Summary]] = []
+    # a page whose stories all left the archive since (retention, merges) is passed over: the
+    # press brings the next page that still has one, or says the list has expired
+    while not isinstance(taken, str):
+        pairs = _shown(queue, taken.story_ids)
+        if pairs or not taken.rest:
+            break
+        taken = queue.archive.take_page(
+            token=token,
+            platform=chat.platform,
+            chat_id=chat.chat_id,
+            offset=taken.next_offset,
+            size=size,
+        )
     if isinstance(taken, str):
         return taken
-    pairs: list[tuple[Story, Summary]] = []
-    for story_id in taken.story_ids:
-        summary = queue.archive.summary(story_id)  # None for a story pruned or merged since
-        if summary is None:
-            continue
-        try:
-            pairs.append((queue.archive.story(story_id), summary))
-        except StoreError:  # gone between the two reads' worth of retention: not shown
-            continue
+    if not pairs:
+        return "stale"
     digest = queue.page(
         pairs,
         lang=chat.lang,
@@ -57,8 +73,23 @@ def next_page(queue: DigestQueue, chat: Chat, data: str | None) -> PageParts | P
     parts = [
         part.text for part in queue.platforms.render_digest(chat.platform, digest, queue.catalog)
     ]
+    start = taken.next_offset - len(taken.story_ids)
     offer = offer_after(token, taken.next_offset, len(taken.rest), size, chat.ui_lang, chat.digits)
     if offer is None:
-        return PageParts(parts, [None] * len(parts))
+        return PageParts(parts, [None] * len(parts), token, start, taken.next_offset)
     shown, markups = queue.platforms.offer_more(chat.platform, parts, offer, queue.catalog)
-    return PageParts(shown, markups)
+    return PageParts(shown, markups, token, start, taken.next_offset)
+
+
+def _shown(queue: DigestQueue, story_ids: tuple[int, ...]) -> list[tuple[Story, Summary]]:
+    """The stories of ``story_ids`` still in the archive with a summary."""
+    pairs: list[tuple[Story, Summary]] = []
+    for story_id in story_ids:
+        summary = queue.archive.summary(story_id)  # None for a story pruned or merged since
+        if summary is None:
+            continue
+        try:
+            pairs.append((queue.archive.story(story_id), summary))
+        except StoreError:  # gone between the two reads' worth of retention: not shown
+            continue
+    return pairs

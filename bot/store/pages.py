@@ -111,6 +111,13 @@ class ArchivePages:
             period_end=_dt(row[3]),
         )
 
+    def give_back_page(self, *, token: str, offset: int, taken: int) -> None:
+        """Offer the page from ``offset`` again (it was taken up to ``taken`` but could not be
+        sent); a page taken since by another press is left as it is."""
+        self._db.execute(
+            "UPDATE digest_pages SET next = ? WHERE token = ? AND next = ?", (offset, token, taken)
+        )
+
     def prune_pages(self, before: datetime) -> int:
         """Forget the pages of digests queued before ``before`` (the outbox's retention)."""
         cursor = self._db.execute("DELETE FROM digest_pages WHERE created_at < ?", (_iso(before),))

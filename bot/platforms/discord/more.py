@@ -18,7 +18,7 @@ from bot.errors import DeliveryError
 from bot.i18n import Catalog
 from bot.models import Chat
 from bot.pipeline.digests import DigestQueue
-from bot.pipeline.pages import next_page
+from bot.pipeline.pages import give_back, next_page
 from bot.platforms.discord.platform import BOT_PLATFORM
 from bot.store.state import StateStore
 
@@ -62,9 +62,13 @@ class DiscordMore:
             await interaction.response.send_message(note, ephemeral=True)
             return
         await interaction.response.defer()  # acknowledged; the message pressed stays as it is
-        for text, markup in zip(page.parts, page.markups, strict=True):
+        for sent, (text, markup) in enumerate(zip(page.parts, page.markups, strict=True)):
             try:
                 await self.channel.send(channel_id, text, markup=markup)
             except DeliveryError as exc:
+                # nothing of the page went out: the next press sends it (once something did,
+                # a second press would repeat it)
+                if not sent:
+                    give_back(self.digests, page)
                 log.warning("discord: a page of more stories was refused: %s", exc)
                 return

@@ -9,13 +9,14 @@ import logging
 
 from telegram import LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.digest.more import PREFIX
 from bot.i18n import Catalog
 from bot.models import Chat
 from bot.pipeline.digests import DigestQueue
-from bot.pipeline.pages import next_page
+from bot.pipeline.pages import give_back, next_page
 from bot.platforms.telegram.channel import keyboard
 from bot.platforms.telegram.platform import TELEGRAM
 from bot.store.state import StateStore
@@ -49,12 +50,21 @@ class TelegramMore:
         message = press.message  # the page goes to the forum topic the digest is in
         topic = isinstance(message, Message) and message.is_topic_message
         thread = message.message_thread_id if isinstance(message, Message) and topic else None
-        for text, markup in zip(page.parts, page.markups, strict=True):
-            await context.bot.send_message(
-                chat_id=tg_chat.id,
-                text=text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=_NO_PREVIEW,
-                message_thread_id=thread,
-                reply_markup=keyboard(markup),
-            )
+        sent = 0
+        try:
+            for text, markup in zip(page.parts, page.markups, strict=True):
+                await context.bot.send_message(
+                    chat_id=tg_chat.id,
+                    text=text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=_NO_PREVIEW,
+                    message_thread_id=thread,
+                    reply_markup=keyboard(markup),
+                )
+                sent += 1
+        except TelegramError as exc:
+            # nothing of the page went out: the next press sends it (once something did, a
+            # second press would repeat it, so the rest is dropped and said so in the log)
+            if not sent:
+                give_back(self.digests, page)
+            log.warning("telegram: a page of more stories could not be sent: %s", exc)
