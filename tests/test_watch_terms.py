@@ -64,3 +64,11 @@ def test_a_name_is_matched_in_both_languages() -> None:
 
     match = watch_match("Kursk", expand)
     assert "kursk" in match and "كورسك" in match
+
+
+@pytest.mark.parametrize("text", ["\u202eKursk\u202c", "\u115fKursk", "Kur\u200bsk", "\ufeffKursk"])
+def test_invisible_characters_are_not_kept_in_a_term(text: str) -> None:
+    # a bidi override would turn the term around in a reply; a filler would make a second
+    # "Kursk" in the list that looks like the first and never matches
+    assert check_term(text) == "Kursk"
+    assert add_term(("Kursk",), text) == ("Kursk",)

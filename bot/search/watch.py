@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from bot.search.filters import split_filters
 from bot.search.query import AliasExpander, build_match
+from bot.text.display import strip_hidden
 from bot.text.normalize import normalize
 
 MAX_TERMS = 10
@@ -29,7 +30,9 @@ class BadWatchTerm(ValueError):
 
 
 def _clean(text: str) -> str:
-    return " ".join(text.split())
+    # invisible format characters (bidi overrides, zero-width spaces, Hangul fillers) would
+    # make a term that never matches, or one that looks like another in the list
+    return strip_hidden(text)
 
 
 def same_term(a: str, b: str) -> bool:

@@ -95,16 +95,16 @@ class DiscordWatch:
         try:
             terms = add_term(chat.watch, term, handlers.expand)
         except BadWatchTerm as bad:
-            text = self._t(chat, bad.key, value=escape_markdown(bad.value))
+            text = self._t(chat, bad.key, value=escape_markdown(for_chat(bad.value, 100)))
             await handlers._reply(interaction, text, ephemeral=True)
             return
         if terms == chat.watch:
             kept = next(t for t in chat.watch if term_key(t) == term_key(term))
-            text = self._t(chat, "watch.already", term=escape_markdown(kept))
+            text = self._t(chat, "watch.already", term=escape_markdown(for_chat(kept, 100)))
             await handlers._reply(interaction, text, ephemeral=True)
             return
         handlers.state.save_chat(replace(chat, watch=terms))
-        text = self._t(chat, "watch.added", term=escape_markdown(terms[-1]))
+        text = self._t(chat, "watch.added", term=escape_markdown(for_chat(terms[-1], 100)))
         if not chat.subscribed:
             text = f"{text}\n{self._t(chat, 'watch.not_subscribed')}"
         await handlers._reply(interaction, text)
@@ -118,13 +118,14 @@ class DiscordWatch:
             terms = remove_term(chat.watch, term)
         except BadWatchTerm as bad:
             key = "watch.unwatch_usage" if not term.strip() else bad.key
-            text = self._t(chat, key, value=escape_markdown(bad.value))
+            text = self._t(chat, key, value=escape_markdown(for_chat(bad.value, 100)))
             await handlers._reply(interaction, text, ephemeral=True)
             return
         removed = next(t for t in chat.watch if t not in terms)
         handlers.state.save_chat(replace(chat, watch=terms))
         await handlers._reply(
-            interaction, self._t(chat, "watch.removed", term=escape_markdown(removed))
+            interaction,
+            self._t(chat, "watch.removed", term=escape_markdown(for_chat(removed, 100))),
         )
 
     async def pressed(self, interaction: discord.Interaction[Any], term: str) -> None:

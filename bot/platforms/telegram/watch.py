@@ -116,14 +116,16 @@ class TelegramWatch:
         try:
             terms = add_term(chat.watch, text, self.expand)
         except BadWatchTerm as bad:
-            await self._reply(update, self.catalog.t(lang, bad.key, value=bad.value))
+            await self._reply(update, self.catalog.t(lang, bad.key, value=for_chat(bad.value, 100)))
             return
         if terms == chat.watch:
             kept = next(t for t in chat.watch if term_key(t) == term_key(text))
-            await self._reply(update, self.catalog.t(lang, "watch.already", term=kept))
+            await self._reply(
+                update, self.catalog.t(lang, "watch.already", term=for_chat(kept, 100))
+            )
             return
         self.state.save_chat(replace(chat, watch=terms))
-        reply = self.catalog.t(lang, "watch.added", term=terms[-1])
+        reply = self.catalog.t(lang, "watch.added", term=for_chat(terms[-1], 100))
         if not chat.subscribed:
             reply = f"{reply}\n{self.catalog.t(lang, 'watch.not_subscribed')}"
         await self._reply(update, reply)
@@ -141,11 +143,13 @@ class TelegramWatch:
         try:
             terms = remove_term(chat.watch, text)
         except BadWatchTerm as bad:
-            await self._reply(update, self.catalog.t(lang, bad.key, value=bad.value))
+            await self._reply(update, self.catalog.t(lang, bad.key, value=for_chat(bad.value, 100)))
             return
         removed = next(t for t in chat.watch if t not in terms)
         self.state.save_chat(replace(chat, watch=terms))
-        await self._reply(update, self.catalog.t(lang, "watch.removed", term=removed))
+        await self._reply(
+            update, self.catalog.t(lang, "watch.removed", term=for_chat(removed, 100))
+        )
 
     async def on_remove(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A press on a ✖ button: the term goes, and the list is redrawn in place."""
@@ -164,6 +168,6 @@ class TelegramWatch:
             return
         terms = tuple(term for term in chat.watch if term not in gone)
         self.state.save_chat(replace(chat, watch=terms))
-        await press.answer(self.catalog.t(lang, "watch.removed", term=gone[0]))
+        await press.answer(self.catalog.t(lang, "watch.removed", term=for_chat(gone[0], 100)))
         markup = watch_keyboard(terms, lang, self.catalog) if terms else None
         await press.edit_message_text(watch_list(terms, lang, self.catalog), reply_markup=markup)
