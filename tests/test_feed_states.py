@@ -17,6 +17,7 @@ import pytest
 
 from bot.app.container import Services, services
 from bot.config import Settings
+from bot.errors import StoreError
 from bot.models import Chat, FeedSource, FeedState
 from bot.store import state_file
 from bot.store.atomic import AtomicJSONStorage
@@ -190,3 +191,26 @@ def test_a_read_during_a_write_does_not_wait_for_it(
     after = store.feed(URL)
     assert after is not None and after.etag == '"new"'
     store.close()
+
+
+def test_check_config_reads_the_feeds_file_and_a_damaged_one_says_how_to_restore_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    data = tmp_path / "data"
+    StateStore(data).close()
+    (data / FEEDS_FILE).write_bytes(b"not a database, " * 400)
+    assert main(["check-config", "--data-dir", str(data)]) != 0
+    error = capsys.readouterr().err
+    assert FEEDS_FILE in error and f"{FEEDS_FILE}.bak" in error
+    assert "Traceback" not in error
+
+
+def test_an_unreadable_feed_in_an_old_state_file_is_one_clear_error(tmp_path: Path) -> None:
+    old = json.loads(json.dumps(OLD_STATE))
+    old["feeds"]["1"]["added_at"] = "garbage"
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / STATE_FILE).write_text(json.dumps(old), encoding="utf-8")
+    with pytest.raises(StoreError, match=r"feed's state in state\.json is unreadable"):
+        StateStore(tmp_path, read_only=True)

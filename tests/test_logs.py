@@ -114,3 +114,17 @@ async def test_flood_control_the_sender_handles_is_not_logged_as_an_error(
     assert api.flood_refusals  # the 429 did happen
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert "Rate limit hit" not in caplog.text
+
+
+@pytest.mark.parametrize("tail", ["", " ", "  \n"])
+def test_a_webhook_token_is_redacted_however_its_url_ends(stream: io.StringIO, tail: str) -> None:
+    webhook_token = "w" * 68
+    url = f"https://discord.com/api/webhooks/333333333333333333/{webhook_token}"
+    redact_secrets(
+        Settings.model_validate(
+            {"discord": {"webhooks": [{"name": "news", "url": url + tail, "lang": "en"}]}}
+        )
+    )
+    logging.getLogger("discord.webhook").warning("POST %s", url)
+    text = stream.getvalue()
+    assert webhook_token not in text and "POST" in text

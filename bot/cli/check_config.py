@@ -27,8 +27,9 @@ def check_config(call: Call) -> int:
     settings = call.settings
     build_matcher(settings)  # the topic file loads
     _check_writable(settings.data_dir)
-    with reading(settings):
-        pass  # the state file and the archive read cleanly (or are not there yet)
+    with reading(settings) as (state, _archive):
+        # the state file, the feeds' file and the archive read cleanly (or are not there yet)
+        state.feeds()
     if call.args.config is not None:
         where = str(call.args.config)
     elif DEFAULT_CONFIG_PATH.exists():

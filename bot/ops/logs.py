@@ -106,7 +106,8 @@ def redact_secrets(settings: Settings, *, verbose: bool = False) -> Redactor:
     ]
     # a Discord webhook URL ends with its token; discord.py logs the URL at debug level
     secrets += [
-        w.url.get_secret_value().rstrip("/").rsplit("/", 1)[-1] for w in settings.discord.webhooks
+        w.url.get_secret_value().strip().rstrip("/").rsplit("/", 1)[-1]
+        for w in settings.discord.webhooks
     ]
     redactor = Redactor(secrets)
     root = logging.getLogger()

@@ -62,6 +62,12 @@ def decode(doc: Mapping[str, Any]) -> FeedState:
     return FeedState(**values)
 
 
+_RESTORE = (
+    "; its last good copy is {path}.bak (made when run or once last started): stop digestbot,"
+    " then cp {path}.bak {path}"
+)
+
+
 class FeedTable:
     """The feeds' states. Raises ``StoreError`` when the file cannot be read or written.
 
@@ -83,7 +89,12 @@ class FeedTable:
         self._states: dict[str, FeedState] = {}
         self._version: int | None = None
         if legacy is not None:
-            self._load((str(doc["url"]), dict(doc)) for doc in legacy if "url" in doc)
+            try:
+                self._load((str(doc["url"]), dict(doc)) for doc in legacy if "url" in doc)
+            except (ValueError, TypeError) as exc:
+                raise StoreError(
+                    f"{path}: a feed's state in state.json is unreadable: {exc}"
+                ) from None
             self._version = -1  # never read again: there is no file
             return
         try:
@@ -96,7 +107,9 @@ class FeedTable:
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute(_SCHEMA)
         except sqlite3.Error as exc:
-            raise StoreError(f"{path}: cannot be opened: {exc}") from None
+            raise StoreError(
+                f"{path}: cannot be opened: {exc}{_RESTORE.format(path=path)}"
+            ) from None
 
     def close(self) -> None:
         with self._lock:
@@ -118,11 +131,13 @@ class FeedTable:
                 return
             rows = self._conn.execute("SELECT url, doc FROM feeds").fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot be read: {exc}") from None
+            advice = _RESTORE.format(path=self.path)
+            raise StoreError(f"{self.path}: cannot be read: {exc}{advice}") from None
         try:
             self._load((url, json.loads(doc)) for url, doc in rows)
         except (ValueError, TypeError) as exc:
-            raise StoreError(f"{self.path}: a feed's state is unreadable: {exc}") from None
+            advice = _RESTORE.format(path=self.path)
+            raise StoreError(f"{self.path}: a feed's state is unreadable: {exc}{advice}") from None
         self._version = version
 
     def _read(self) -> dict[str, FeedState]:
