@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -214,3 +216,28 @@ def test_an_unreadable_feed_in_an_old_state_file_is_one_clear_error(tmp_path: Pa
     (tmp_path / STATE_FILE).write_text(json.dumps(old), encoding="utf-8")
     with pytest.raises(StoreError, match=r"feed's state in state\.json is unreadable"):
         StateStore(tmp_path, read_only=True)
+
+
+def test_a_write_cut_short_by_a_crash_leaves_the_feeds_readable_by_the_read_only_commands(
+    tmp_path: Path,
+) -> None:
+    store = StateStore(tmp_path)
+    store.save_feeds([FeedState(url=URL, name="Wire", etag='"abc"')])
+    store.close()
+    crash = (
+        "import os, sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "db.execute('PRAGMA cache_size=1')\n"
+        "db.execute('BEGIN IMMEDIATE')\n"
+        "for i in range(3000):\n"
+        "    db.execute('INSERT OR REPLACE INTO feeds VALUES (?, ?)',"
+        " (f'https://x.example/{i}', '{}'))\n"
+        "os._exit(9)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", crash, str(tmp_path / FEEDS_FILE)], check=False)
+    assert done.returncode == 9  # killed in the middle of its transaction
+    reader = StateStore(tmp_path, read_only=True)  # as status, search and stats open it
+    try:
+        assert [feed.etag for feed in reader.feeds()] == ['"abc"']
+    finally:
+        reader.close()

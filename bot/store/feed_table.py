@@ -100,10 +100,16 @@ class FeedTable:
         try:
             if read_only:
                 if path.exists():
-                    uri = f"{path.resolve().as_uri()}?mode=ro"
+                    # with no write-ahead log beside it, every change is in the file itself
+                    # (and no bot has it open): read it as immutable, creating no -shm file
+                    wal = path.with_name(f"{path.name}-wal").exists()
+                    uri = f"{path.resolve().as_uri()}?mode=ro" + ("" if wal else "&immutable=1")
                     self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
                 return
             self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # WAL, as the archive: a write cut short by a crash leaves a log that a read-only
+            # command can read past (a rollback journal it would have to roll back, and cannot)
+            self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute(_SCHEMA)
         except sqlite3.Error as exc:
