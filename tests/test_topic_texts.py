@@ -199,12 +199,14 @@ def test_the_messages_name_the_topic_of_the_topic_file(tmp_path: Path) -> None:
     assert "Russia–North Korea relations" in packaged.t("en", "digest.header", count=2, period="p")
 
 
-def test_the_message_catalogs_hold_no_topic_words() -> None:
+def test_the_message_catalogs_and_the_command_line_hold_no_topic_words() -> None:
+    from bot.cli.parser import DESCRIPTION
+
     folder = resources.files("bot").joinpath("data", "messages")
-    for lang in ("ar", "en"):
-        text = folder.joinpath(f"{lang}.toml").read_text("utf-8")
+    texts = [folder.joinpath(f"{lang}.toml").read_text("utf-8") for lang in ("ar", "en")]
+    for text in [*texts, DESCRIPTION]:
         for word in ("Russia", "Korea", "روسي", "كوري", "روسيا", "كوريا"):
-            assert word not in text, (lang, word)
+            assert word not in text, word
 
 
 async def test_the_running_bot_speaks_of_its_configured_topic(tmp_path: Path) -> None:

@@ -44,8 +44,10 @@ COMMON_HELP = {
 }
 
 DESCRIPTION = bilingual(
-    "Russia–North Korea news digests in Arabic and English, for Telegram and Discord.",
-    "موجزات أخبار العلاقات الروسية الكورية الشمالية بالعربية والإنجليزية على تيليغرام وديسكورد.",
+    "News digests of one story in Arabic and English, for Telegram and Discord (the topic"
+    " file says which: [topic] file, or the built-in one).",
+    "موجزات أخبار قصة واحدة بالعربية والإنجليزية على تيليغرام وديسكورد (يحددها ملف الموضوع:"
+    " [topic] file أو الملف المدمج).",
 )
 
 
