@@ -74,14 +74,20 @@ class Watched:
         return self.inner.is_group(chat_id)
 
     async def send(
-        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        markup: str | None = None,
     ) -> int | None:
         started, started_seq = self.clock(), self._seq()
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
             message_id = await self.inner.send(
-                chat_id, text, thread_id=thread_id, reply_to=reply_to
+                chat_id, text, thread_id=thread_id, reply_to=reply_to, markup=markup
             )
         except DeliveryError as exc:
             answer = (self.clock(), exc, started_seq, self._seq())

@@ -39,7 +39,13 @@ class RecordingChannel:
         self.in_flight = asyncio.Event()
 
     async def send(
-        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        markup: str | None = None,
     ) -> int | None:
         self.in_flight.set()
         if self.hold is not None:
@@ -288,11 +294,19 @@ class MovingChannel(RecordingChannel):
     """Every chat it is asked to send to has just become a supergroup with a new id."""
 
     async def send(
-        self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        markup: str | None = None,
     ) -> int | None:
         if chat_id > 0:
             raise ChatMovedError("group upgraded", new_chat_id=-chat_id)
-        return await super().send(chat_id, text, thread_id=thread_id, reply_to=reply_to)
+        return await super().send(
+            chat_id, text, thread_id=thread_id, reply_to=reply_to, markup=markup
+        )
 
 
 async def test_the_delivery_report_of_the_running_bot_counts_every_outcome(

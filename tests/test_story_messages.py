@@ -101,7 +101,6 @@ def test_the_record_follows_a_moved_chat_and_leaves_with_its_story(archive: Arch
     [part] = queue(archive, "d1", [[ShownStory(story, False, ("a",))]])
     sent(archive, part, 500)
     archive.move_chat("telegram", CHAT, -100123)
-    archive.move_chat_stories("telegram", CHAT, -100123)
     assert archive.seen_links("telegram", -100123, [story]) == {story: frozenset({"a"})}
     assert archive.seen_links("telegram", CHAT, [story]) == {}
     count = archive._db.execute("SELECT count(*) FROM story_messages").fetchone()[0]
@@ -131,7 +130,7 @@ def test_a_moved_chat_forgets_its_old_message_ids_and_keeps_its_pages_and_watch_
         " VALUES ('telegram', ?, ?, 'kursk', '2024-11-05T09:00:00+00:00')",
         (CHAT, story),
     )
-    archive.move_chat_stories("telegram", CHAT, -100123)
+    archive.move_chat("telegram", CHAT, -100123)
     # a supergroup numbers its messages anew: the group's ids must not be replied to there
     ids = archive._db.execute("SELECT message_id FROM story_messages").fetchall()
     assert [row[0] for row in ids] == [None]

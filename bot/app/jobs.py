@@ -72,8 +72,6 @@ class SendGate:
         self._in_flight += 1
         self._idle.clear()
         try:
-            if markup is None:
-                return await self._inner.send(chat_id, text, thread_id=thread_id, reply_to=reply_to)
             return await self._inner.send(
                 chat_id, text, thread_id=thread_id, reply_to=reply_to, markup=markup
             )

@@ -279,18 +279,9 @@ class _Run:
         # an update replies to the message that first carried its story
         reply_to = self.s.archive.reply_target(item.id)
         try:
-            if item.markup is None:
-                message_id = await channel.send(
-                    chat_id, item.text, thread_id=item.thread_id, reply_to=reply_to
-                )
-            else:  # a digest's "more" button: only the parts that carry one pass it
-                message_id = await channel.send(
-                    chat_id,
-                    item.text,
-                    thread_id=item.thread_id,
-                    reply_to=reply_to,
-                    markup=item.markup,
-                )
+            message_id = await channel.send(
+                chat_id, item.text, thread_id=item.thread_id, reply_to=reply_to, markup=item.markup
+            )
         except DeliveryError as exc:
             now = self.s._clock()
             self.pacer.answered(chat_id, now)
@@ -385,4 +376,3 @@ def _move(archive: Archive, state: StateStore, platform: str, old: int, new: int
     if chat is not None:
         state.move_chat(chat, new)
     archive.move_chat(platform, old, new)
-    archive.move_chat_stories(platform, old, new)

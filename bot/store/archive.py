@@ -156,6 +156,14 @@ class Archive(
         ).fetchone()
         return (str(row[0]), row[1]) if row is not None else (None, None)
 
+    def move_chat(self, platform: str, old_id: int, new_id: int) -> None:
+        """Everything the archive keeps of a chat follows it to its new id (a Telegram group
+        that became a supergroup), in one transaction: its outbox, the stories it was shown,
+        its watch alerts and its page tokens."""
+        with self.transaction():
+            self.move_outbox(platform, old_id, new_id)
+            self.move_chat_stories(platform, old_id, new_id)
+
     def transaction(self) -> StoreTransaction:
         """All writes inside happen together or not at all; transactions nest."""
         return StoreTransaction(self._db, self.path)

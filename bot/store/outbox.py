@@ -175,7 +175,8 @@ class ArchiveOutbox:
             (reason[:500], platform, chat_id),
         )
 
-    def move_chat(self, platform: str, old_id: int, new_id: int) -> None:
+    def move_outbox(self, platform: str, old_id: int, new_id: int) -> None:
+        """A chat's outbox rows follow it to its new id (part of ``Archive.move_chat``)."""
         self._db.execute(
             "UPDATE outbox SET chat_id = ? WHERE platform = ? AND chat_id = ?",
             (new_id, platform, old_id),

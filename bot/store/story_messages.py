@@ -108,8 +108,9 @@ class ArchiveStoryMessages:
 
     def move_chat_stories(self, platform: str, old_id: int, new_id: int) -> None:
         """A chat's shown stories, its watch alerts and its digests' page tokens follow it to
-        its new id. The old chat's message ids are forgotten: a group that became a supergroup
-        numbers its messages anew, and an update must not reply to an unrelated message there."""
+        its new id (part of ``Archive.move_chat``). The old chat's message ids are forgotten:
+        a group that became a supergroup numbers its messages anew, and an update must not
+        reply to an unrelated message there."""
         with Transaction(self._db):
             self._db.execute(
                 "UPDATE story_messages SET chat_id = ?, message_id = NULL"
