@@ -70,10 +70,7 @@ def test_digest_header_counts_stories_in_the_right_form(
 
 
 def test_a_rendered_digest_of_eleven_stories_says_11_qissa() -> None:
-    digest = sample_digest("ar")
-    story = digest.items[0]
-    items = tuple(replace(story, story_id=n) for n in range(1, 12))
-    text = render_plain(replace(digest, items=items), CATALOG)
+    text = render_plain(digest_of("ar", 11), CATALOG)
     assert "11 قصة" in text.splitlines()[0]
 
 
