@@ -25,8 +25,9 @@ from bot.ops.demo import load_manifest
 from bot.platforms.discord.channel import DiscordChannel
 from bot.platforms.discord.commands import COMMANDS
 from bot.platforms.discord.platform import BOT_PLATFORM
-from bot.platforms.discord.runtime import DigestbotClient, start_discord
+from bot.platforms.discord.runtime import DigestbotClient
 from bot.platforms.discord.search import SEARCH_PAGE, SearchView
+from tests.discord_support import rest_client
 from tests.fakes.discord_api import BOT_TOKEN, FakeDiscordAPI, limit_problems
 from tests.fakes.feed_server import FeedServer
 
@@ -105,12 +106,8 @@ async def svc(
 
 @pytest.fixture
 async def client(svc: Services) -> AsyncIterator[DigestbotClient]:
-    runtime = await start_discord(svc, gateway=False)
-    assert runtime.client is not None and runtime.gateway is None
-    try:
-        yield runtime.client
-    finally:
-        await runtime.close()
+    async with rest_client(svc) as client:
+        yield client
 
 
 def command(client: DigestbotClient, name: str) -> app_commands.Command[Any, ..., Any]:

@@ -19,8 +19,9 @@ from bot.config import Settings
 from bot.ops.demo import load_manifest
 from bot.platforms.discord.channel import DiscordChannel
 from bot.platforms.discord.platform import BOT_PLATFORM
-from bot.platforms.discord.runtime import DigestbotClient, start_discord
+from bot.platforms.discord.runtime import DigestbotClient
 from bot.platforms.telegram.channel import TelegramChannel
+from tests.discord_support import rest_client
 from tests.fakes.discord_api import BOT_TOKEN, FakeDiscordAPI, limit_problems
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegramAPI, parse_telegram_html
@@ -148,12 +149,8 @@ async def discord_svc(
 
 @pytest.fixture
 async def client(discord_svc: Services) -> AsyncIterator[DigestbotClient]:
-    runtime = await start_discord(discord_svc, gateway=False)
-    assert runtime.client is not None
-    try:
-        yield runtime.client
-    finally:
-        await runtime.close()
+    async with rest_client(discord_svc) as client:
+        yield client
 
 
 async def test_discord_labels_sources_and_arabic_indic_digits(

@@ -22,10 +22,11 @@ from bot.config import Settings
 from bot.models import Chat
 from bot.platforms.discord.channel import DiscordChannel
 from bot.platforms.discord.platform import BOT_PLATFORM
-from bot.platforms.discord.runtime import DigestbotClient, start_discord
+from bot.platforms.discord.runtime import DigestbotClient
 from bot.platforms.discord.watch import WatchView
 from bot.platforms.telegram.channel import TelegramChannel
 from tests.clock import Clock
+from tests.discord_support import rest_client
 from tests.fakes.discord_api import BOT_TOKEN, FakeDiscordAPI, limit_problems
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegramAPI, parse_telegram_html
@@ -211,12 +212,8 @@ async def discord_svc(
 
 @pytest.fixture
 async def client(discord_svc: Services) -> AsyncIterator[DigestbotClient]:
-    runtime = await start_discord(discord_svc, gateway=False)
-    assert runtime.client is not None
-    try:
-        yield runtime.client
-    finally:
-        await runtime.close()
+    async with rest_client(discord_svc) as client:
+        yield client
 
 
 async def test_discord_watch_list_buttons_refusals_and_one_cross_lingual_alert(
