@@ -1,0 +1,369 @@
+"""A fast reader of well-formed feeds, giving the entries feedparser gives, or handing over.
+
+feedparser's strict parser is expat under xml.sax, with a Python handler for every event and a
+general model of every feed format; most of its time is those handlers. This reader runs expat
+(``xml.parsers.expat``) itself on the same prepared bytes (``bot.ingest.parse``), with handlers
+only for what ``Entry`` needs, and reproduces feedparser 6's rules for those fields:
+
+- RSS 2.0 / 0.9x (``rss`` > ``channel`` > ``item``), RSS 1.0 / 0.90 (``rdf:RDF`` > ``item``)
+  and Atom (``feed`` > ``entry``), elements named after their namespace as feedparser names
+  them (``content:encoded``, ``dc:date``, ``media:title``, …);
+- title, summary (``description``, ``summary``, ``itunes:summary``, …; a second one becomes
+  content) and content (``content``, ``content:encoded``), stripped, with feedparser's
+  ISO-8859-1 re-decoding and windows-1252 mapping;
+- link (RSS ``<link>``, Atom ``rel="alternate"``; the last one wins), guid/id (a permalink guid
+  resolved against the base and used as the link when there is none), ``rdf:about``;
+- published (pubDate, published, issued) and updated (updated, modified, dc:date, …) through
+  ``bot.ingest.dates``; when one appears at several depths, feedparser's depth rule.
+
+It also applies ``bot.ingest.shape``'s bounds on the way: it stops at item ``max_items + 1``
+as the cut does, and it hands over when the body may hold more tags or nesting than they allow
+(the exact bounds then decide).
+
+It hands the whole body over (``read_entries`` returns None) whenever it is not sure to give
+exactly feedparser's entries: an expat error (malformed XML), an encoding feedparser would read
+otherwise than as UTF-8, an unknown root or items elsewhere than where the formats put them,
+XHTML or base64 content, a ``type`` or ``mode`` it does not handle, a title or summary with
+child elements, ``xml:base``, namespace declarations below the root, ``<source>``, an item
+``href`` or ``lastmod``, a date it cannot read (``dates.UNSURE``), or no entries at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from xml.parsers import expat
+
+import feedparser
+
+from bot.ingest import shape
+from bot.ingest.dates import feed_date
+from bot.ingest.mimic import attributes, join_uri, repair_text, safe_absolute_uri, strict_document
+from bot.ingest.namespaces import (
+    ALL_HANDLED,
+    CONTENT_TYPES,
+    FORBIDDEN_OUTSIDE,
+    HANDLED,
+    INERT,
+    ITEM_KEYS,
+    RESET_TITLE,
+    ROLES,
+    ROOT_KEYS,
+    TRANSPARENT,
+    Role,
+    feedparser_key,
+    generic_ok,
+    standard_prefix,
+)
+
+_BASE_ATTRIBUTE = re.compile(rb"[\s:]base\s*=", re.IGNORECASE)
+_QUERY_REFERENCE = re.compile(r"&([A-Za-z0-9_]+);")
+# The feedparser whose rules are reproduced here; any other gets every body.
+_REPRODUCED = feedparser.__version__.startswith("6.0.")
+_TEXT_DEFAULTS = {Role.DESCRIPTION: "text/html", Role.ENCODED: "text/html"}
+_MAX_VALUE = 500  # shape's scan reads a quoted attribute value of at most 2 KB as one
+
+
+class _HandOver(Exception):
+    """The body needs feedparser."""
+
+
+class _Cut(Exception):
+    """Item ``max_items + 1`` starts: the bounded body ends here."""
+
+
+def read_entries(
+    data: bytes, headers: Mapping[str, str], max_items: int
+) -> list[dict[str, Any]] | None:
+    """feedparser's entries of ``data`` as dicts (id, link, title, summary, content,
+    published_parsed, updated_parsed), as ``feedparser.parse`` gives them with these response
+    headers after ``shape.bound_markup(data, max_items)``; None when feedparser must decide."""
+    document = strict_document(data, headers) if _REPRODUCED else None
+    if document is None:
+        return None
+    location = headers.get("content-location", "")
+    if _BASE_ATTRIBUTE.search(data):
+        reader = _Reader(location, max_items)
+        reader.bases = []  # followed element by element, as feedparser does
+    elif not location or join_uri(location, location) == location:
+        reader = _Reader(location, max_items)  # the same base in every element
+    else:
+        return None
+    parser = expat.ParserCreate("utf-8", " ")
+    parser.namespace_prefixes = True
+    parser.buffer_text = True
+    reader.parser = parser
+    parser.StartElementHandler = reader.start
+    parser.EndElementHandler = reader.end
+    parser.StartNamespaceDeclHandler = reader.namespace
+    budget = max(0, max_items) * shape.MARKUP_PER_ITEM + shape.MARKUP_BASE
+    # Every tag the bounds count starts with a "<": with fewer of them than the budget, the
+    # tags need no counting (the common case); else they are counted, generously.
+    if data.count(b"<") > budget:
+        reader.tags_left = budget - 1  # the XML declaration is one
+        parser.CommentHandler = reader.other
+        parser.ProcessingInstructionHandler = reader.other
+        parser.StartCdataSectionHandler = reader.other
+    try:
+        parser.Parse(document, True)
+    except _Cut:
+        pass
+    except (_HandOver, expat.ExpatError, RecursionError):
+        return None
+    return reader.entries or None
+
+
+class _Reader:
+    """The expat handlers. ``stack`` holds the role of each open element."""
+
+    def __init__(self, base: str, max_items: int) -> None:
+        self.base = base
+        self.bases: list[str] | None = None  # the base of each open element, when followed
+        self.max_items = max_items
+        self.parser: Any = None
+        self.tags_left: int | None = None
+        self.entries: list[dict[str, Any]] = []
+        self.entry: dict[str, Any] | None = None
+        self.depths: dict[str, int] = {}  # feedparser's depth of each entry value
+        self.stack: list[Role] = []
+        self.keys: dict[str, tuple[str, bool]] = {}
+        self.in_use: dict[str, str] = {}  # feedparser's namespaces_in_use
+        self.prefixes: dict[str | None, str] = {}  # feedparser's namespacemap
+        self.items = 0
+        self.item_depth = 0  # the depth items are at
+        self.opaque = 0  # open elements in the entry the reader does not look into
+        self.text: list[str] | None = None
+        self.as_content = False
+        self.has_content = False
+        self.title_depth = -1
+        self.guid_is_link = False
+
+    def namespace(self, prefix: str | None, uri: str | None) -> None:
+        """feedparser's record of a declaration (it keeps every one for the rest of the
+        document). Below the root, only one that renames no element may pass."""
+        if not uri:
+            return
+        lowered = uri.lower()
+        if "backend.userland.com/rss" in lowered:
+            uri = lowered = "http://backend.userland.com/rss"
+        standard = standard_prefix(lowered)
+        if self.stack:
+            if standard is None and not prefix:
+                self.in_use[""] = uri  # feedparser never names an element by this one
+                return
+            if standard is None:
+                changes = self.in_use.get(prefix or "", uri) != uri or prefix in self.prefixes
+            else:
+                changes = self.prefixes.get(prefix, standard) != standard
+                changes = changes or self.in_use.get(standard, uri) != uri
+            if changes:
+                raise _HandOver  # open elements would end under other names
+        self.keys.clear()
+        if standard is not None:
+            self.prefixes[prefix] = standard
+            self.in_use[standard] = uri
+        else:
+            self.in_use[prefix or ""] = uri
+
+    def other(self, *_: object) -> None:
+        self.count(1)
+
+    def count(self, tags: int) -> None:
+        assert self.tags_left is not None
+        self.tags_left -= tags
+        if self.tags_left < 0:
+            raise _HandOver  # near the bounds: they decide
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        stack = self.stack
+        depth = len(stack) + 1
+        if depth > shape.MAX_DEPTH or self.text is not None:
+            raise _HandOver  # nesting for the bounds to judge, or a child element in a text
+        if self.tags_left is not None:
+            self.count(2)
+        known = self.keys.get(name)
+        if known is None:
+            known = self.keys[name] = feedparser_key(name, self.in_use, self.prefixes)
+        key, item_like = known
+        if attrs:
+            for value in attrs.values():
+                if len(value) > _MAX_VALUE:
+                    raise _HandOver
+        if self.bases is not None:
+            self._enter_base(attrs)
+        entry = self.entry
+        if entry is None:
+            if item_like:
+                if depth != self.item_depth or key not in ITEM_KEYS:
+                    raise _HandOver
+                self._item(attrs)
+                stack.append(Role.ITEM)
+                return
+            if depth == 1:
+                if key not in ROOT_KEYS:
+                    raise _HandOver
+                self.item_depth = 3 if key == "rss" else 2
+            elif key in FORBIDDEN_OUTSIDE or (key not in ALL_HANDLED and not generic_ok(key)):
+                raise _HandOver
+            stack.append(Role.OUTSIDE)
+            return
+        if item_like:
+            raise _HandOver  # an item in an item
+        role = ROLES.get(key)
+        if role is None:
+            if key in TRANSPARENT:
+                stack.append(Role.GENERIC)
+            elif key in INERT or key in RESET_TITLE:
+                if key in RESET_TITLE:
+                    self.title_depth = -1
+                self.opaque += 1
+                stack.append(Role.OPAQUE)
+            elif key in HANDLED or not generic_ok(key):
+                raise _HandOver
+            else:
+                stack.append(Role.GENERIC)
+            return
+        if self.opaque:
+            raise _HandOver
+        if role is Role.LINK:
+            role = self._link(attrs, entry)
+        elif role is Role.GUID:
+            self.guid_is_link = attributes(attrs).get("ispermalink", "true") == "true"
+            self._capture()
+        elif role is Role.PUBLISHED or role is Role.UPDATED:
+            self._capture()
+        else:
+            self._open_text(role, attrs, entry)
+        stack.append(role)
+
+    def _enter_base(self, attrs: dict[str, str]) -> None:
+        assert self.bases is not None
+        found = attributes(attrs) if attrs else {}
+        given = found.get("xml:base", found.get("base")) or self.base
+        if self.base:
+            self.base = safe_absolute_uri(self.base, given) or self.base
+        else:
+            self.base = join_uri(self.base, given)
+        self.bases.append(self.base)
+
+    def end(self, name: str) -> None:
+        self._end()
+        bases = self.bases
+        if bases is not None:
+            bases.pop()
+            if bases and bases[-1]:
+                self.base = bases[-1]
+
+    def _end(self) -> None:
+        role = self.stack.pop()
+        if role is Role.OUTSIDE or role is Role.GENERIC or role is Role.LINK:
+            return
+        if role is Role.OPAQUE:
+            self.opaque -= 1
+            return
+        if role is Role.ITEM:
+            self.entry = None
+            self.has_content = False
+            return
+        entry = self.entry
+        assert entry is not None
+        depth = len(self.stack) + 1
+        output = "".join(self._release()).strip()
+        if role is Role.LINK_TEXT:
+            value = repair_text(join_uri(self.base, output) if output else output)
+            if "&" in value:
+                value = _QUERY_REFERENCE.sub(r"&\g<1>", value.replace("&amp;", "&"))
+            entry["link"] = value
+        elif role is Role.GUID:
+            value = repair_text(
+                join_uri(self.base, output) if output and self.guid_is_link else output
+            )
+            self._store(entry, "id", value, depth)
+            if self.guid_is_link:
+                entry.setdefault("link", value)
+        elif role is Role.PUBLISHED or role is Role.UPDATED:
+            date = feed_date(repair_text(output))
+            if isinstance(date, str):
+                raise _HandOver  # UNSURE
+            field = "published_parsed" if role is Role.PUBLISHED else "updated_parsed"
+            entry[field] = date.utctimetuple() if date is not None else None
+        else:
+            self._close_text(role, repair_text(output), entry, depth)
+
+    def _item(self, attrs: dict[str, str]) -> None:
+        self.items += 1
+        if self.items > self.max_items:
+            raise _Cut
+        entry: dict[str, Any] = {}
+        if attrs:
+            found = attributes(attrs)
+            if "lastmod" in found or "href" in found:
+                raise _HandOver  # feedparser reads these as the entry's date and link
+            about = found.get(self.prefixes.get("rdf", "rdf") + ":about")
+            if about:
+                entry["id"] = about
+        self.entries.append(entry)
+        self.entry = entry
+        self.depths = {}
+        self.title_depth = -1
+        self.guid_is_link = False
+
+    def _store(self, entry: dict[str, Any], field: str, value: str, depth: int) -> None:
+        """feedparser keeps a value found no deeper than the one it has."""
+        old = self.depths.get(field)
+        if old is None or depth <= old:
+            self.depths[field] = depth
+            entry[field] = value
+
+    def _link(self, attrs: dict[str, str], entry: dict[str, Any]) -> Role:
+        found = attributes(attrs)
+        rel = found.setdefault("rel", "alternate")
+        kind = found.setdefault("type", "application/atom+xml" if rel == "self" else "text/html")
+        href = found.get("url", found.get("uri", found.get("href")))
+        if href:
+            found["href"] = href
+        if "href" not in found:
+            self._capture()
+            return Role.LINK_TEXT
+        kind = CONTENT_TYPES.get(kind, kind)
+        if rel == "alternate" and kind in ("text/html", "application/xhtml+xml"):
+            entry["link"] = join_uri(self.base, found["href"])
+        return Role.LINK
+
+    def _open_text(self, role: Role, attrs: dict[str, str], entry: dict[str, Any]) -> None:
+        found = attributes(attrs) if attrs else {}
+        self.as_content = role is Role.CONTENT or role is Role.ENCODED
+        default = _TEXT_DEFAULTS.get(role, "text/plain")
+        if role in (Role.DESCRIPTION, Role.SUMMARY) and "summary" in entry and not self.has_content:
+            self.as_content = True  # a second summary is content to feedparser
+            default = "text/plain"
+        if self.as_content:
+            self.has_content = True
+        kind = found.get("type", default)
+        kind = CONTENT_TYPES.get(kind, kind)
+        if kind not in ("text/plain", "text/html") or "mode" in found:
+            raise _HandOver  # XHTML, base64, or a type feedparser reads otherwise
+        self._capture()
+
+    def _close_text(self, role: Role, value: str, entry: dict[str, Any], depth: int) -> None:
+        if self.as_content:
+            entry.setdefault("content", []).append({"value": value})
+            entry.setdefault("summary", value)
+        elif role is Role.TITLE or role is Role.MEDIA_TITLE:
+            if not -1 < self.title_depth <= depth:
+                self._store(entry, "title", value, depth)
+            if value and role is Role.TITLE:
+                self.title_depth = depth
+        else:
+            self._store(entry, "summary", value, depth)
+
+    def _capture(self) -> None:
+        self.text = []
+        self.parser.CharacterDataHandler = self.text.append
+
+    def _release(self) -> list[str]:
+        pieces = self.text or []
+        self.text = None
+        self.parser.CharacterDataHandler = None
+        return pieces
