@@ -46,7 +46,7 @@ import feedparser
 from bot.errors import ParseError
 from bot.ingest.charset import repair_utf8
 from bot.ingest.reader import read_entries
-from bot.ingest.shape import bound_markup
+from bot.ingest.shape import bound_markup, markup_budget
 from bot.models import Entry
 
 # Encodings that are not ASCII-compatible, recognised by their byte-order mark or by how
@@ -117,6 +117,12 @@ def parse_feed(
         # have no XML declaration; XML itself says the default is UTF-8.
         response_headers.setdefault("content-type", "application/xml")
     content_location = base_url or lowered.get("content-location", "")
+    # Bounded before parsing: feedparser's time and memory grow with the tags it is given.
+    # With fewer "<" than the tag budget, only the item cut and the nesting can apply, and the
+    # fast reader applies them itself; with more, the bounds decide first, as for feedparser.
+    bounded = data.count(b"<") > markup_budget(max_items)
+    if bounded:
+        data = bound_markup(data, max_items)
     fast = read_entries(data, response_headers, max_items)
     if fast is not None:
         # The same two steps as below: without the feed's URL, then with it where it matters.
@@ -126,8 +132,8 @@ def parse_feed(
         if fast is not None:
             return _entries(fast, content_location, max_items)
         response_headers.pop("content-location", None)
-    # Bounded before parsing: feedparser's time and memory grow with the tags it is given.
-    data = bound_markup(data, max_items)
+    if not bounded:
+        data = bound_markup(data, max_items)
     # feedparser is first run without the feed's URL: given a base URI it joins it to every
     # element it opens, a quarter of its time, and for most feeds nothing changes, because
     # their links and ids are absolute already. Only where one would be joined (a relative

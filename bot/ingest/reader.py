@@ -16,16 +16,20 @@ only for what ``Entry`` needs, and reproduces feedparser 6's rules for those fie
 - published (pubDate, published, issued) and updated (updated, modified, dc:date, …) through
   ``bot.ingest.dates``; when one appears at several depths, feedparser's depth rule.
 
-It also applies ``bot.ingest.shape``'s bounds on the way: it stops at item ``max_items + 1``
-as the cut does, and it hands over when the body may hold more tags or nesting than they allow
-(the exact bounds then decide).
+It is given the body as feedparser would be, but before ``bot.ingest.shape``'s bounds (unless
+the body has more "<" than their tag budget: then after them), and applies them on the way: it
+stops at item ``max_items + 1`` as their cut does, and hands over past their nesting depth.
+Encodings, namespaces, ``xml:base`` and ``<source>``/``<image>`` in items are followed as
+feedparser follows them (``bot.ingest.mimic``, ``bot.ingest.namespaces``).
 
 It hands the whole body over (``read_entries`` returns None) whenever it is not sure to give
-exactly feedparser's entries: an expat error (malformed XML), an encoding feedparser would read
-otherwise than as UTF-8, an unknown root or items elsewhere than where the formats put them,
-XHTML or base64 content, a ``type`` or ``mode`` it does not handle, a title or summary with
-child elements, ``xml:base``, namespace declarations below the root, ``<source>``, an item
-``href`` or ``lastmod``, a date it cannot read (``dates.UNSURE``), or no entries at all.
+exactly feedparser's entries: an expat error (malformed XML, which feedparser's loose parser
+reads), an encoding feedparser would guess with chardet, an unknown root or items elsewhere
+than where the formats put them (or in items), XHTML or base64 content, a ``type`` or ``mode``
+it does not handle, a title or summary with child elements, a namespace declared below the
+root that renames elements, an element feedparser handles that it does not model in an item
+(``textinput``, geo elements, …), an item ``href`` or ``lastmod``, a date it cannot read
+(``dates.UNSURE``), a feedparser other than 6.0, or no entries at all.
 """
 
 from __future__ import annotations
@@ -97,14 +101,6 @@ def read_entries(
     parser.StartElementHandler = reader.start
     parser.EndElementHandler = reader.end
     parser.StartNamespaceDeclHandler = reader.namespace
-    budget = max(0, max_items) * shape.MARKUP_PER_ITEM + shape.MARKUP_BASE
-    # Every tag the bounds count starts with a "<": with fewer of them than the budget, the
-    # tags need no counting (the common case); else they are counted, generously.
-    if data.count(b"<") > budget:
-        reader.tags_left = budget - 1  # the XML declaration is one
-        parser.CommentHandler = reader.other
-        parser.ProcessingInstructionHandler = reader.other
-        parser.StartCdataSectionHandler = reader.other
     try:
         parser.Parse(document, True)
     except _Cut:
@@ -122,7 +118,6 @@ class _Reader:
         self.bases: list[str] | None = None  # the base of each open element, when followed
         self.max_items = max_items
         self.parser: Any = None
-        self.tags_left: int | None = None
         self.entries: list[dict[str, Any]] = []
         self.entry: dict[str, Any] | None = None
         self.depths: dict[str, int] = {}  # feedparser's depth of each entry value
@@ -166,22 +161,11 @@ class _Reader:
         else:
             self.in_use[prefix or ""] = uri
 
-    def other(self, *_: object) -> None:
-        self.count(1)
-
-    def count(self, tags: int) -> None:
-        assert self.tags_left is not None
-        self.tags_left -= tags
-        if self.tags_left < 0:
-            raise _HandOver  # near the bounds: they decide
-
     def start(self, name: str, attrs: dict[str, str]) -> None:
         stack = self.stack
         depth = len(stack) + 1
         if depth > shape.MAX_DEPTH or self.text is not None:
             raise _HandOver  # nesting for the bounds to judge, or a child element in a text
-        if self.tags_left is not None:
-            self.count(2)
         known = self.keys.get(name)
         if known is None:
             known = self.keys[name] = feedparser_key(name, self.in_use, self.prefixes)

@@ -90,11 +90,16 @@ class _Open:
         return b"".join(b"</" + name + b">" for name in reversed(self.names))
 
 
+def markup_budget(max_items: int) -> int:
+    """The tags (start, end, empty, comments, …) allowed before item ``max_items + 1``."""
+    return max(0, max_items) * MARKUP_PER_ITEM + MARKUP_BASE
+
+
 def bound_markup(data: bytes, max_items: int) -> bytes:
     """``data`` itself, or cut after its first ``max_items`` items (a document with at most
     that many, closed where it was cut); ``ParseError`` when the markup before that point is
     too much or too deep."""
-    budget = max(0, max_items) * MARKUP_PER_ITEM + MARKUP_BASE
+    budget = markup_budget(max_items)
     stack = _Open()
     in_item = 0  # depth of the open item or entry, 0 outside any
     items = tags = 0
