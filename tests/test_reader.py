@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.ingest import mimic, parse, reader, shape
 from bot.ingest.dates import UNSURE, feed_date
@@ -388,3 +391,22 @@ def test_a_feedparser_of_another_version_is_not_second_guessed(
 )
 def test_feed_dates(text: str, expected: object) -> None:
     assert feed_date(text) == expected
+
+
+# --- links that need no joining ---------------------------------------------------------------
+
+_URL_PIECES = [
+    "http://", "https://", "HTTP://", "x.example", "/", "//", "a", ";", "?", "#", "=", "&", "[",
+    "]", ":", "@", "80", " ", "\t", "é", "..", ".", "%20", "~", "", "javascript:", "//h.example",
+]  # fmt: skip
+_BASES = ["", "https://news.example/feeds/rss", "http://n.example/a/b?q#f", "feed:x", "ftp://f/"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_URL_PIECES), min_size=1, max_size=8))
+def test_a_plain_absolute_link_is_what_joining_it_would_give(pieces: list[str]) -> None:
+    """parse._ABSOLUTE spares urljoin and urlsplit only where they would change nothing."""
+    link = "".join(pieces)
+    if parse._ABSOLUTE.match(link):
+        assert all(urljoin(base, link) == link for base in _BASES)
+        assert urlsplit(link).scheme in ("http", "https")

@@ -69,9 +69,14 @@ _WIDE_DECLARED = re.compile(
     rb"""[\w-]*["']?""",
     re.IGNORECASE,
 )
-# An http(s) URL whose scheme urlsplit reads as written and which it cannot refuse (it refuses
-# only a netloc with unbalanced brackets or with non-ASCII characters that normalize badly).
-_PLAIN_HTTP = re.compile(r"https?://[^\]]*\Z", re.IGNORECASE)
+# An absolute http(s) URL that urljoin gives back unchanged whatever the base (another scheme:
+# as it is; the same one: split and joined again, which changes nothing here: a lower-case
+# scheme, a host, no ";" in the path, no empty query or fragment) and whose scheme urlsplit
+# reads without error (ASCII, no brackets, no whitespace, which it would drop).
+_ABSOLUTE = re.compile(
+    r"https?://[^\x00-\x20\x7f-\U0010ffff/?#\[\];]+(?:/[^\x00-\x20\x7f-\U0010ffff?#\[\];]*)?"
+    r"(?:\?[^\x00-\x20\x7f-\U0010ffff#\[\]]+)?(?:#[^\x00-\x20\x7f-\U0010ffff\[\]]+)?\Z"
+)
 _JSON_FEED_VERSION = "jsonfeed.org/version/"
 _FORWARDED_HEADERS = ("content-type", "content-language")
 _UTF8_HEADERS = {"content-type": "application/xml; charset=utf-8"}
@@ -197,7 +202,7 @@ def _joins_base(entries: list[Any], base: str, data: bytes) -> bool:
             if key == "id" and ids_resolve is False:
                 continue
             value = _text(dict.get(raw, key))
-            if not value or _joined(base, value) == value:
+            if not value or _ABSOLUTE.match(value) or _joined(base, value) == value:
                 continue
             if key == "link":
                 return True
@@ -317,9 +322,9 @@ def _http_link(value: Any, base: str) -> str | None:
     link = _text(value)
     if not link:
         return None
+    if _ABSOLUTE.match(link):
+        return link  # what joining and urlsplit's scheme would say, without their cost
     absolute = _joined(base, link) if base else link
-    if _PLAIN_HTTP.match(absolute) and absolute.isascii() and "[" not in absolute:
-        return absolute  # what urlsplit's scheme says, without its cost
     try:
         scheme = urlsplit(absolute).scheme.lower()
     except ValueError:
@@ -328,6 +333,8 @@ def _http_link(value: Any, base: str) -> str | None:
 
 
 def _from_struct(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value  # from the fast reader, already UTC
     if not isinstance(value, time.struct_time):
         return None
     try:

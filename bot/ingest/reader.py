@@ -69,6 +69,24 @@ _TEXT_DEFAULTS = {Role.DESCRIPTION: "text/html", Role.ENCODED: "text/html"}
 _MAX_VALUE = 500  # shape's scan reads a quoted attribute value of at most 2 KB as one
 
 
+# The roles as globals: the handlers run for every element.
+_OUTSIDE = Role.OUTSIDE
+_ITEM = Role.ITEM
+_GENERIC = Role.GENERIC
+_OPAQUE = Role.OPAQUE
+_TITLE = Role.TITLE
+_MEDIA_TITLE = Role.MEDIA_TITLE
+_DESCRIPTION = Role.DESCRIPTION
+_SUMMARY = Role.SUMMARY
+_CONTENT = Role.CONTENT
+_ENCODED = Role.ENCODED
+_LINK = Role.LINK
+_LINK_TEXT = Role.LINK_TEXT
+_GUID = Role.GUID
+_PUBLISHED = Role.PUBLISHED
+_UPDATED = Role.UPDATED
+
+
 class _HandOver(Exception):
     """The body needs feedparser."""
 
@@ -81,8 +99,9 @@ def read_entries(
     data: bytes, headers: Mapping[str, str], max_items: int
 ) -> list[dict[str, Any]] | None:
     """feedparser's entries of ``data`` as dicts (id, link, title, summary, content,
-    published_parsed, updated_parsed), as ``feedparser.parse`` gives them with these response
-    headers after ``shape.bound_markup(data, max_items)``; None when feedparser must decide."""
+    published_parsed and updated_parsed, these two as UTC datetimes rather than time tuples),
+    as ``feedparser.parse`` gives them with these response headers after
+    ``shape.bound_markup(data, max_items)``; None when feedparser must decide."""
     document = strict_document(data, headers) if _REPRODUCED else None
     if document is None:
         return None
@@ -99,7 +118,7 @@ def read_entries(
     parser.buffer_text = True
     reader.parser = parser
     parser.StartElementHandler = reader.start
-    parser.EndElementHandler = reader.end
+    parser.EndElementHandler = reader.end if reader.bases is None else reader.end_with_base
     parser.StartNamespaceDeclHandler = reader.namespace
     try:
         parser.Parse(document, True)
@@ -182,7 +201,7 @@ class _Reader:
                 if depth != self.item_depth or key not in ITEM_KEYS:
                     raise _HandOver
                 self._item(attrs)
-                stack.append(Role.ITEM)
+                stack.append(_ITEM)
                 return
             if depth == 1:
                 if key not in ROOT_KEYS:
@@ -190,32 +209,32 @@ class _Reader:
                 self.item_depth = 3 if key == "rss" else 2
             elif key in FORBIDDEN_OUTSIDE or (key not in ALL_HANDLED and not generic_ok(key)):
                 raise _HandOver
-            stack.append(Role.OUTSIDE)
+            stack.append(_OUTSIDE)
             return
         if item_like:
             raise _HandOver  # an item in an item
         role = ROLES.get(key)
         if role is None:
             if key in TRANSPARENT:
-                stack.append(Role.GENERIC)
+                stack.append(_GENERIC)
             elif key in INERT or key in RESET_TITLE:
                 if key in RESET_TITLE:
                     self.title_depth = -1
                 self.opaque += 1
-                stack.append(Role.OPAQUE)
+                stack.append(_OPAQUE)
             elif key in HANDLED or not generic_ok(key):
                 raise _HandOver
             else:
-                stack.append(Role.GENERIC)
+                stack.append(_GENERIC)
             return
         if self.opaque:
             raise _HandOver
-        if role is Role.LINK:
+        if role is _LINK:
             role = self._link(attrs, entry)
-        elif role is Role.GUID:
+        elif role is _GUID:
             self.guid_is_link = attributes(attrs).get("ispermalink", "true") == "true"
             self._capture()
-        elif role is Role.PUBLISHED or role is Role.UPDATED:
+        elif role is _PUBLISHED or role is _UPDATED:
             self._capture()
         else:
             self._open_text(role, attrs, entry)
@@ -231,22 +250,22 @@ class _Reader:
             self.base = join_uri(self.base, given)
         self.bases.append(self.base)
 
-    def end(self, name: str) -> None:
-        self._end()
+    def end_with_base(self, name: str) -> None:
+        self.end(name)
         bases = self.bases
-        if bases is not None:
-            bases.pop()
-            if bases and bases[-1]:
-                self.base = bases[-1]
+        assert bases is not None
+        bases.pop()
+        if bases and bases[-1]:
+            self.base = bases[-1]
 
-    def _end(self) -> None:
+    def end(self, name: str) -> None:
         role = self.stack.pop()
-        if role is Role.OUTSIDE or role is Role.GENERIC or role is Role.LINK:
+        if role is _OUTSIDE or role is _GENERIC or role is _LINK:
             return
-        if role is Role.OPAQUE:
+        if role is _OPAQUE:
             self.opaque -= 1
             return
-        if role is Role.ITEM:
+        if role is _ITEM:
             self.entry = None
             self.has_content = False
             return
@@ -254,24 +273,24 @@ class _Reader:
         assert entry is not None
         depth = len(self.stack) + 1
         output = "".join(self._release()).strip()
-        if role is Role.LINK_TEXT:
+        if role is _LINK_TEXT:
             value = repair_text(join_uri(self.base, output) if output else output)
             if "&" in value:
                 value = _QUERY_REFERENCE.sub(r"&\g<1>", value.replace("&amp;", "&"))
             entry["link"] = value
-        elif role is Role.GUID:
+        elif role is _GUID:
             value = repair_text(
                 join_uri(self.base, output) if output and self.guid_is_link else output
             )
             self._store(entry, "id", value, depth)
             if self.guid_is_link:
                 entry.setdefault("link", value)
-        elif role is Role.PUBLISHED or role is Role.UPDATED:
+        elif role is _PUBLISHED or role is _UPDATED:
             date = feed_date(repair_text(output))
             if isinstance(date, str):
                 raise _HandOver  # UNSURE
-            field = "published_parsed" if role is Role.PUBLISHED else "updated_parsed"
-            entry[field] = date.utctimetuple() if date is not None else None
+            field = "published_parsed" if role is _PUBLISHED else "updated_parsed"
+            entry[field] = date
         else:
             self._close_text(role, repair_text(output), entry, depth)
 
@@ -309,17 +328,17 @@ class _Reader:
             found["href"] = href
         if "href" not in found:
             self._capture()
-            return Role.LINK_TEXT
+            return _LINK_TEXT
         kind = CONTENT_TYPES.get(kind, kind)
         if rel == "alternate" and kind in ("text/html", "application/xhtml+xml"):
             entry["link"] = join_uri(self.base, found["href"])
-        return Role.LINK
+        return _LINK
 
     def _open_text(self, role: Role, attrs: dict[str, str], entry: dict[str, Any]) -> None:
         found = attributes(attrs) if attrs else {}
-        self.as_content = role is Role.CONTENT or role is Role.ENCODED
+        self.as_content = role is _CONTENT or role is _ENCODED
         default = _TEXT_DEFAULTS.get(role, "text/plain")
-        if role in (Role.DESCRIPTION, Role.SUMMARY) and "summary" in entry and not self.has_content:
+        if role in (_DESCRIPTION, _SUMMARY) and "summary" in entry and not self.has_content:
             self.as_content = True  # a second summary is content to feedparser
             default = "text/plain"
         if self.as_content:
@@ -334,10 +353,10 @@ class _Reader:
         if self.as_content:
             entry.setdefault("content", []).append({"value": value})
             entry.setdefault("summary", value)
-        elif role is Role.TITLE or role is Role.MEDIA_TITLE:
+        elif role is _TITLE or role is _MEDIA_TITLE:
             if not -1 < self.title_depth <= depth:
                 self._store(entry, "title", value, depth)
-            if value and role is Role.TITLE:
+            if value and role is _TITLE:
                 self.title_depth = depth
         else:
             self._store(entry, "summary", value, depth)
