@@ -402,10 +402,25 @@ _URL_PIECES = [
 _BASES = ["", "https://news.example/feeds/rss", "http://n.example/a/b?q#f", "feed:x", "ftp://f/"]
 
 
+_TRAPS = [
+    "https://x.example/a;", "https://x.example/a;b", "https://x.example/a?", "https://x.example/a#",
+    "https://x.example?", "http://x.example/a\tb", "https://x.example/\u00e9", "HTTPS://x.example/",
+    "https://[::1/", "https:///x.example/", "https://x.example/a b", "https://x.example\n/a",
+]  # fmt: skip
+_PLAIN = ["https://x.example", "http://x.example/a/b?c=1&d=2#e", "https://x.example//a?b?c#d#e"]
+
+
+@pytest.mark.parametrize("link", _TRAPS + _PLAIN)
+def test_links_joining_would_change_are_joined(link: str) -> None:
+    """parse._ABSOLUTE spares urljoin and urlsplit only where they would change nothing."""
+    assert bool(parse._ABSOLUTE.match(link)) == (link in _PLAIN)
+    if link in _PLAIN:
+        assert all(urljoin(base, link) == link for base in _BASES)
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.sampled_from(_URL_PIECES), min_size=1, max_size=8))
 def test_a_plain_absolute_link_is_what_joining_it_would_give(pieces: list[str]) -> None:
-    """parse._ABSOLUTE spares urljoin and urlsplit only where they would change nothing."""
     link = "".join(pieces)
     if parse._ABSOLUTE.match(link):
         assert all(urljoin(base, link) == link for base in _BASES)
