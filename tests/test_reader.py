@@ -355,8 +355,16 @@ def test_markup_past_the_budget_goes_to_the_bounds() -> None:
     assert len(fast(body, max_items=10)) == 10
 
 
-def test_a_long_attribute_value_goes_to_feedparser() -> None:
+def test_a_value_too_long_for_the_bounds_scan_goes_to_feedparser() -> None:
+    # 250 characters, 2,500 bytes: the bounds' scan does not see this item, feedparser does
+    value = "&#x10FFFF;" * 250
+    body = rss(f'<item a="{value}"><title>a</title></item><item><title>b</title></item>')
+    handed_over(body, max_items=1)
     handed_over(rss(f'<item><title>a</title><x:y xmlns:x="urn:x" v="{"v" * 3000}"/></item>'))
+    # long in characters but read whole: read
+    url = "https://cdn.example/" + "a" * 600
+    (entry,) = fast(rss(f'<item><title>a</title><media:content url="{url}"/></item>'))
+    assert entry.title == "a"
 
 
 def test_a_feedparser_of_another_version_is_not_second_guessed(

@@ -46,9 +46,10 @@ _WIDE_MARKERS = (
 )  # fmt: skip
 
 
-def strict_document(data: bytes, headers: Mapping[str, str]) -> bytes | None:
+def strict_document(data: bytes, headers: Mapping[str, str]) -> tuple[bytes, bool] | None:
     """The document as feedparser's strict parser is given it: decoded with the first of its
-    candidate encodings that decodes it, its XML declaration replaced by a UTF-8 one. None
+    candidate encodings that decodes it, its XML declaration replaced by a UTF-8 one; and
+    whether it is ``data``'s own bytes after the declaration (``data`` was UTF-8). None
     when feedparser would guess the encoding with chardet, or when none decodes it."""
     if data[:4] in _WIDE_MARKERS or data[:2] in _WIDE_MARKERS or data[:3] == codecs.BOM_UTF8:
         return None  # bot.ingest.parse transcodes these: they do not reach here
@@ -88,7 +89,7 @@ def strict_document(data: bytes, headers: Mapping[str, str]) -> bytes | None:
             if codecs.lookup(proposed).name == _UTF8:
                 data.decode("utf-8")  # valid UTF-8 is given to expat as it is
                 found = _DECLARATION.match(data)
-                return _NEW_DECLARATION + (data[found.end() :] if found else b"\n" + data)
+                return _NEW_DECLARATION + (data[found.end() :] if found else b"\n" + data), True
             text = data.decode(proposed)
         except (UnicodeDecodeError, LookupError):
             continue
@@ -96,7 +97,7 @@ def strict_document(data: bytes, headers: Mapping[str, str]) -> bytes | None:
             return None
         found_text = _DECLARATION_TEXT.match(text)
         rest = text[found_text.end() :] if found_text else "\n" + text
-        return _NEW_DECLARATION + rest.encode("utf-8")
+        return _NEW_DECLARATION + rest.encode("utf-8"), False
     return None
 
 

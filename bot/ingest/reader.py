@@ -66,7 +66,7 @@ _QUERY_REFERENCE = re.compile(r"&([A-Za-z0-9_]+);")
 # The feedparser whose rules are reproduced here; any other gets every body.
 _REPRODUCED = feedparser.__version__.startswith("6.0.")
 _TEXT_DEFAULTS = {Role.DESCRIPTION: "text/html", Role.ENCODED: "text/html"}
-_MAX_VALUE = 500  # shape's scan reads a quoted attribute value of at most 2 KB as one
+_SHORT_VALUE = shape.MAX_QUOTED // 10  # "&#x10FFFF;": 10 bytes for one character
 
 
 # The roles as globals: the handlers run for every element.
@@ -102,9 +102,10 @@ def read_entries(
     published_parsed and updated_parsed, these two as UTC datetimes rather than time tuples),
     as ``feedparser.parse`` gives them with these response headers after
     ``shape.bound_markup(data, max_items)``; None when feedparser must decide."""
-    document = strict_document(data, headers) if _REPRODUCED else None
-    if document is None:
+    prepared = strict_document(data, headers) if _REPRODUCED else None
+    if prepared is None:
         return None
+    document, own_bytes = prepared
     location = headers.get("content-location", "")
     if _BASE_ATTRIBUTE.search(data):
         reader = _Reader(location, max_items)
@@ -120,6 +121,7 @@ def read_entries(
     parser.StartElementHandler = reader.start
     parser.EndElementHandler = reader.end if reader.bases is None else reader.end_with_base
     parser.StartNamespaceDeclHandler = reader.namespace
+    reader.document = document if own_bytes else None
     try:
         parser.Parse(document, True)
     except _Cut:
@@ -137,6 +139,7 @@ class _Reader:
         self.bases: list[str] | None = None  # the base of each open element, when followed
         self.max_items = max_items
         self.parser: Any = None
+        self.document: bytes | None = None  # the body's own bytes, when they are expat's
         self.entries: list[dict[str, Any]] = []
         self.entry: dict[str, Any] | None = None
         self.depths: dict[str, int] = {}  # feedparser's depth of each entry value
@@ -189,10 +192,8 @@ class _Reader:
         if known is None:
             known = self.keys[name] = feedparser_key(name, self.in_use, self.prefixes)
         key, item_like = known
-        if attrs:
-            for value in attrs.values():
-                if len(value) > _MAX_VALUE:
-                    raise _HandOver
+        if attrs and max(map(len, attrs.values())) > _SHORT_VALUE:
+            self._check_long_value()
         if self.bases is not None:
             self._enter_base(attrs)
         entry = self.entry
@@ -239,6 +240,14 @@ class _Reader:
         else:
             self._open_text(role, attrs, entry)
         stack.append(role)
+
+    def _check_long_value(self) -> None:
+        """The bounds' scan reads a quoted value of up to 2 KB as one: past that it does not
+        see the element. A value can be that long in bytes from 205 characters on (as
+        character references), so the scan itself is asked, on the body's own bytes."""
+        document = self.document
+        if document is None or not shape.read_whole(document, self.parser.CurrentByteIndex):
+            raise _HandOver
 
     def _enter_base(self, attrs: dict[str, str]) -> None:
         assert self.bases is not None

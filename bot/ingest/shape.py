@@ -142,6 +142,13 @@ def bound_markup(data: bytes, max_items: int) -> bytes:
     return data
 
 
+def read_whole(data: bytes, start: int) -> bool:
+    """Whether the scan reads the tag at ``start`` whole, as the element it is (not when a
+    quoted value in it is longer than ``MAX_QUOTED``)."""
+    found = _TAG.match(data, start)
+    return found is not None and bool(found.group(4))
+
+
 def _skip(data: bytes, start: int) -> int | None:
     """Past the CDATA section, comment or processing instruction at ``start``, if there is
     one."""
