@@ -7,6 +7,7 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from xml.dom import minidom
 
 import pytest
 
@@ -219,3 +220,48 @@ def _item(rng: random.Random, kind: str, wild: bool) -> str:
     about = ' rdf:about="https://dw.example/a"' if kind == "rdf" and rng.random() < 0.7 else ""
     children = "".join(_child(rng, wild) for _ in range(rng.randrange(8)))
     return f"<{tag}{about}>{children}</{tag}>"
+
+
+# --- real feeds, altered ------------------------------------------------------------------------
+
+INSERTS = [
+    '<media:title xmlns:media="http://search.yahoo.com/mrss/">MT</media:title>',
+    "<description>second &lt;b&gt;desc&lt;/b&gt;, longer than most teasers are</description>",
+    "<guid>relative/guid</guid>", '<guid isPermaLink="false">np</guid>', "<link>../rel</link>",
+    "<pubDate></pubDate>", "<pubDate>Tue, 18 Jun 2024 23:15:00 +0300</pubDate>",
+    '<dc:date xmlns:dc="http://purl.org/dc/elements/1.1/">2024-06-19T10:00:00Z</dc:date>',
+    "<title>  </title>", "<title>T2</title>", "<summary>S</summary>", "<id>urn:x</id>",
+    '<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/">CE</content:encoded>',
+    '<x:y xmlns:x="urn:x">z</x:y>', '<source url="https://s.example/">src</source>',
+    '<atom:link xmlns:atom="http://www.w3.org/2005/Atom" rel="alternate" href="/alt"/>',
+    '<link href="https://a.example/alt" rel="alternate"/>',
+]  # fmt: skip
+ATTRIBUTES = [("xml:base", "https://b.example/x/"), ("type", "html"), ("type", "text")]
+ATTRIBUTES += [("rel", "alternate"), ("type", "xhtml")]
+
+
+def altered_feed(body: bytes, seed: int) -> bytes:
+    """A well-formed feed's items with elements dropped, doubled, given attributes, and others
+    inserted: the kinds of variation real feeds show."""
+    rng = random.Random(seed)
+    document = minidom.parseString(body)
+    items = [n for n in document.getElementsByTagName("*") if n.localName in ("item", "entry")]
+    for item in items:
+        for child in [c for c in item.childNodes if c.nodeType == c.ELEMENT_NODE]:
+            roll = rng.random()
+            if roll < 0.15:
+                item.removeChild(child)
+            elif roll < 0.2:
+                item.appendChild(child.cloneNode(True))
+            elif roll < 0.25 and not child.attributes.length:
+                child.setAttribute(*rng.choice(ATTRIBUTES))
+        for _ in range(rng.randrange(3)):
+            node = document.importNode(
+                minidom.parseString(rng.choice(INSERTS)).documentElement, True
+            )
+            children = [c for c in item.childNodes if c.nodeType == c.ELEMENT_NODE]
+            if children and rng.random() < 0.5:
+                item.insertBefore(node, rng.choice(children))
+            else:
+                item.appendChild(node)
+    return bytes(document.toxml("utf-8"))
