@@ -19,7 +19,7 @@
             entries ─▶ Entry (guid, absolute http(s) link, title, longest summary, UTC date)
 
 The fast reader gives exactly the entries feedparser would (tests/test_reader_identity.py
-proves it on the real-feed corpus) at a third of its cost; anything it is not sure of, it
+proves it on the real-feed corpus) at about a quarter of its cost; anything it is not sure of, it
 hands whole to the feedparser path.
 
 Text fields keep their HTML; ``bot.ingest.articles`` cleans them. The caller runs this in a
