@@ -90,11 +90,16 @@ class _Open:
         return b"".join(b"</" + name + b">" for name in reversed(self.names))
 
 
+def markup_budget(max_items: int) -> int:
+    """The tags (start, end, empty, comments, …) allowed before item ``max_items + 1``."""
+    return max(0, max_items) * MARKUP_PER_ITEM + MARKUP_BASE
+
+
 def bound_markup(data: bytes, max_items: int) -> bytes:
     """``data`` itself, or cut after its first ``max_items`` items (a document with at most
     that many, closed where it was cut); ``ParseError`` when the markup before that point is
     too much or too deep."""
-    budget = max(0, max_items) * MARKUP_PER_ITEM + MARKUP_BASE
+    budget = markup_budget(max_items)
     stack = _Open()
     in_item = 0  # depth of the open item or entry, 0 outside any
     items = tags = 0
@@ -135,6 +140,13 @@ def bound_markup(data: bytes, max_items: int) -> bytes:
         if tags > budget:
             raise ParseError(f"the feed has more than {budget} tags in its first {max_items} items")
     return data
+
+
+def read_whole(data: bytes, start: int) -> bool:
+    """Whether the scan reads the tag at ``start`` whole, as the element it is (not when a
+    quoted value in it is longer than ``MAX_QUOTED``)."""
+    found = _TAG.match(data, start)
+    return found is not None and bool(found.group(4))
 
 
 def _skip(data: bytes, start: int) -> int | None:
