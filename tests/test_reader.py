@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.ingest import mimic, parse, reader, shape
+from bot.ingest import links, mimic, parse, reader, shape
 from bot.ingest.dates import UNSURE, feed_date
 from bot.models import Entry
 from tests.reader_support import both_ways
@@ -420,8 +420,8 @@ _PLAIN = ["https://x.example", "http://x.example/a/b?c=1&d=2#e", "https://x.exam
 
 @pytest.mark.parametrize("link", _TRAPS + _PLAIN)
 def test_links_joining_would_change_are_joined(link: str) -> None:
-    """parse._ABSOLUTE spares urljoin and urlsplit only where they would change nothing."""
-    assert bool(parse._ABSOLUTE.match(link)) == (link in _PLAIN)
+    """links.ABSOLUTE spares urljoin and urlsplit only where they would change nothing."""
+    assert bool(links.ABSOLUTE.match(link)) == (link in _PLAIN)
     if link in _PLAIN:
         assert all(urljoin(base, link) == link for base in _BASES)
 
@@ -430,6 +430,6 @@ def test_links_joining_would_change_are_joined(link: str) -> None:
 @given(st.lists(st.sampled_from(_URL_PIECES), min_size=1, max_size=8))
 def test_a_plain_absolute_link_is_what_joining_it_would_give(pieces: list[str]) -> None:
     link = "".join(pieces)
-    if parse._ABSOLUTE.match(link):
+    if links.ABSOLUTE.match(link):
         assert all(urljoin(base, link) == link for base in _BASES)
         assert urlsplit(link).scheme in ("http", "https")

@@ -30,21 +30,20 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import functools
 import io
-import json
 import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
 from bot.errors import ParseError
 from bot.ingest.charset import repair_utf8
+from bot.ingest.jsonfeed import json_feed_entries, load_json_feed
+from bot.ingest.links import ABSOLUTE, http_link, joined, text
 from bot.ingest.reader import read_entries
 from bot.ingest.shape import bound_markup, markup_budget
 from bot.models import Entry
@@ -69,15 +68,6 @@ _WIDE_DECLARED = re.compile(
     rb"""[\w-]*["']?""",
     re.IGNORECASE,
 )
-# An absolute http(s) URL that urljoin gives back unchanged whatever the base (another scheme:
-# as it is; the same one: split and joined again, which changes nothing here: a lower-case
-# scheme, a host, no ";" in the path, no empty query or fragment) and whose scheme urlsplit
-# reads without error (ASCII, no brackets, no whitespace, which it would drop).
-_ABSOLUTE = re.compile(
-    r"https?://[^\x00-\x20\x7f-\U0010ffff/?#\[\];]+(?:/[^\x00-\x20\x7f-\U0010ffff?#\[\];]*)?"
-    r"(?:\?[^\x00-\x20\x7f-\U0010ffff#\[\]]+)?(?:#[^\x00-\x20\x7f-\U0010ffff\[\]]+)?\Z"
-)
-_JSON_FEED_VERSION = "jsonfeed.org/version/"
 _FORWARDED_HEADERS = ("content-type", "content-language")
 _UTF8_HEADERS = {"content-type": "application/xml; charset=utf-8"}
 # Start tags of the elements feedparser reads as an entry's id (any prefix, any case), and of
@@ -103,9 +93,9 @@ def parse_feed(
     Raises ``ParseError`` when the body holds no feed.
     """
     lowered = {k.lower(): v for k, v in (headers or {}).items()}
-    json_feed = _load_json_feed(body)
+    json_feed = load_json_feed(body)
     if json_feed is not None:
-        return _json_feed_entries(json_feed, base_url, max_items)
+        return json_feed_entries(json_feed, base_url, max_items)
 
     data, transcoded = _to_ascii_compatible(body)
     repaired = repair_utf8(data, _UTF8_HEADERS if transcoded else lowered)
@@ -201,8 +191,8 @@ def _joins_base(entries: list[Any], base: str, data: bytes) -> bool:
         for key in ("link", "id"):
             if key == "id" and ids_resolve is False:
                 continue
-            value = _text(dict.get(raw, key))
-            if not value or _ABSOLUTE.match(value) or _joined(base, value) == value:
+            value = text(dict.get(raw, key))
+            if not value or ABSOLUTE.match(value) or joined(base, value) == value:
                 continue
             if key == "link":
                 return True
@@ -211,16 +201,6 @@ def _joins_base(entries: list[Any], base: str, data: bytes) -> bool:
             if ids_resolve:
                 return True
     return False
-
-
-@functools.lru_cache(maxsize=1024)
-def _joined(base: str, value: str) -> str:
-    """``value`` joined to ``base``, "" when it cannot be; kept for the links of the last few
-    feeds, which ``_joins_base`` and ``_http_link`` both join."""
-    try:
-        return urljoin(base, value)
-    except ValueError:
-        return ""
 
 
 # --- preparing XML for feedparser ------------------------------------------------------------
@@ -313,25 +293,6 @@ def _skip_markup_declaration(data: bytes, start: int) -> int:
 # --- feedparser entries -----------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _http_link(value: Any, base: str) -> str | None:
-    """An absolute http(s) URL, or None: a digest must never carry a javascript: or data: link."""
-    link = _text(value)
-    if not link:
-        return None
-    if _ABSOLUTE.match(link):
-        return link  # what joining and urlsplit's scheme would say, without their cost
-    absolute = _joined(base, link) if base else link
-    try:
-        scheme = urlsplit(absolute).scheme.lower()
-    except ValueError:
-        return None
-    return absolute if scheme in ("http", "https") else None
-
-
 def _from_struct(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value  # from the fast reader, already UTC
@@ -347,81 +308,19 @@ def _from_struct(value: Any) -> datetime | None:
 def _entry(raw: dict[str, Any], base: str) -> Entry:
     # dict.get throughout: FeedParserDict.get maps aliases ("guid", "description"), and none of
     # these keys is one, so it would only cost time (five keys for every entry)
-    summary = _text(dict.get(raw, "summary"))
+    summary = text(dict.get(raw, "summary"))
     content = dict.get(raw, "content")
     if isinstance(content, list) and content and isinstance(content[0], Mapping):
-        body = _text(content[0].get("value"))
+        body = text(content[0].get("value"))
         if len(body) > len(summary):
             summary = body
     return Entry(
-        guid=_text(dict.get(raw, "id")) or None,
-        link=_http_link(dict.get(raw, "link"), base),
-        title=_text(dict.get(raw, "title")),
+        guid=text(dict.get(raw, "id")) or None,
+        link=http_link(dict.get(raw, "link"), base),
+        title=text(dict.get(raw, "title")),
         summary=summary,
         # and FeedParserDict.get("updated_parsed") falls back to the published date with a
         # DeprecationWarning (feedparser issue 310)
         published=_from_struct(dict.get(raw, "published_parsed"))
         or _from_struct(dict.get(raw, "updated_parsed")),
     )
-
-
-# --- JSON Feed ----------------------------------------------------------------------------------
-
-
-def _load_json_feed(body: bytes) -> dict[str, Any] | None:
-    """The decoded document when ``body`` is a JSON Feed (https://jsonfeed.org), else None."""
-    start = body.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
-    if start != b"{":
-        return None
-    try:
-        document = json.loads(body.decode("utf-8-sig"))
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(document, dict):
-        return None
-    version = document.get("version")
-    if isinstance(version, str) and _JSON_FEED_VERSION in version:
-        return document
-    return None
-
-
-def _json_date(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError:
-        return None
-
-
-def _json_feed_entries(document: Mapping[str, Any], base: str, max_items: int) -> list[Entry]:
-    items = document.get("items")
-    if not isinstance(items, list):
-        return []
-    base = base or _text(document.get("feed_url")) or _text(document.get("home_page_url"))
-    entries: list[Entry] = []
-    for item in items:
-        if len(entries) >= max_items:
-            break
-        if not isinstance(item, dict):
-            continue
-        raw_id = item.get("id")
-        guid = str(raw_id).strip() if isinstance(raw_id, str | int) else ""
-        texts = [_text(item.get(k)) for k in ("content_html", "content_text", "summary")]
-        entry = Entry(
-            guid=guid or None,
-            link=_http_link(item.get("url"), base),
-            title=_text(item.get("title")),
-            summary=max(texts, key=len),
-            published=_json_date(item.get("date_published"))
-            or _json_date(item.get("date_modified")),
-        )
-        if entry.guid or entry.link or entry.title or entry.summary:
-            entries.append(entry)
-    return entries
