@@ -374,6 +374,22 @@ def test_a_feedparser_of_another_version_is_not_second_guessed(
     handed_over(rss("<item><title>a</title></item>"))
 
 
+def test_a_reader_failure_it_does_not_foresee_leaves_the_body_to_feedparser(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in the fast reader costs its speed on that body, never the feed's items."""
+    body = rss("<item><title>a</title><link>https://news.example/a</link></item>")
+    expected = parse.parse_feed(body, base_url=BASE)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise LookupError("unforeseen")
+
+    monkeypatch.setattr(parse, "read_entries", broken)
+    assert parse.parse_feed(body, base_url=BASE) == expected
+    assert expected and expected[0].title == "a"
+    assert "LookupError" in caplog.text and "unforeseen" not in caplog.text
+
+
 # --- dates ---------------------------------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import io
+import logging
 import re
 import time
 from collections.abc import Mapping
@@ -47,6 +48,8 @@ from bot.ingest.links import ABSOLUTE, http_link, joined, text
 from bot.ingest.reader import read_entries
 from bot.ingest.shape import bound_markup, markup_budget
 from bot.models import Entry
+
+log = logging.getLogger(__name__)
 
 # Encodings that are not ASCII-compatible, recognised by their byte-order mark or by how
 # "<?" looks in them (the XML spec's appendix F). Order matters: UTF-32 LE starts like UTF-16 LE.
@@ -118,12 +121,12 @@ def parse_feed(
     bounded = data.count(b"<") > markup_budget(max_items)
     if bounded:
         data = bound_markup(data, max_items)
-    fast = read_entries(data, response_headers, max_items)
+    fast = _fast_entries(data, response_headers, max_items)
     if fast is not None:
         # The same two steps as below: without the feed's URL, then with it where it matters.
         if content_location and _joins_base(fast, content_location, data):
             response_headers["content-location"] = content_location
-            fast = read_entries(data, response_headers, max_items)
+            fast = _fast_entries(data, response_headers, max_items)
         if fast is not None:
             return _entries(fast, content_location, max_items)
         response_headers.pop("content-location", None)
@@ -144,6 +147,21 @@ def parse_feed(
         detail = f": {str(problem)[:160]}" if problem else ""
         raise ParseError(f"the body holds no RSS, Atom or JSON feed{detail}")
     return _entries(entries, content_location, max_items)
+
+
+def _fast_entries(
+    data: bytes, headers: Mapping[str, str], max_items: int
+) -> list[dict[str, Any]] | None:
+    """The fast reader's entries, or None for feedparser to read the body: also when the
+    reader fails in a way it does not foresee, so that such a body is read as before instead
+    of failing its feed."""
+    try:
+        return read_entries(data, headers, max_items)
+    except Exception as exc:
+        log.warning(
+            "the fast feed reader failed (%s); feedparser reads this body", type(exc).__name__
+        )
+        return None
 
 
 def _entries(entries: list[Any], base: str, max_items: int) -> list[Entry]:
