@@ -111,16 +111,21 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
     # story with a report at least ``threshold`` alike to a new one (an average reaches the
     # threshold only if one of its pairs does, so no other story can take a new report), and of
     # the others the ``MAX_REACHED`` most alike, which may merge with one that takes a report.
-    pairs: list[tuple[int, int, float]] = []
+    links: list[dict[int, float]] = [{} for _ in range(count)]  # new reports' groups first
+    with_stories: list[tuple[int, int, float]] = []
     closest: dict[int, float] = {}
     index = Index(table, range(len(reports)))
     for one in range(count):
         # each pair once: with a new report after ``one`` in key order, or with a story's
         for other, value in table.scores(one, [n for n in index.sharing(one) if n > one]):
-            pairs.append((one, other, value))
+            if other < count:
+                # two new reports: the only pair of their two groups, nothing to sum
+                links[one][other] = links[other][one] = value
+                continue
+            with_stories.append((one, other, value))
             owner = story[other]
-            if owner is not None:
-                closest[owner] = max(value, closest.get(owner, 0.0))
+            assert owner is not None
+            closest[owner] = max(value, closest.get(owner, 0.0))
     taking = {s for s, value in closest.items() if value >= rules.threshold}
     others = sorted((s for s in closest if s not in taking), key=lambda s: (-closest[s], s))
     reached = taking | set(others[:MAX_REACHED])
@@ -134,33 +139,22 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
         stories_pairs.extend((one, other, value) for other, value in table.scores(one, wanted))
 
     # Groups: each new report alone (numbered as the report), each reached story with its kept
-    # reports.
+    # reports. The links of a story are summed in the order of the pairs' keys.
     groups = [Group([r.key], set(), 1, 1, rank[n]) for n, r in enumerate(fresh)]
     owners = list(range(count)) + [-1] * (len(reports) - count)
     for s in sorted(reached):
         numbers = [n for n in of_reached if story[n] == s]
         for n in numbers:
             owners[n] = len(groups)
-        groups.append(
-            Group(
-                [reports[n].key for n in numbers],
-                {s},
-                len(numbers),
-                0,
-                min(map(rank.__getitem__, numbers)),
-            )
-        )
-    links: list[dict[int, float]] = [{} for _ in groups]
+        keys = [reports[n].key for n in numbers]
+        groups.append(Group(keys, {s}, len(numbers), 0, min(map(rank.__getitem__, numbers))))
+        links.append({})
     between: dict[int, dict[int, float]] = defaultdict(dict)  # links of stories' own reports
-    # A pair of two new reports is all of the link of their groups; the links of a story are
-    # summed in the order of the pairs' keys.
-    summed: list[tuple[int, int, int, int, float]] = []
-    for one, other, value in pairs:
-        if other < count:
-            links[one][other] = links[other][one] = value
-        elif owners[other] >= 0:
-            summed.append((*_ordered(rank[one], rank[other]), one, other, value))
-    summed.extend((*_ordered(rank[a], rank[b]), a, b, value) for a, b, value in stories_pairs)
+    summed = [
+        (*_ordered(rank[a], rank[b]), a, b, value)
+        for a, b, value in with_stories + stories_pairs
+        if owners[b] >= 0
+    ]
     for _, _, one, other, value in sorted(summed):  # no two pairs have the same ranks
         ca, cb = owners[one], owners[other]
         links[ca][cb] = links[ca].get(cb, 0.0) + value

@@ -13,6 +13,11 @@ import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+BEST = 16
+"""How many of its best joins a group offers at a time."""
+_NOBODY = -1
+"""The handle of no group: a join with it is read and skipped."""
+
 
 @dataclass(slots=True)
 class Group:
@@ -43,8 +48,9 @@ def agglomerate(
     events ("troops arrive as the Duma ratifies the treaty") must not fuse them for good.
 
     A join keeps the number of the group with more neighbours and updates the sums of the
-    other's neighbours only; the joins it offers name it by a new handle, so that the joins
-    offered before are known stale.
+    other's neighbours only; the joins it then offers name it by a new handle, so that the
+    joins offered before are known stale. Each group offers its ``BEST`` best joins at a time
+    (``_run``): memory follows the groups, not the pairs of reports.
     """
     heap = _Pairs()
     half = threshold / 2
@@ -55,27 +61,17 @@ def agglomerate(
     number = list(range(len(groups)))  # handle → number
     alive = set(handle)
 
-    def offer(a: int, others: list[int]) -> None:
-        """Offer the joins of group ``a`` with each of ``others`` (its neighbours)."""
-        row, own_size, own_label, own_handle = links[a], size[a], label[a], handle[a]
+    def joinable(a: int, others: list[int]) -> tuple[list[float], list[int]]:
+        """The averages of group ``a`` with those of ``others`` it may join, and those."""
+        row, own_size = links[a], size[a]
         if not groups[a].stories:
-            # A join in a big poll offers hundreds, of which a few are read: they are sorted
-            # by average alone, and made into joins as they are read.
             averages = [row[b] / (own_size * size[b]) for b in others]
-            heap.push_run(
-                _run(
-                    averages,
-                    sorted(range(len(others)), key=averages.__getitem__, reverse=True),
-                    list(map(label.__getitem__, others)),
-                    list(map(handle.__getitem__, others)),
-                    own_label,
-                    own_handle,
-                    threshold,
-                )
-            )
-            return
+            if min(averages, default=threshold) >= threshold:
+                return averages, list(others)
+            chosen = [n for n, average in enumerate(averages) if average >= threshold]
+            return [averages[n] for n in chosen], [others[n] for n in chosen]
         own_fresh, own_between = fresh[a], between.get(a, {})
-        offered: list[_Join] = []
+        found: tuple[list[float], list[int]] = ([], [])
         for b in others:
             average = row[b] / (own_size * size[b])
             if average < threshold:
@@ -86,10 +82,40 @@ def agglomerate(
                 own = (own_size - own_fresh) * (size[b] - fresh[b])
                 if own_between.get(b, 0.0) / own < half:
                     continue
-            low, high = (own_label, label[b]) if own_label < label[b] else (label[b], own_label)
-            offered.append((-average, low, high, own_handle, handle[b]))
-        offered.sort()
-        heap.push_run(iter(offered))
+            found[0].append(average)
+            found[1].append(b)
+        return found
+
+    def best(a: int, averages: list[float], others: list[int]) -> tuple[list[_Join], bool]:
+        """The ``BEST`` best joins of ``a`` (and all that tie with the last), in order, and
+        whether any is left out."""
+        cutoff = heapq.nlargest(BEST, averages)[-1] if len(averages) > BEST else -1.0
+        own_label, own_handle = label[a], handle[a]
+        joins = []
+        for average, b in zip(averages, others, strict=True):
+            if average >= cutoff:
+                other = label[b]
+                low, high = (own_label, other) if own_label < other else (other, own_label)
+                joins.append((-average, low, high, own_handle, handle[b]))
+        joins.sort()
+        return joins, len(joins) < len(averages)
+
+    def run(a: int, first: list[_Join], more: bool) -> Iterator[_Join]:
+        """The joins of group ``a``, best first: ``first``, then, once they are all read and
+        ``a`` is still there (none was a join), the best of its joins then, and so on."""
+        joins = first
+        while True:
+            yield from joins
+            if not more:
+                return
+            # Read only once every join before it is: the best joins of ``a`` with the groups
+            # that are there now (a join with one offered since is offered twice, the same).
+            last = joins[-1]
+            yield (last[0], last[1], last[2], last[3], _NOBODY)
+            joins, more = best(a, *joinable(a, list(links[a])))
+
+    def offer(a: int, others: list[int]) -> None:
+        heap.push_run(run(a, *best(a, *joinable(a, others))))
 
     for a in range(len(groups)):
         offer(a, [b for b in links[a] if a < b])
@@ -132,35 +158,6 @@ def _join_rows(table: _Rows, a: int, b: int) -> None:
         del row[b]
         found = get(other)
         kept[other] = row[a] = value if found is None else found + value
-
-
-def _run(
-    averages: list[float],
-    order: list[int],
-    labels: list[int],
-    handles: list[int],
-    own_label: int,
-    own_handle: int,
-    threshold: float,
-) -> Iterator[_Join]:
-    """The joins of a group with its neighbours (``labels``, ``handles``) whose average reaches
-    ``threshold``, best first: ``order`` has them by average, and ties go by the labels. One
-    group's joins all name it, so the neighbour's label alone orders its ties."""
-    start, end = 0, len(order)
-    while start < end and (average := averages[order[start]]) >= threshold:
-        stop = start + 1
-        while stop < end and averages[order[stop]] == average:
-            stop += 1
-        tied = order[start:stop]
-        if len(tied) > 1:
-            tied.sort(key=labels.__getitem__)
-        for k in tied:
-            other = labels[k]
-            if own_label < other:
-                yield (-average, own_label, other, own_handle, handles[k])
-            else:
-                yield (-average, other, own_label, own_handle, handles[k])
-        start = stop
 
 
 _Rows = list[dict[int, float]] | dict[int, dict[int, float]]

@@ -106,9 +106,12 @@ class Table:
                 if not total:
                     score = 0.0
                 else:
-                    shared = fsum(map(weight, words_a & words_b)) if words_a and words_b else 0.0
-                    if marks_a and marks_b:
-                        shared += MARKS * fsum(map(weight, marks_a & marks_b))
+                    # an empty sum is 0.0 and adding it changes nothing: no call for it
+                    both = words_a & words_b
+                    shared = fsum(map(weight, both)) if both else 0.0
+                    both = marks_a & marks_b
+                    if both:
+                        shared += MARKS * fsum(map(weight, both))
                     score = 2 * shared / total
             else:
                 # ``Weigher.both`` of the marks alone adds 1.0 * (0.0 + 0.0): nothing
