@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import compress
 
 BEST = 16
 """How many of its best joins a group offers at a time."""
@@ -61,18 +62,18 @@ def agglomerate(
     number = list(range(len(groups)))  # handle → number
     alive = set(handle)
 
-    def joinable(a: int, others: list[int]) -> tuple[list[float], list[int]]:
-        """The averages of group ``a`` with those of ``others`` it may join, and those."""
+    def joinable(a: int, others: list[int] | None = None) -> tuple[list[float], list[int]]:
+        """The averages of group ``a`` with ``others`` (all its neighbours when None) and
+        those, leaving out joins that the rules forbid (but not those below ``threshold``,
+        where ``a`` holds no story)."""
         row, own_size = links[a], size[a]
         if not groups[a].stories:
-            averages = [row[b] / (own_size * size[b]) for b in others]
-            if min(averages, default=threshold) >= threshold:
-                return averages, list(others)
-            chosen = [n for n, average in enumerate(averages) if average >= threshold]
-            return [averages[n] for n in chosen], [others[n] for n in chosen]
+            if others is None:
+                return [v / (own_size * size[b]) for b, v in row.items()], list(row)
+            return [row[b] / (own_size * size[b]) for b in others], others
         own_fresh, own_between = fresh[a], between.get(a, {})
         found: tuple[list[float], list[int]] = ([], [])
-        for b in others:
+        for b in row if others is None else others:
             average = row[b] / (own_size * size[b])
             if average < threshold:
                 continue
@@ -87,18 +88,21 @@ def agglomerate(
         return found
 
     def best(a: int, averages: list[float], others: list[int]) -> tuple[list[_Join], bool]:
-        """The ``BEST`` best joins of ``a`` (and all that tie with the last), in order, and
-        whether any is left out."""
-        cutoff = heapq.nlargest(BEST, averages)[-1] if len(averages) > BEST else -1.0
+        """The ``BEST`` best joins of ``a`` that reach ``threshold`` (and all that tie with the
+        last), in order, and whether any is left out."""
+        cutoff = threshold
+        if len(averages) > BEST:
+            cutoff = max(threshold, heapq.nlargest(BEST, averages)[-1])
+        chosen = list(map(cutoff.__le__, averages))
         own_label, own_handle = label[a], handle[a]
         joins = []
-        for average, b in zip(averages, others, strict=True):
-            if average >= cutoff:
-                other = label[b]
-                low, high = (own_label, other) if own_label < other else (other, own_label)
-                joins.append((-average, low, high, own_handle, handle[b]))
+        for average, b in zip(compress(averages, chosen), compress(others, chosen), strict=True):
+            other = label[b]
+            low, high = (own_label, other) if own_label < other else (other, own_label)
+            joins.append((-average, low, high, own_handle, handle[b]))
         joins.sort()
-        return joins, len(joins) < len(averages)
+        more = cutoff > threshold and sum(map(threshold.__le__, averages)) > len(joins)
+        return joins, more
 
     def run(a: int, first: list[_Join], more: bool) -> Iterator[_Join]:
         """The joins of group ``a``, best first: ``first``, then, once they are all read and
@@ -112,9 +116,9 @@ def agglomerate(
             # that are there now (a join with one offered since is offered twice, the same).
             last = joins[-1]
             yield (last[0], last[1], last[2], last[3], _NOBODY)
-            joins, more = best(a, *joinable(a, list(links[a])))
+            joins, more = best(a, *joinable(a))
 
-    def offer(a: int, others: list[int]) -> None:
+    def offer(a: int, others: list[int] | None = None) -> None:
         heap.push_run(run(a, *best(a, *joinable(a, others))))
 
     for a in range(len(groups)):
@@ -138,7 +142,7 @@ def agglomerate(
         handle[a] = len(number)
         number.append(a)
         alive.add(handle[a])
-        offer(a, list(links[a]))
+        offer(a)
     return [groups[number[h]] for h in sorted(alive)]
 
 

@@ -14,7 +14,7 @@ pairs: a pair that shares only such terms weighs too little to join.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from bot.stories.features import Features
@@ -34,6 +34,7 @@ class Table:
         "_lang",
         "_mark_mass",
         "_marks",
+        "_records",
         "_weights",
         "_word_mass",
         "_words",
@@ -74,6 +75,19 @@ class Table:
         # division of their microseconds.
         self.at = [(r.published - reports[0].published) // _MICROSECOND for r in reports]
         self.horizon = horizon // _MICROSECOND
+        # all a score reads of a report, in one tuple: one look-up per pair
+        self._records = list(
+            zip(
+                self.at,
+                self._lang,
+                self._words,
+                self._marks,
+                self._word_mass,
+                self._mark_mass,
+                self._contrast,
+                strict=True,
+            )
+        )
         # What the index files a report under: its words with their language, and its marks.
         word_term: dict[tuple[str, int], int] = {}
         self.terms = [
@@ -81,32 +95,27 @@ class Table:
             for lang, words, marks in zip(self._lang, self._words, self._marks, strict=True)
         ]
 
-    def scores(self, report: int, others: Sequence[int]) -> Iterator[tuple[int, float]]:
+    def scores(self, report: int, others: Iterable[int]) -> list[tuple[int, float]]:
         """Each of ``others`` whose score with ``report`` is above 0, with that score:
         ``Weigher.similarity(report, other)``, term by term."""
-        at, horizon, lang, contrast = self.at, self.horizon, self._lang, self._contrast
-        all_words, all_marks = self._words, self._marks
-        word_mass, mark_mass = self._word_mass, self._mark_mass
+        horizon, records, fsum = self.horizon, self._records, math.fsum
         weight = self._weights.__getitem__
-        fsum = math.fsum
-        when, language, against = at[report], lang[report], contrast[report]
-        words_a, marks_a = all_words[report], all_marks[report]
-        words_mass_a, marks_mass_a = word_mass[report], mark_mass[report]
+        when, language, words_a, marks_a, words_mass_a, marks_mass_a, against = records[report]
+        found = []
         for other in others:
-            apart = abs(at[other] - when)
+            at, lang, words_b, marks_b, words_mass_b, marks_mass_b, contrast = records[other]
+            apart = abs(at - when)
             if apart >= horizon:
                 continue
             near = 1.0 - apart / horizon
             if not near:
                 continue
-            marks_b = all_marks[other]
-            if lang[other] == language:
-                words_b = all_words[other]
-                total = words_mass_a + word_mass[other] + MARKS * (marks_mass_a + mark_mass[other])
+            if lang == language:
+                total = words_mass_a + words_mass_b + MARKS * (marks_mass_a + marks_mass_b)
                 if not total:
                     score = 0.0
                 else:
-                    # an empty sum is 0.0 and adding it changes nothing: no call for it
+                    # an empty sum is 0.0, and adding it changes nothing: no call for it
                     both = words_a & words_b
                     shared = fsum(map(weight, both)) if both else 0.0
                     both = marks_a & marks_b
@@ -115,17 +124,18 @@ class Table:
                     score = 2 * shared / total
             else:
                 # ``Weigher.both`` of the marks alone adds 1.0 * (0.0 + 0.0): nothing
-                total = marks_mass_a + mark_mass[other]
+                total = marks_mass_a + marks_mass_b
                 if not total:
                     score = 0.0
                 else:
-                    shared = fsum(map(weight, marks_a & marks_b)) if marks_a and marks_b else 0.0
-                    score = 2 * shared / total
-            if against is not contrast[other]:
+                    both = marks_a & marks_b
+                    score = 2 * (fsum(map(weight, both)) if both else 0.0) / total
+            if against is not contrast:
                 score *= CONTRAST
             value = score * near
             if value > 0:
-                yield other, value
+                found.append((other, value))
+        return found
 
 
 class Index:
