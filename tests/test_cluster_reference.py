@@ -11,8 +11,10 @@ features exactly (equal scores), times fall on a few hours, and the limits (``MA
 from __future__ import annotations
 
 import importlib
+import math
 import random
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
 
@@ -26,6 +28,7 @@ from bot.stories.similarity import Weigher, rarity
 # the module, not the function ``bot.stories`` exports under its name
 clustering = importlib.import_module("bot.stories.cluster")
 BASE = datetime(2026, 3, 1, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 WORDS = [f"w{n}" for n in range(9)]
 MARKS = ["act:meet", "act:deny", "#5", "#40", "e:kim", "e:shoigu", "thing:troops"]
 
@@ -201,6 +204,15 @@ def _poll(rng: random.Random) -> tuple[list[Report], list[Report], Rules]:
         horizon=timedelta(hours=rng.choice([48, 96])),
         contrast=frozenset({"act:deny"}),
     )
+    if rng.random() < 0.3:
+        # the threshold at exactly the score of two new reports: "reaches" is "at least"
+        one, two = rng.choice(new), rng.choice(new)
+        pool = [r.features for r in [*recent, *new] if not r.pseudo]
+        score = Weigher(rarity(pool)).similarity(
+            one.features, two.features, rules.contrast, rules.horizon
+        )
+        if score > 0:
+            rules = replace(rules, threshold=score)
     return recent, new, rules
 
 
@@ -222,3 +234,37 @@ def test_cluster_decides_as_the_plain_statement_of_its_rules(
         assert cluster(recent, new, rules) == want  # the order of the feeds changes nothing
         decided += bool(want.merges) + bool(want.joins) + any(len(g) > 1 for g in want.new_stories)
     assert decided > 100  # the polls joined, merged and grouped, not only kept reports apart
+
+
+def test_the_links_of_a_story_are_summed_in_the_order_of_the_keys() -> None:
+    """Three scores summed in another order may differ in the last bit: with the threshold at
+    exactly the average summed in the order of the keys, the new report joins the story, and
+    with the next float above it, it does not."""
+    rng = random.Random(7)
+    for _ in range(2000):
+        # the later the key, the earlier the report: not the order the story lists them in
+        story = [
+            Report(
+                f"k{n}",
+                Features("en", frozenset(rng.sample(WORDS, 4)), frozenset(), BASE - n * HOUR),
+                story_id=5,
+            )
+            for n in rng.sample(range(10, 40), 3)
+        ]
+        new = Report("k00", Features("en", frozenset(rng.sample(WORDS, 4)), frozenset(), BASE))
+        weigher = Weigher(rarity(r.features for r in [*story, new]))
+        score = {
+            r.key: weigher.similarity(new.features, r.features, frozenset(), timedelta(hours=96))
+            for r in story
+        }
+        first, second, third = (score[k] for k in sorted(score))
+        by_key = (first + second) + third
+        # every other order adds another pair first, and each of those gives another sum
+        if not third or by_key in ((first + third) + second, (second + third) + first):
+            continue
+        rules = Rules(threshold=by_key / 3)
+        assert cluster(story, [new], rules).joins == {"k00": 5}
+        above = Rules(threshold=math.nextafter(by_key / 3, 1.0))
+        assert cluster(story, [new], above).new_stories == (("k00",),)
+        return
+    raise AssertionError("no scores whose sum depends on its order")
