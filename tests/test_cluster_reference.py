@@ -268,3 +268,9 @@ def test_the_links_of_a_story_are_summed_in_the_order_of_the_keys() -> None:
         assert cluster(story, [new], above).new_stories == (("k00",),)
         return
     raise AssertionError("no scores whose sum depends on its order")
+
+
+def test_a_new_report_already_in_a_story_is_refused() -> None:
+    read = Features("en", frozenset({"w1"}), frozenset(), BASE)
+    with pytest.raises(ValueError, match="no story yet"):
+        cluster([Report("a", read, story_id=1)], [Report("b", read, story_id=1)])
