@@ -18,10 +18,12 @@ event to event through a chain of reports that each resemble only the previous o
 depends only on the set of reports, never on the order in which feeds were read: every sum is
 taken in a fixed order, and ties go to the pair with the smallest keys.
 
-Cost: only pairs that share a word or a mark are scored (an inverted index), only recent stories
-with a report at least ``threshold`` alike to a new one take part (no other could take it), and
-each takes part with at most ``MAX_MEMBERS`` of its reports (its first ones: what the story was
-first about).
+Cost: only pairs that share a word or a mark are scored (an inverted index; ``scoring.py`` scores
+them from each report's terms as small ints), only recent stories with a report at least
+``threshold`` alike to a new one take part (no other could take it), and each takes part with at
+most ``MAX_MEMBERS`` of its reports (its first ones: what the story was first about). The
+agglomeration (``joins.py``) keeps one sum per pair of linked clusters and a few best joins per
+cluster: a big poll of nearly alike reports scores hundreds of thousands of pairs.
 """
 
 from __future__ import annotations
@@ -40,9 +42,9 @@ from bot.stories.similarity import DEFAULT_HORIZON, Weigher, rarity
 DEFAULT_THRESHOLD = 0.19
 """The average similarity at which two clusters join (``[stories] threshold``)."""
 MAX_MEMBERS = 12
+"""Reports of a recent story that take part, its earliest first (headlines and summaries too)."""
 MAX_REACHED = 32
 """Recent stories that take part without a report alike enough to take a new one: the closest."""
-"""Reports of a recent story that take part, its earliest first (headlines and summaries too)."""
 
 
 @dataclass(frozen=True, slots=True)
