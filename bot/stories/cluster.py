@@ -118,11 +118,12 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
     closest: dict[int, float] = {}
     index = Index(table, range(len(reports)))
     for one in range(count):
+        row = links[one]
         # each pair once: with a new report after ``one`` in key order, or with a story's
         for other, value in table.scores(one, [n for n in index.sharing(one) if n > one]):
             if other < count:
                 # two new reports: the only pair of their two groups, nothing to sum
-                links[one][other] = links[other][one] = value
+                row[other] = links[other][one] = value
                 continue
             with_stories.append((one, other, value))
             owner = story[other]
