@@ -92,7 +92,7 @@ def agglomerate(
         last), in order, and whether any is left out."""
         cutoff = threshold
         if len(averages) > BEST:
-            cutoff = max(threshold, heapq.nlargest(BEST, averages)[-1])
+            cutoff = max(threshold, sorted(averages, reverse=True)[BEST - 1])
         chosen = list(map(cutoff.__le__, averages))
         own_label, own_handle = label[a], handle[a]
         joins = []
