@@ -51,7 +51,7 @@ def agglomerate(
     A join keeps the number of the group with more neighbours and updates the sums of the
     other's neighbours only; the joins it then offers name it by a new handle, so that the
     joins offered before are known stale. Each group offers its ``BEST`` best joins at a time
-    (``_run``): memory follows the groups, not the pairs of reports.
+    (``run``): memory follows the groups, not the pairs of reports.
     """
     heap = _Pairs()
     half = threshold / 2
