@@ -274,3 +274,12 @@ def test_a_new_report_already_in_a_story_is_refused() -> None:
     read = Features("en", frozenset({"w1"}), frozenset(), BASE)
     with pytest.raises(ValueError, match="no story yet"):
         cluster([Report("a", read, story_id=1)], [Report("b", read, story_id=1)])
+
+
+def test_an_index_takes_its_members_in_order() -> None:
+    """``Index.sharing`` finds the members after a number by bisecting each term's list."""
+    read = [Features("en", frozenset({"w1"}), frozenset(), BASE)] * 3
+    table = scoring.Table(read, Weigher(rarity(read)), frozenset(), timedelta(hours=96))
+    assert scoring.Index(table, [0, 1, 2]).sharing(0, after=0) == {1, 2}
+    with pytest.raises(ValueError, match="increasing order"):
+        scoring.Index(table, [0, 2, 1])

@@ -120,7 +120,7 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
     for one in range(count):
         row = links[one]
         # each pair once: with a new report after ``one`` in key order, or with a story's
-        for other, value in table.scores(one, [n for n in index.sharing(one) if n > one]):
+        for other, value in table.scores(one, index.sharing(one, after=one)):
             if other < count:
                 # two new reports: the only pair of their two groups, nothing to sum
                 row[other] = links[other][one] = value

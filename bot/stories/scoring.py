@@ -14,8 +14,10 @@ pairs: a pair that shares only such terms weighs too little to join.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from itertools import pairwise
 
 from bot.stories.features import Features
 from bot.stories.similarity import CONTRAST, MARKS, Weigher
@@ -139,11 +141,14 @@ class Table:
 
 
 class Index:
-    """The reports of ``members`` (numbers in a ``Table``) by the terms they are filed under."""
+    """The reports of ``members`` (numbers in a ``Table``, in increasing order) by the terms
+    they are filed under."""
 
     __slots__ = ("_by", "_common", "_terms")
 
     def __init__(self, table: Table, members: Sequence[int]) -> None:
+        if any(a >= b for a, b in pairwise(members)):
+            raise ValueError("the members of an index go in increasing order")
         self._terms = table.terms
         self._by: dict[int, list[int]] = {}
         for member in members:
@@ -155,13 +160,13 @@ class Index:
                     posted.append(member)
         self._common = max(MIN_COMMON, int(len(members) * COMMON))
 
-    def sharing(self, report: int) -> set[int]:
-        """The members that share with ``report`` a term that few members use (``report`` too,
-        when it is one)."""
+    def sharing(self, report: int, after: int = -1) -> set[int]:
+        """The members numbered after ``after`` that share with ``report`` a term that few
+        members use (``report`` too, when it is one)."""
         found: set[int] = set()
         by, common = self._by, self._common
         for term in self._terms[report]:
             posted = by.get(term)
             if posted is not None and len(posted) <= common:
-                found.update(posted)
+                found.update(posted[bisect_right(posted, after) :])  # posted in order
         return found
