@@ -145,8 +145,11 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
     # reports. The links of a story are summed in the order of the pairs' keys.
     groups = [Group([r.key], set(), 1, 1, rank[n]) for n, r in enumerate(fresh)]
     owners = list(range(count)) + [-1] * (len(reports) - count)
+    numbers_of: dict[int | None, list[int]] = defaultdict(list)
+    for n in of_reached:
+        numbers_of[story[n]].append(n)
     for s in sorted(reached):
-        numbers = [n for n in of_reached if story[n] == s]
+        numbers = numbers_of[s]
         for n in numbers:
             owners[n] = len(groups)
         keys = [reports[n].key for n in numbers]
