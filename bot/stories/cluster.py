@@ -128,7 +128,8 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
             with_stories.append((one, other, value))
             owner = story[other]
             assert owner is not None
-            closest[owner] = max(value, closest.get(owner, 0.0))
+            if value > closest.get(owner, 0.0):
+                closest[owner] = value
     taking = {s for s, value in closest.items() if value >= rules.threshold}
     others = sorted((s for s in closest if s not in taking), key=lambda s: (-closest[s], s))
     reached = taking | set(others[:MAX_REACHED])
@@ -163,11 +164,9 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rule
     ]
     for _, _, one, other, value in sorted(summed):  # no two pairs have the same ranks
         ca, cb = owners[one], owners[other]
-        links[ca][cb] = links[ca].get(cb, 0.0) + value
-        links[cb][ca] = links[cb].get(ca, 0.0) + value
+        links[ca][cb] = links[cb][ca] = links[ca].get(cb, 0.0) + value
         if one >= count:  # both are stories' reports
-            between[ca][cb] = between[ca].get(cb, 0.0) + value
-            between[cb][ca] = between[cb].get(ca, 0.0) + value
+            between[ca][cb] = between[cb][ca] = between[ca].get(cb, 0.0) + value
     return _decide(agglomerate(groups, links, between, rules.threshold), fresh)
 
 
