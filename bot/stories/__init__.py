@@ -6,8 +6,9 @@
     new reports of a poll + recent stories ──cluster──▶ joins, new stories, merges
 
 ``features.py`` reads a report, ``vocabulary.py`` holds the topic file's story terms,
-``similarity.py`` scores two reports, ``cluster.py`` decides a whole poll at once. The engine
-knows no word of any topic: what tells events apart is data in the topic file.
+``similarity.py`` scores two reports, ``cluster.py`` decides a whole poll at once (``scoring.py``
+scores all its pairs, ``joins.py`` joins its clusters). The engine knows no word of any topic:
+what tells events apart is data in the topic file.
 """
 
 from __future__ import annotations
