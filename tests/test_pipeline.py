@@ -3,7 +3,9 @@ old items archived but never announced, and digests composed once per period."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import gc
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -13,7 +15,8 @@ import pytest
 from bot.app.container import Services, services
 from bot.config import Settings
 from bot.ingest.articles import feed_key
-from bot.models import Chat
+from bot.models import Article, Chat
+from bot.pipeline.grouping import Pending
 from tests.clock import Clock
 from tests.fakes.feed_server import FeedServer
 
@@ -210,3 +213,24 @@ async def test_a_permanent_redirect_moves_the_feed(
     before = feed_server.count("/live.xml")
     await svc.poller.poll(force=True)
     assert feed_server.count("/live.xml") == before  # fetched from the new address directly
+
+
+async def test_the_articles_read_are_let_go_before_grouping(
+    svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Grouping, the poll's peak of memory, starts once the poll holds only the items it
+    groups: the articles of a cold poll of many feeds are not kept alive through it."""
+    alive: list[int] = []
+    group = svc.poller.grouper.group
+
+    async def counting(pending: Sequence[Pending], now: datetime) -> None:
+        # as clustering does: it runs in the worker thread, once the poll has let the loop go
+        await asyncio.sleep(0)
+        gc.collect()
+        alive.append(sum(isinstance(o, Article) for o in gc.get_objects()))
+        await group(pending, now)
+
+    monkeypatch.setattr(svc.poller.grouper, "group", counting)
+    report = await svc.poller.poll()
+    assert report.new_items == 3 and report.relevant == 2
+    assert alive == [0]

@@ -111,6 +111,27 @@ class Poller:
             return outcome
 
         outcomes = await asyncio.gather(*(one(state) for state in due))
+        pending, polled = self._archive_outcomes(outcomes, now, report)
+        # Only ``pending`` goes on: the articles read (a cold poll of many feeds holds tens of
+        # thousands) are let go before grouping, the poll's peak of memory.
+        del outcomes
+        if pending or self.archive.has_unclustered():
+            try:
+                await self.grouper.group(pending, now)
+            except Exception:
+                # The items stay archived without a story and are clustered by the next poll;
+                # the feeds' states are saved all the same, so nothing is fetched twice.
+                log.exception("grouping the new items into stories failed; retried next poll")
+        # Saved only once the items are archived: a crash before this line means the feeds
+        # are fetched again, never that their items are skipped.
+        await self.state.save_feeds_async(polled)
+        return report
+
+    def _archive_outcomes(
+        self, outcomes: list[Outcome], now: datetime, report: PollReport
+    ) -> tuple[list[Pending], list[FeedState]]:
+        """Archive what each feed read, in the order of the feeds: the items left to group, and
+        every polled feed's state to save."""
         archived: set[str] = set()
         pending: list[Pending] = []
         polled: list[FeedState] = []
@@ -138,17 +159,7 @@ class Poller:
                 else:
                     report.feeds_ok += 1
             polled.append(state)
-        if pending or self.archive.has_unclustered():
-            try:
-                await self.grouper.group(pending, now)
-            except Exception:
-                # The items stay archived without a story and are clustered by the next poll;
-                # the feeds' states are saved all the same, so nothing is fetched twice.
-                log.exception("grouping the new items into stories failed; retried next poll")
-        # Saved only once the items are archived: a crash before this line means the feeds
-        # are fetched again, never that their items are skipped.
-        await self.state.save_feeds_async(polled)
-        return report
+        return pending, polled
 
     def _archive_feed(
         self,
