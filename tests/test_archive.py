@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StoreError
+from bot.ingest.articles import link_key
 from bot.models import Article, Decision, Summary
 from bot.search.query import build_match
 from bot.store.archive import MIGRATIONS, Archive
@@ -73,6 +74,16 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
 def test_known_ids_cover_relevant_and_seen(archive: Archive) -> None:
     archive.add_seen(article("junk", "weather"))
     assert archive.known(["a1", "junk", "new"]) == {"a1", "junk"}
+
+
+def test_many_seen_items_are_remembered_at_once_by_id_and_by_link(archive: Archive) -> None:
+    junk, more = article("junk", "weather"), article("more", "football")
+    archive.add_seen_many([(junk, None), (more, "given-key"), (junk, None)])
+    assert archive.known(["junk", "more", "new"]) == {"junk", "more"}
+    assert archive.known_links(["given-key", link_key(junk.url, junk.title), "other"]) == {
+        "given-key",
+        link_key(junk.url, junk.title),
+    }
 
 
 @pytest.mark.parametrize(

@@ -145,7 +145,7 @@ async def test_a_body_whose_archiving_failed_is_read_again(
         raise OSError("disk full")
 
     with monkeypatch.context() as patched:
-        patched.setattr(svc.archive, "add_seen", broken)
+        patched.setattr(svc.archive, "add_seen_many", broken)
         failed = await svc.poller.poll()
     assert failed.feeds_ok == 0
     again = await svc.poller.poll(force=True)

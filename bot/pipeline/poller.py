@@ -172,6 +172,7 @@ class Poller:
         for article in outcome.edited:
             self.archive.update_text(article)
         report.edited += len(outcome.edited)
+        seen: list[tuple[Article, str | None]] = []
         for item in outcome.items or ():
             key = outcome.keys.get(item.article.id)
             if key is None:
@@ -191,7 +192,9 @@ class Poller:
                         item.article, item.decision, announce=False, text=item.text, key=key
                     )
             else:
-                self.archive.add_seen(item.article, key=key)
+                seen.append((item.article, key))
+        if seen:
+            self.archive.add_seen_many(seen)
 
     def _announce(self, article: Article, feed: FeedState, now: datetime) -> bool:
         """Whether a new relevant article may appear in digests. Old items, such as the backlog

@@ -74,9 +74,14 @@ class ArchiveArticles:
     def add_seen(self, article: Article, *, key: str | None = None) -> None:
         """Remember an irrelevant item so it is not classified again (``key``: its link key
         when computed beforehand)."""
-        self._db.execute(
+        self.add_seen_many([(article, key)])
+
+    def add_seen_many(self, items: Sequence[tuple[Article, str | None]]) -> None:
+        """``add_seen`` for each (article, link key or None) of ``items``, in one statement: a
+        feed's irrelevant items are most of what a poll archives."""
+        self._db.executemany(
             "INSERT OR IGNORE INTO seen (id, feed_url, seen_at, link_key) VALUES (?, ?, ?, ?)",
-            (article.id, article.feed_url, to_text(article.seen_at), _key(article, key)),
+            [(a.id, a.feed_url, to_text(a.seen_at), _key(a, key)) for a, key in items],
         )
 
     def add_article(
