@@ -367,6 +367,17 @@ def test_a_value_too_long_for_the_bounds_scan_goes_to_feedparser() -> None:
     assert entry.title == "a"
 
 
+def test_a_short_value_long_in_bytes_through_leading_zeros_goes_to_feedparser() -> None:
+    # one character, 3,000 bytes: a character reference may have any number of leading zeros,
+    # so no count of characters bounds a value's bytes; the bounds' scan does not see this item
+    value = "&#x" + "0" * 3_000 + "41;"
+    body = rss(
+        f'<item/><item a="{value}"><title>hidden</title></item>'
+        "<item><title>three</title></item><item><title>four</title></item>"
+    )
+    assert [e.title for e in handed_over(body, max_items=2)] == ["hidden", "three"]
+
+
 def test_a_feedparser_of_another_version_is_not_second_guessed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
