@@ -345,6 +345,18 @@ def test_nesting_past_the_bounds_goes_to_the_bounds() -> None:
     assert outcome[0] == "ParseError" and "deeper" in outcome[1]
 
 
+def test_namespaces_past_the_bounds_go_to_the_bounds() -> None:
+    """feedparser looks for every name in a namespace without a known prefix among all the
+    namespaces declared so far: a body declaring a new one on each of its tags costs it (and
+    a reader that does the same) the square of their number."""
+    many = "".join(f'<a xmlns:p{k}="urn:n{k}"/>' for k in range(shape.MAX_NAMESPACES))
+    body = rss("<item><title>x</title></item>" + many, ns=' xmlns="urn:zz"')  # and the default
+    outcome = handed_over(body)
+    assert outcome[0] == "ParseError" and "namespaces" in outcome[1]
+    # one fewer: read
+    assert fast(body.replace(b'<a xmlns:p0="urn:n0"/>', b""))[0].title == "x"
+
+
 def test_markup_past_the_budget_goes_to_the_bounds() -> None:
     outcome = handed_over(rss("<item><title>x</title>" + "<x/>" * 5_000 + "</item>"), max_items=10)
     assert outcome[0] == "ParseError" and "tags" in outcome[1]

@@ -18,7 +18,8 @@ only for what ``Entry`` needs, and reproduces feedparser 6's rules for those fie
 
 It is given the body as feedparser would be, but before ``bot.ingest.shape``'s bounds (unless
 the body has more "<" than their tag budget: then after them), and applies them on the way: it
-stops at item ``max_items + 1`` as their cut does, and hands over past their nesting depth.
+stops at item ``max_items + 1`` as their cut does, and hands over past their nesting depth
+or their number of namespaces.
 Encodings, namespaces, ``xml:base`` and ``<source>``/``<image>`` in items are followed as
 feedparser follows them (``bot.ingest.mimic``, ``bot.ingest.namespaces``).
 
@@ -188,6 +189,8 @@ class _Reader:
             self.in_use[standard] = uri
         else:
             self.in_use[prefix or ""] = uri
+        if len(self.in_use) > shape.MAX_NAMESPACES:
+            raise _HandOver  # every name is looked for among them: for the bounds to judge
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         stack = self.stack
