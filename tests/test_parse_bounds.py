@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import ParseError
-from bot.ingest import shape
+from bot.ingest import mimic, shape
 from bot.ingest.charset import declared_encoding, repair_utf8
 from bot.ingest.parse import parse_feed
 from bot.ingest.shape import MAX_DEPTH, bound_markup
@@ -123,6 +123,38 @@ def test_deep_nesting_is_refused_before_parsing() -> None:
     with counted_start_tags() as seen, pytest.raises(ParseError, match="deeper than 100"):
         parse_feed(body)
     assert seen[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("encoding", "opening", "closing"),
+    [
+        ("utf-7", b"+ADw-a+AD4-", b"+ADw-/a+AD4-"),  # "<" and ">" in UTF-7's base64
+        ("unicode-escape", b"\\u003ca\\u003e", b"\\u003c/a\\u003e"),
+        ("raw-unicode-escape", b"\\u003ca\\u003e", b"\\u003c/a\\u003e"),
+    ],
+)
+def test_markup_written_in_another_encodings_bytes_is_bounded(
+    encoding: str, opening: bytes, closing: bytes
+) -> None:
+    """The bounds scan bytes: an encoding that writes "<" otherwise than as its ASCII byte is
+    decoded (as feedparser would decode it) before they do, so its tags are markup to them."""
+    deep = opening * (MAX_DEPTH + 1) + closing * (MAX_DEPTH + 1)
+    body = HEAD.replace(b"utf-8", encoding.encode()) + item(0) + deep + TAIL
+    with pytest.raises(ParseError, match="deeper"):
+        parse_feed(body)
+    tiny = HEAD.replace(b"utf-8", encoding.encode()) + (item(1) + opening + closing) * 3 + TAIL
+    assert [e.guid for e in parse_feed(tiny, max_items=2)] == ["g1", "g1"]
+    # and the same through the HTTP charset
+    headers = {"content-type": f"application/rss+xml; charset={encoding}"}
+    with pytest.raises(ParseError, match="deeper"):
+        parse_feed(HEAD + item(0) + deep + TAIL, headers=headers)
+
+
+def test_single_byte_and_utf8_encodings_are_scanned_as_they_are() -> None:
+    for encoding in ("utf-8", "windows-1256", "iso-8859-6", "koi8-r", "latin-1", "us-ascii"):
+        assert not mimic.hides_markup(HEAD.replace(b"utf-8", encoding.encode()), {})
+    for encoding in ("utf-7", "shift_jis", "big5", "iso-2022-jp", "cp500", "cp864", "hz"):
+        assert mimic.hides_markup(HEAD.replace(b"utf-8", encoding.encode()), {})
 
 
 def test_nesting_up_to_the_limit_is_accepted() -> None:

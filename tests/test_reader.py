@@ -345,6 +345,18 @@ def test_nesting_past_the_bounds_goes_to_the_bounds() -> None:
     assert outcome[0] == "ParseError" and "deeper" in outcome[1]
 
 
+def test_namespaces_past_the_bounds_go_to_the_bounds() -> None:
+    """feedparser looks for every name in a namespace without a known prefix among all the
+    namespaces declared so far: a body declaring a new one on each of its tags costs it (and
+    a reader that does the same) the square of their number."""
+    many = "".join(f'<a xmlns:p{k}="urn:n{k}"/>' for k in range(shape.MAX_NAMESPACES))
+    body = rss("<item><title>x</title></item>" + many, ns=' xmlns="urn:zz"')  # and the default
+    outcome = handed_over(body)
+    assert outcome[0] == "ParseError" and "namespaces" in outcome[1]
+    # one fewer: read
+    assert fast(body.replace(b'<a xmlns:p0="urn:n0"/>', b""))[0].title == "x"
+
+
 def test_markup_past_the_budget_goes_to_the_bounds() -> None:
     outcome = handed_over(rss("<item><title>x</title>" + "<x/>" * 5_000 + "</item>"), max_items=10)
     assert outcome[0] == "ParseError" and "tags" in outcome[1]
@@ -365,6 +377,17 @@ def test_a_value_too_long_for_the_bounds_scan_goes_to_feedparser() -> None:
     url = "https://cdn.example/" + "a" * 600
     (entry,) = fast(rss(f'<item><title>a</title><media:content url="{url}"/></item>'))
     assert entry.title == "a"
+
+
+def test_a_short_value_long_in_bytes_through_leading_zeros_goes_to_feedparser() -> None:
+    # one character, 3,000 bytes: a character reference may have any number of leading zeros,
+    # so no count of characters bounds a value's bytes; the bounds' scan does not see this item
+    value = "&#x" + "0" * 3_000 + "41;"
+    body = rss(
+        f'<item/><item a="{value}"><title>hidden</title></item>'
+        "<item><title>three</title></item><item><title>four</title></item>"
+    )
+    assert [e.title for e in handed_over(body, max_items=2)] == ["hidden", "three"]
 
 
 def test_a_feedparser_of_another_version_is_not_second_guessed(

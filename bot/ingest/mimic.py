@@ -8,6 +8,8 @@
 - ``repair_text``: what it does to every text last (UTF-8 read as ISO-8859-1 read again,
   C1 controls as windows-1252).
 - ``attributes``: an element's attributes under the names it gives them.
+- ``hides_markup``: whether it may decode a body with an encoding in which markup is not
+  plainly its ASCII bytes (UTF-7, ISO-2022, EBCDIC, escapes, CJK double bytes).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import contextlib
 import functools
 import importlib.util
 import re
+import sys
 from collections.abc import Mapping
 from urllib.parse import urljoin, urlsplit
 
@@ -53,17 +56,10 @@ def strict_document(data: bytes, headers: Mapping[str, str]) -> tuple[bytes, boo
     when feedparser would guess the encoding with chardet, or when none decodes it."""
     if data[:4] in _WIDE_MARKERS or data[:2] in _WIDE_MARKERS or data[:3] == codecs.BOM_UTF8:
         return None  # bot.ingest.parse transcodes these: they do not reach here
-    declared = _DECLARED_ENCODING.match(data)
-    try:
-        xml_encoding = declared.group(1).decode("utf-8").lower() if declared else ""
-    except UnicodeDecodeError:
+    named = _named_encodings(data, headers)
+    if named is None:
         return None
-    mime, _, params = headers.get("content-type", "").partition(";")
-    mime, charset = mime.strip(), ""
-    for param in params.split(";"):
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset":
-            charset = value.strip().strip("\"'")
+    mime, charset, xml_encoding = named
     # RFC 3023 as feedparser reads it
     if mime in _XML_TYPES or (mime.startswith("application/") and mime.endswith("+xml")):
         first = charset or xml_encoding or "utf-8"
@@ -99,6 +95,54 @@ def strict_document(data: bytes, headers: Mapping[str, str]) -> tuple[bytes, boo
         rest = text[found_text.end() :] if found_text else "\n" + text
         return _NEW_DECLARATION + rest.encode("utf-8"), False
     return None
+
+
+def _named_encodings(data: bytes, headers: Mapping[str, str]) -> tuple[str, str, str] | None:
+    """The content type's MIME type and charset, and the XML declaration's encoding (lower
+    case), as feedparser reads them; None when the declared name is not UTF-8."""
+    declared = _DECLARED_ENCODING.match(data)
+    try:
+        xml_encoding = declared.group(1).decode("utf-8").lower() if declared else ""
+    except UnicodeDecodeError:
+        return None
+    mime, _, params = headers.get("content-type", "").partition(";")
+    mime, charset = mime.strip(), ""
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip("\"'")
+    return mime, charset, xml_encoding
+
+
+def hides_markup(data: bytes, headers: Mapping[str, str]) -> bool:
+    """Whether feedparser may decode ``data`` with an encoding in which "<", quotes and the
+    like need not be the bytes that read so in ASCII, or such a byte need not be that
+    character: an HTTP charset or an XML declaration naming one. ``bot.ingest.shape`` scans
+    the bytes, and would not see the markup feedparser reads."""
+    named = _named_encodings(data, headers)
+    if named is None:
+        return False  # feedparser fails on such a declaration
+    return not all(_plain_ascii(name) for name in named[1:] if name)
+
+
+_PLAIN_ASCII = frozenset({"utf-8", "utf-8-sig", "ascii", "iso8859-1"})
+_ASCII_TEXT = bytes(range(128)).decode("ascii")
+
+
+@functools.lru_cache(maxsize=64)  # the names come from feeds: a bounded cache
+def _plain_ascii(name: str) -> bool:
+    """Whether the codec ``name`` reads every byte as one character, ASCII bytes as ASCII
+    (UTF-8 too: its other bytes are never ASCII). A name Python does not know is one feedparser
+    cannot decode with either."""
+    try:
+        info = codecs.lookup(name)
+    except Exception:
+        return True
+    if info.name in _PLAIN_ASCII:
+        return True
+    # the single-byte codecs are a table of 256 characters
+    table = getattr(sys.modules.get(info.decode.__module__), "decoding_table", None)
+    return isinstance(table, str) and len(table) == 256 and table[:128] == _ASCII_TEXT
 
 
 @functools.cache

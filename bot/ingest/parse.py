@@ -45,6 +45,7 @@ from bot.errors import ParseError
 from bot.ingest.charset import repair_utf8
 from bot.ingest.jsonfeed import json_feed_entries, load_json_feed
 from bot.ingest.links import ABSOLUTE, http_link, joined, text
+from bot.ingest.mimic import hides_markup, strict_document
 from bot.ingest.reader import read_entries
 from bot.ingest.shape import bound_markup, markup_budget
 from bot.models import Entry
@@ -114,6 +115,16 @@ def parse_feed(
         # Without a content type feedparser assumes ISO-8859-1 and garbles UTF-8 feeds that
         # have no XML declaration; XML itself says the default is UTF-8.
         response_headers.setdefault("content-type", "application/xml")
+    if not transcoded and hides_markup(data, response_headers):
+        # The bounds below scan bytes: in UTF-7, ISO-2022, EBCDIC, escapes or a CJK encoding
+        # whose second bytes may be ASCII, the markup feedparser reads need not be those bytes
+        # (a nest of tags written "+ADw-a+AD4-" passed them). Decoded as feedparser decodes it.
+        prepared = strict_document(data, response_headers)
+        if prepared is None:
+            raise ParseError("the feed's encoding cannot be read")
+        data = prepared[0]
+        mime = response_headers["content-type"].partition(";")[0].strip()
+        response_headers["content-type"] = f"{mime or 'application/xml'}; charset=utf-8"
     content_location = base_url or lowered.get("content-location", "")
     # Bounded before parsing: feedparser's time and memory grow with the tags it is given.
     # With fewer "<" than the tag budget, only the item cut and the nesting can apply, and the

@@ -18,7 +18,8 @@ only for what ``Entry`` needs, and reproduces feedparser 6's rules for those fie
 
 It is given the body as feedparser would be, but before ``bot.ingest.shape``'s bounds (unless
 the body has more "<" than their tag budget: then after them), and applies them on the way: it
-stops at item ``max_items + 1`` as their cut does, and hands over past their nesting depth.
+stops at item ``max_items + 1`` as their cut does, and hands over past their nesting depth
+or their number of namespaces.
 Encodings, namespaces, ``xml:base`` and ``<source>``/``<image>`` in items are followed as
 feedparser follows them (``bot.ingest.mimic``, ``bot.ingest.namespaces``).
 
@@ -29,7 +30,8 @@ than where the formats put them (or in items), XHTML or base64 content, a ``type
 it does not handle, a title or summary with child elements, a namespace declared below the
 root that renames elements, an element feedparser handles that it does not model in an item
 (``textinput``, geo elements, …), an item ``href`` or ``lastmod``, a date it cannot read
-(``dates.UNSURE``), a feedparser other than 6.0, or no entries at all.
+(``dates.UNSURE``), a character reference of more than 10 bytes (leading zeros), a feedparser
+other than 6.0, or no entries at all.
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ _QUERY_REFERENCE = re.compile(r"&([A-Za-z0-9_]+);")
 _REPRODUCED = feedparser.__version__.startswith("6.0.")
 _TEXT_DEFAULTS = {Role.DESCRIPTION: "text/html", Role.ENCODED: "text/html"}
 _SHORT_VALUE = shape.MAX_QUOTED // 10  # "&#x10FFFF;": 10 bytes for one character
+# A character reference longer than that (leading zeros: "&#x0000…41;" is "A"): a value of a
+# few characters could then be longer than the bounds' scan reads, unseen by ``_SHORT_VALUE``.
+_LONG_REFERENCE = re.compile(rb"&#(?:[0-9]{8}|[xX][0-9A-Fa-f]{7})")
 
 
 # The roles as globals: the handlers run for every element.
@@ -102,7 +107,9 @@ def read_entries(
     published_parsed and updated_parsed, these two as UTC datetimes rather than time tuples),
     as ``feedparser.parse`` gives them with these response headers after
     ``shape.bound_markup(data, max_items)``; None when feedparser must decide."""
-    prepared = strict_document(data, headers) if _REPRODUCED else None
+    if not _REPRODUCED or _LONG_REFERENCE.search(data):
+        return None
+    prepared = strict_document(data, headers)
     if prepared is None:
         return None
     document, own_bytes = prepared
@@ -182,6 +189,8 @@ class _Reader:
             self.in_use[standard] = uri
         else:
             self.in_use[prefix or ""] = uri
+        if len(self.in_use) > shape.MAX_NAMESPACES:
+            raise _HandOver  # every name is looked for among them: for the bounds to judge
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         stack = self.stack

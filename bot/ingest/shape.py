@@ -13,6 +13,10 @@ backtracks, and stops at the first bound)::
         -> ParseError: a feed with that much markup per item is no feed anyone writes
     elements nested deeper than MAX_DEPTH
         -> ParseError (deep nesting is what made feedparser's memory explode)
+    more than MAX_NAMESPACES namespace prefixes declared (anywhere in the body)
+        -> ParseError: for every start and end tag in a namespace that has no known prefix,
+           feedparser looks through every namespace declared so far, so its time grows with
+           their number times the tags (20,000 of each: 12 s)
 
 Tags inside CDATA sections, comments and processing instructions are not markup and are skipped;
 attribute values are read whole, so "]]>" or "<!--" inside one hides nothing. Character and entity
@@ -28,6 +32,9 @@ from bot.errors import ParseError
 
 MAX_DEPTH = 100
 """Deepest element nesting accepted. Real feeds stay under 20, XHTML content included."""
+MAX_NAMESPACES = 50
+"""Distinct namespace prefixes accepted (the default namespace counts as one). Real feeds
+declare under 10."""
 MARKUP_PER_ITEM = 200
 """Tags (start, end and empty) allowed per item on average over ``max_items`` items: a feed
 of 15 items may have any markup up to the whole budget. The richest feed of the test corpus
@@ -45,6 +52,9 @@ _TAG = re.compile(
     rb"<(/?)([^\s<>/!?]*)((?:\"[^\"]{0,%d}\"|'[^']{0,%d}'|[^'\"<>])*)(>?)"
     % (MAX_QUOTED, MAX_QUOTED)
 )
+# A namespace declaration's attribute name: only after whitespace, and each match reads no
+# further than the next whitespace and the run of it, so the search stays linear.
+_DECLARATION = re.compile(rb"(?<=\s)xmlns(?::([^\s=<>/]*))?\s*=")
 _ITEMS = frozenset({b"item", b"entry"})
 # HTML elements that never have an end tag, as they appear unclosed in loosely written XHTML.
 _VOID = frozenset(
@@ -99,6 +109,7 @@ def bound_markup(data: bytes, max_items: int) -> bytes:
     """``data`` itself, or cut after its first ``max_items`` items (a document with at most
     that many, closed where it was cut); ``ParseError`` when the markup before that point is
     too much or too deep."""
+    _check_namespaces(data)
     budget = markup_budget(max_items)
     stack = _Open()
     in_item = 0  # depth of the open item or entry, 0 outside any
@@ -140,6 +151,14 @@ def bound_markup(data: bytes, max_items: int) -> bytes:
         if tags > budget:
             raise ParseError(f"the feed has more than {budget} tags in its first {max_items} items")
     return data
+
+
+def _check_namespaces(data: bytes) -> None:
+    prefixes: set[bytes] = set()
+    for found in _DECLARATION.finditer(data):
+        prefixes.add(found.group(1) or b"")
+        if len(prefixes) > MAX_NAMESPACES:
+            raise ParseError(f"the feed declares more than {MAX_NAMESPACES} namespaces")
 
 
 def read_whole(data: bytes, start: int) -> bool:
