@@ -1,32 +1,8 @@
-"""``bot/stories/cluster.py`` as it was before its pairs were scored from per-report term ids and
-its joins kept apart (``bot/stories/scoring.py``, ``bot/stories/joins.py``), kept for
+"""``bot/stories/cluster.py``'s clustering as it was before its pairs were scored from per-report
+term ids and its joins kept apart (``bot/stories/scoring.py``, ``bot/stories/joins.py``), kept for
 ``bench/cluster.py`` to measure beside the present one; the bot does not use it. It decides
-exactly as the present one does.
-
-Which story each new report belongs to, decided for a whole poll at once. Pure.
-
-The reports of one poll are clustered together with the recent stories by average-linkage
-agglomeration: every new report starts alone, every recent story starts as the cluster of its
-reports (and of its LLM headlines and summaries, when it has them: they make an Arabic report
-comparable in words with a story first reported in English), and the two clusters whose reports
-are most alike *on average* are joined, again and again, while that average reaches the
-threshold. Then:
-
-- a cluster with no recent story becomes a new story;
-- new reports in a cluster with one story join that story;
-- a cluster that holds two or more stories merges them into the oldest (a bridge report showed
-  that they are one event); the merge is returned for the stores to carry out.
-
-The average, not the best single pair, decides: one report that resembles another only by a
-shared place and a shared day cannot chain two events together, and a story does not drift from
-event to event through a chain of reports that each resemble only the previous one. The result
-depends only on the set of reports, never on the order in which feeds were read: every sum is
-taken in a fixed order, and ties go to the pair with the smallest keys.
-
-Cost: only pairs that share a word or a mark are scored (an inverted index), only recent stories
-with a report at least ``threshold`` alike to a new one take part (no other could take it), and
-each takes part with at most ``MAX_MEMBERS`` of its reports (its first ones: what the story was
-first about).
+exactly as the present one does (the rules are in ``bot/stories/cluster.py``'s docstring), and
+takes the same reports, rules and decision types and the same limits from ``bot.stories``.
 """
 
 from __future__ import annotations
@@ -34,58 +10,17 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.stories.features import Features
-from bot.stories.similarity import DEFAULT_HORIZON, Weigher, rarity
+from bot.stories.cluster import MAX_MEMBERS, MAX_REACHED, Clustering, Report, Rules
+from bot.stories.scoring import COMMON, MIN_COMMON
+from bot.stories.similarity import Weigher, rarity
 
-DEFAULT_THRESHOLD = 0.19
-"""The average similarity at which two clusters join (``[stories] threshold``)."""
-MAX_MEMBERS = 12
-COMMON = 0.1
-"""A term in more than this share of the reports (and in over ``MIN_COMMON``) finds no pairs."""
-MIN_COMMON = 64
-MAX_REACHED = 32
-"""Recent stories that take part without a report alike enough to take a new one: the closest."""
-"""Reports of a recent story that take part, its earliest first (headlines and summaries too)."""
+_RULES = Rules()
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
-    """One report to cluster: a new one (``story_id`` None) or one of a recent story."""
-
-    key: str
-    """Unique and stable (an article id): orders sums and breaks ties."""
-    features: Features
-    story_id: int | None = None
-    pseudo: bool = False
-    """An LLM headline or summary of ``story_id``: it links reports to the story but is not
-    one of its reports (it does not count towards word rarity)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Rules:
-    """What an operator may tune (``[stories]`` in the config)."""
-
-    threshold: float = DEFAULT_THRESHOLD
-    horizon: timedelta = DEFAULT_HORIZON
-    contrast: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class Clustering:
-    """The decision for one poll."""
-
-    joins: dict[str, int] = field(default_factory=dict)
-    """New report key → the existing story it joins (a survivor, after ``merges``)."""
-    new_stories: tuple[tuple[str, ...], ...] = ()
-    """Groups of new report keys that each start a new story, each group sorted."""
-    merges: tuple[tuple[int, int], ...] = ()
-    """(survivor, absorbed) existing story ids, the survivor being the oldest (smallest id)."""
-
-
-def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = Rules()) -> Clustering:
+def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = _RULES) -> Clustering:
     """Assign the ``new`` reports (``story_id`` None) given the ``recent`` ones (in stories)."""
     fresh = sorted((r for r in new), key=lambda r: r.key)
     if not fresh:
