@@ -8,16 +8,52 @@ takes the same reports, rules and decision types and the same limits from ``bot.
 from __future__ import annotations
 
 import heapq
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.stories.cluster import MAX_MEMBERS, MAX_REACHED, Clustering, Report, Rules
+from bot.stories.features import Features
 from bot.stories.scoring import COMMON, MIN_COMMON
-from bot.stories.similarity import Weigher, rarity
+from bot.stories.similarity import CONTRAST, MARKS, Weigher, rarity
 
 _RULES = Rules()
+
+
+class _Weigher(Weigher):
+    """The ``Weigher`` of this clustering, with the pair score it had then."""
+
+    def similarity(
+        self, a: Features, b: Features, contrast: frozenset[str], horizon: timedelta
+    ) -> float:
+        """``similarity(a, b, self, ...)`` in one call, the same arithmetic in the same order:
+        clustering a big poll scores hundreds of thousands of pairs."""
+        apart = abs(a.published - b.published)
+        if apart >= horizon:
+            return 0.0
+        near = 1.0 - apart / horizon
+        if not near:
+            return 0.0
+        if a.lang == b.lang:
+            # ``both`` with marks weighing ``MARKS``, written out: the same sums in the same order
+            mass = self._masses
+            words_a, marks_a, words_b, marks_b = a.words, a.marks, b.words, b.marks
+            total = mass[words_a] + mass[words_b] + MARKS * (mass[marks_a] + mass[marks_b])
+            if not total:
+                score = 0.0
+            else:
+                weight = self._weights.__getitem__
+                shared = math.fsum(map(weight, words_a & words_b)) if words_a and words_b else 0.0
+                if marks_a and marks_b:
+                    shared += MARKS * math.fsum(map(weight, marks_a & marks_b))
+                score = 2 * shared / total
+        else:
+            score = self.both(a.marks, frozenset(), b.marks, frozenset(), marks=1.0)
+        if contrast and bool(a.marks & contrast) != bool(b.marks & contrast):
+            score *= CONTRAST
+        return score * near
 
 
 def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = _RULES) -> Clustering:
@@ -34,7 +70,7 @@ def cluster(recent: Iterable[Report], new: Iterable[Report], rules: Rules = _RUL
         if report.story_id is not None:
             members[report.story_id].append(report)
     pool = [r for rs in members.values() for r in rs] + fresh
-    weigher = Weigher(rarity(r.features for r in pool if not r.pseudo))
+    weigher = _Weigher(rarity(r.features for r in pool if not r.pseudo))
     kept = {story: _first(reports) for story, reports in members.items()}
 
     def score(a: Report, b: Report) -> float:

@@ -1,6 +1,6 @@
 """Clustering decides as a plain, slow statement of its rules does, on many random polls.
 
-The reference below scores every pair with ``Weigher.similarity``, keeps every sum between two
+The reference below scores every pair with ``similarity``, keeps every sum between two
 clusters in a dict keyed by the pair of clusters, and at each step looks at every pair of live
 clusters for the best join: no index, no heap, no numbers for reports or clusters, keys
 compared as strings. The polls are small and built for ties: many reports share their
@@ -23,7 +23,7 @@ import pytest
 from bot.stories import scoring
 from bot.stories.cluster import Clustering, Report, Rules, cluster
 from bot.stories.features import Features
-from bot.stories.similarity import Weigher, rarity
+from bot.stories.similarity import Weigher, rarity, similarity
 
 # the module, not the function ``bot.stories`` exports under its name
 clustering = importlib.import_module("bot.stories.cluster")
@@ -76,7 +76,9 @@ def reference(recent: list[Report], new: list[Report], rules: Rules) -> Clusteri
         kept[story] = real[: max(1, limit - len(pseudo))] + pseudo[:limit]
 
     def score(a: Report, b: Report) -> float:
-        return weigher.similarity(a.features, b.features, rules.contrast, rules.horizon)
+        return similarity(
+            a.features, b.features, weigher, contrast=rules.contrast, horizon=rules.horizon
+        )
 
     value: dict[frozenset[str], float] = {}
     candidates = [r for rs in kept.values() for r in rs] + fresh
@@ -208,8 +210,12 @@ def _poll(rng: random.Random) -> tuple[list[Report], list[Report], Rules]:
         # the threshold at exactly the score of two new reports: "reaches" is "at least"
         one, two = rng.choice(new), rng.choice(new)
         pool = [r.features for r in [*recent, *new] if not r.pseudo]
-        score = Weigher(rarity(pool)).similarity(
-            one.features, two.features, rules.contrast, rules.horizon
+        score = similarity(
+            one.features,
+            two.features,
+            Weigher(rarity(pool)),
+            contrast=rules.contrast,
+            horizon=rules.horizon,
         )
         if score > 0:
             rules = replace(rules, threshold=score)
@@ -254,7 +260,7 @@ def test_the_links_of_a_story_are_summed_in_the_order_of_the_keys() -> None:
         new = Report("k00", Features("en", frozenset(rng.sample(WORDS, 4)), frozenset(), BASE))
         weigher = Weigher(rarity(r.features for r in [*story, new]))
         score = {
-            r.key: weigher.similarity(new.features, r.features, frozenset(), timedelta(hours=96))
+            r.key: similarity(new.features, r.features, weigher, horizon=timedelta(hours=96))
             for r in story
         }
         first, second, third = (score[k] for k in sorted(score))

@@ -1,10 +1,11 @@
 """The scores of every pair of reports that clustering compares, for a whole poll. Pure.
 
-The score is ``Weigher.similarity``'s, restated for a big poll's hundreds of thousands of pairs:
-each report's terms become small ints and its masses, its contrast and its time are worked out
-once, so that a pair costs two intersections of small sets of ints. The arithmetic is the same,
-in the same order (every sum of weights an exact ``fsum``), so every score is equal to the last
-bit to ``Weigher.similarity``'s: clustering decides exactly as it would with that.
+The score is ``bot.stories.similarity.similarity``'s, restated for a big poll's hundreds of
+thousands of pairs: each report's terms become small ints and its masses, its contrast and its
+time are worked out once, so that a pair costs two intersections of small sets of ints. The
+arithmetic is the same, in the same order (every sum of weights an exact ``fsum``), so every
+score is equal to the last bit to ``similarity``'s: clustering decides exactly as it would with
+that.
 
 Only pairs that share a word (in one language) or a mark are scored, found through an inverted
 index; a term in more than ``COMMON`` of the indexed reports (and in over ``MIN_COMMON``) finds no
@@ -99,7 +100,7 @@ class Table:
 
     def scores(self, report: int, others: Iterable[int]) -> list[tuple[int, float]]:
         """Each of ``others`` whose score with ``report`` is above 0, with that score:
-        ``Weigher.similarity(report, other)``, term by term."""
+        ``similarity(report, other, weigher)``, term by term."""
         horizon, records, fsum = self.horizon, self._records, math.fsum
         weight = self._weights.__getitem__
         when, language, words_a, marks_a, words_mass_a, marks_mass_a, against = records[report]

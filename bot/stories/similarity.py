@@ -128,36 +128,6 @@ class Weigher:
             shared += marks * math.fsum(map(weight, marks_a & marks_b))
         return 2 * shared / total
 
-    def similarity(
-        self, a: Features, b: Features, contrast: frozenset[str], horizon: timedelta
-    ) -> float:
-        """``similarity(a, b, self, ...)`` in one call, the same arithmetic in the same order:
-        clustering a big poll scores hundreds of thousands of pairs."""
-        apart = abs(a.published - b.published)
-        if apart >= horizon:
-            return 0.0
-        near = 1.0 - apart / horizon
-        if not near:
-            return 0.0
-        if a.lang == b.lang:
-            # ``both`` with marks weighing ``MARKS``, written out: the same sums in the same order
-            mass = self._masses
-            words_a, marks_a, words_b, marks_b = a.words, a.marks, b.words, b.marks
-            total = mass[words_a] + mass[words_b] + MARKS * (mass[marks_a] + mass[marks_b])
-            if not total:
-                score = 0.0
-            else:
-                weight = self._weights.__getitem__
-                shared = math.fsum(map(weight, words_a & words_b)) if words_a and words_b else 0.0
-                if marks_a and marks_b:
-                    shared += MARKS * math.fsum(map(weight, marks_a & marks_b))
-                score = 2 * shared / total
-        else:
-            score = self.both(a.marks, frozenset(), b.marks, frozenset(), marks=1.0)
-        if contrast and bool(a.marks & contrast) != bool(b.marks & contrast):
-            score *= CONTRAST
-        return score * near
-
 
 def closeness(a: Features, b: Features, horizon: timedelta = DEFAULT_HORIZON) -> float:
     """1 for two reports published together, falling linearly to 0 at ``horizon`` apart."""
