@@ -16,6 +16,7 @@ from typing import Literal
 from telegram import (
     BotCommand,
     BotCommandScopeDefault,
+    CallbackQuery,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Update,
@@ -41,6 +42,7 @@ from bot.platforms.telegram.browse import (
     latest_count,
     settings_keyboard,
 )
+from bot.platforms.telegram.presses import managed_press
 from bot.platforms.telegram.search import TelegramSearch
 from bot.platforms.telegram.settings import apply_setting
 from bot.platforms.telegram.watch import TelegramWatch
@@ -208,6 +210,13 @@ class TelegramCommands:
         member = await context.bot.get_chat_member(chat.id, user.id)
         return member.status in _ADMINS
 
+    async def _managed_press(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> tuple[CallbackQuery, str, Chat] | None:
+        return await managed_press(
+            update, context, chat_of=self._chat, may_manage=self._may_manage, catalog=self.catalog
+        )
+
     # commands
 
     async def cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -220,14 +229,11 @@ class TelegramCommands:
 
     async def on_language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A press on the /start language keyboard: the digest language, and the replies'."""
-        press = update.callback_query
-        if press is None or press.data is None or update.effective_chat is None:
+        pressed = await self._managed_press(update, context)
+        if pressed is None:
             return
-        chat = self._chat(update)
-        if not await self._may_manage(update, context):
-            await press.answer(self.catalog.t(self._lang(chat), "bot.admins_only"))
-            return
-        change = apply_setting(chat, ["lang", press.data.removeprefix("lang:")])
+        press, data, chat = pressed
+        change = apply_setting(chat, ["lang", data.removeprefix("lang:")])
         if change.chat is None:
             await press.answer()
             return
@@ -323,14 +329,11 @@ class TelegramCommands:
 
     async def on_settings_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A press on the /settings keyboard: apply the change and redraw the same message."""
-        press = update.callback_query
-        if press is None or press.data is None or update.effective_chat is None:
+        pressed = await self._managed_press(update, context)
+        if pressed is None:
             return
-        chat = self._chat(update)
-        if not await self._may_manage(update, context):
-            await press.answer(self.catalog.t(self._lang(chat), "bot.admins_only"))
-            return
-        _, key, value = [*press.data.split(":", 2), "", ""][:3]
+        press, data, chat = pressed
+        _, key, value = [*data.split(":", 2), "", ""][:3]
         change = apply_setting(chat, [key, value])
         if change.chat is None:
             await press.answer(self.catalog.t(self._lang(chat), change.error), show_alert=True)

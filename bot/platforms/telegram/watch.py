@@ -14,7 +14,7 @@ removes the term it shows or nothing (callback data stays at 19 bytes whatever t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
@@ -23,6 +23,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 from bot.digest.watch_alerts import term_key
 from bot.i18n import Catalog
 from bot.models import Chat
+from bot.platforms.telegram.presses import MayManage, managed_press
 from bot.search.query import AliasExpander
 from bot.search.watch import MAX_TERMS, BadWatchTerm, add_term, remove_term
 from bot.store.state import StateStore
@@ -31,8 +32,6 @@ from bot.text.display import for_chat
 CALLBACK_PREFIX = "uw:"
 BUTTON_TERM_CAP = 40
 """A term longer than this is cut on its button (the list above shows it whole)."""
-
-MayManage = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[bool]]
 
 
 def term_digest(term: str) -> str:
@@ -153,15 +152,14 @@ class TelegramWatch:
 
     async def on_remove(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A press on a ✖ button: the term goes, and the list is redrawn in place."""
-        press = update.callback_query
-        if press is None or press.data is None or update.effective_chat is None:
+        pressed = await managed_press(
+            update, context, chat_of=self._chat, may_manage=self._may_manage, catalog=self.catalog
+        )
+        if pressed is None:
             return
-        chat = self._chat(update)
+        press, data, chat = pressed
         lang = chat.ui_lang
-        if not await self._may_manage(update, context):
-            await press.answer(self.catalog.t(lang, "bot.admins_only"))
-            return
-        digest = press.data.removeprefix(CALLBACK_PREFIX)
+        digest = data.removeprefix(CALLBACK_PREFIX)
         gone = [term for term in chat.watch if term_digest(term) == digest]
         if not gone:
             await press.answer(self.catalog.t(lang, "watch.gone"))
